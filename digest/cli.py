@@ -1,0 +1,145 @@
+"""The `digest` command line: parses arguments, calls one stage, prints results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from digest import __version__
+from digest.build import build, load_content, open_config
+from digest.check import check_site
+from digest.config import check_base_url, normalize_base_url
+from digest.errors import ContentError
+from digest.output import OutputError
+from digest.scaffold import ScaffoldError, init_site, new_brief
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2, as argparse does, with our prefix
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"digest: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="digest", description="Build an AI-policy briefing digest: Markdown briefs in, a static site out.")
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--root", type=Path, default=Path("."), metavar="DIR", help="the site folder (default: current folder)")
+        return sub
+
+    b = command("build", "build the site into site/")
+    b.add_argument("--drafts", action="store_true", help="include briefs marked draft: true")
+    b.add_argument("--base-url", metavar="URL", help="override base_url from digest.yaml (may have a sub-path)")
+    b.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/ in the site folder)")
+    b.add_argument("--clean", action="store_true", help="ignore anything kept from earlier builds")
+    b.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+
+    c = command("check", "validate content, taxonomy, templates and links without writing anything")
+    c.add_argument("--drafts", action="store_true", help="check as a --drafts build would (drafts are always validated)")
+    c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+    i = commands.add_parser("init", help="create a new briefing site", description="create a new briefing site with sample config, taxonomy and one brief")
+    i.add_argument("dir", nargs="?", type=Path, default=Path("."), help="folder for the new site (default: current folder)")
+
+    n = command("new", "write a new draft brief and print its path")
+    n.add_argument("title", help="the brief's title")
+    n.add_argument("--tags", default="", help="comma-separated tags, e.g. china,export-controls")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s: %(message)s")
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return _COMMANDS[args.command](args)
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"digest: {count} {'error' if count == 1 else 'errors'}; nothing was written", file=sys.stderr)
+        return EXIT_CONTENT
+    except (OutputError, ScaffoldError) as exc:
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return EXIT_CONTENT if isinstance(exc, OutputError) else EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback with --debug
+        if args.debug:
+            raise
+        print(f"digest: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return EXIT_CONTENT
+
+
+def _usage(message: str) -> int:
+    print(f"digest: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    if not args.root.is_dir():
+        return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
+    if args.base_url is not None:
+        message = check_base_url(args.base_url)
+        if message:
+            return _usage(message.replace("'base_url'", "--base-url"))
+        args.base_url = normalize_base_url(args.base_url)
+    config = open_config(args.root, drafts=args.drafts, base_url=args.base_url)
+    out_dir = args.out if args.out is not None else args.root / "site"
+    result = build(config, out_dir)
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    if not args.quiet:
+        site = result.site
+        print(
+            f"Built {len(site.briefs):,} {'brief' if len(site.briefs) == 1 else 'briefs'}, "
+            f"{len(site.tags):,} tags, {len(site.weeks):,} weeks into {out_dir} in {result.seconds:.1f} s "
+            f"({result.stats.written:,} written, {result.stats.unchanged:,} unchanged, {result.stats.removed:,} removed)"
+        )
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    if not args.root.is_dir():
+        return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
+    config = open_config(args.root, drafts=True)
+    report = check_site(config)
+    if args.format == "json":
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for problem in (*report.errors, *report.warnings):
+            print(problem, file=sys.stderr)
+        print(f"Checked {report.briefs:,} briefs: {len(report.errors)} errors, {len(report.warnings)} warnings")
+    return EXIT_CONTENT if report.errors else EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    files = init_site(args.dir)
+    for path in files:
+        print(f"created {path}")
+    print(f"Build it with: digest build --root {args.dir}")
+    return EXIT_OK
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    config = open_config(args.root)
+    taxonomy, _ = load_content(config)
+    path = new_brief(config, taxonomy, args.title, args.tags.split(","))
+    print(path)
+    return EXIT_OK
+
+
+_COMMANDS = {"build": _cmd_build, "check": _cmd_check, "init": _cmd_init, "new": _cmd_new}

@@ -1,0 +1,131 @@
+"""Site configuration: `digest.yaml`, every key defaulted."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from digest.errors import ContentError, Problem
+from digest.sourcefile import read_text
+from digest.yamldoc import YamlError, parse_yaml
+
+CONFIG_FILE = "digest.yaml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a build needs to know besides the content itself."""
+
+    root: Path = Path(".")
+    title: str = "AI Policy Digest"
+    description: str = "Briefings on AI policy: export controls, chips, regulation and who builds what."
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    author: str = "The digest team"
+    per_page: int = 10
+    timezone: str = "UTC"
+    taxonomy: str = "content/tags.yaml"
+    search: bool = True
+    drafts: bool = False
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under: '/' or '/sub/path/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def with_overrides(self, **changes: Any) -> Config:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_STR_KEYS = ("title", "description", "language", "author", "taxonomy")
+_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def check_base_url(value: object) -> str | None:
+    """Return an error message if `value` is not an absolute http(s) URL."""
+    if not isinstance(value, str) or not value.strip():
+        return "'base_url' must be a URL; expected e.g. https://example.org/digest/"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"'base_url' must be an absolute http(s) URL, got '{value}'; expected e.g. https://example.org/digest/"
+    if parts.query or parts.fragment:
+        return f"'base_url' must not have a query or fragment, got '{value}'; expected e.g. https://example.org/digest/"
+    return None
+
+
+def normalize_base_url(value: str) -> str:
+    return value if value.endswith("/") else value + "/"
+
+
+def load_config(root: Path) -> Config:
+    """Read `root/digest.yaml` (optional) into a Config; raise ContentError listing every problem."""
+    path = root / CONFIG_FILE
+    rel = CONFIG_FILE
+    if not path.exists():
+        return Config(root=root)
+    problems: list[Problem] = []
+    text = read_text(path, rel)
+    try:
+        doc = parse_yaml(text)
+    except YamlError as exc:
+        raise ContentError([Problem(rel, exc.line, exc.message)]) from None
+    data = doc.data
+    if data is None:
+        return Config(root=root)
+    if not isinstance(data, dict):
+        raise ContentError([Problem(rel, 1, f"the configuration must be a mapping of keys, got {type(data).__name__}; expected `title: ...` lines")])
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        line = doc.line(str(key))
+        if key in _STR_KEYS:
+            if not isinstance(value, str) or not value.strip():
+                problems.append(Problem(rel, line, f"'{key}' must be a non-empty string; expected e.g. `{key}: ...`"))
+            else:
+                values[key] = value.strip()
+        elif key == "base_url":
+            message = check_base_url(value)
+            if message:
+                problems.append(Problem(rel, line, message))
+            else:
+                values[key] = normalize_base_url(str(value).strip())
+        elif key == "per_page":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+                problems.append(Problem(rel, line, f"'per_page' must be a whole number from 1 to 1000, got {value!r}; expected e.g. `per_page: 10`"))
+            else:
+                values[key] = value
+        elif key == "timezone":
+            try:
+                zoneinfo.ZoneInfo(str(value))
+                values[key] = str(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                problems.append(Problem(rel, line, f"unknown timezone '{value}'; expected an IANA name such as UTC or Europe/Brussels"))
+        elif key == "search":
+            if not isinstance(value, bool):
+                problems.append(Problem(rel, line, f"'search' must be true or false, got {value!r}; expected `search: true`"))
+            else:
+                values[key] = value
+        else:
+            extra[str(key)] = value
+    if "language" in values and not _LANG.match(values["language"]):
+        problems.append(Problem(rel, doc.line("language"), f"'language' must be a language tag, got '{values['language']}'; expected e.g. en or en-GB"))
+    if problems:
+        raise ContentError(problems)
+    return Config(root=root, extra=MappingProxyType(extra), **values)

@@ -1,0 +1,43 @@
+"""User-facing errors: one line each, `path:line: what is wrong; what was expected`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in one input file. Sorted by path, then line."""
+
+    path: str
+    line: int
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+class ContentError(Exception):
+    """Raised by a stage when its inputs have problems; carries all of them, sorted."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(sorted(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def fail_if(problems: list[Problem]) -> None:
+    """Raise ContentError if any of `problems` is an error (warnings pass)."""
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ContentError(errors)

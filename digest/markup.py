@@ -1,0 +1,101 @@
+"""Markdown to HTML: CommonMark plus tables, footnotes, heading anchors and strikethrough.
+
+Raw HTML is escaped, never emitted; links are kept only for safe schemes. Links to other
+briefs (`other-brief.md`) and root-relative links (`/tags/chips/`) are rendered as
+placeholders that the render stage resolves against the site, so a rendered body depends
+on its own text alone (and can be cached by content hash).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+REF = "digest-ref:"
+ROOT = "digest-root:"
+_PLACEHOLDER = re.compile(r'(href|src)="(digest-ref|digest-root):([^"]*)"')
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """HTML with link placeholders, and the brief files it links to."""
+
+    html: str
+    refs: tuple[str, ...]
+
+
+def is_safe_url(url: str) -> bool:
+    """True for relative URLs, fragments and the http/https/mailto/tel schemes."""
+    cleaned = "".join(ch for ch in url if ch > " " and ch != "\x7f").lower()
+    scheme = urlsplit(cleaned).scheme
+    if not scheme:
+        return not cleaned.startswith("\\") and ":" not in cleaned.split("/", 1)[0]
+    return scheme in SAFE_SCHEMES
+
+
+def _rewrite_links(state: StateCore) -> None:
+    refs: list[str] = state.env.setdefault("digest_refs", [])
+    for block in state.tokens:
+        if block.type == "heading_open" and block.tag == "h1":
+            block.tag = "h2"
+        elif block.type == "heading_close" and block.tag == "h1":
+            block.tag = "h2"
+        for token in block.children or ():
+            attr = "href" if token.type == "link_open" else "src" if token.type == "image" else None
+            if attr is None:
+                continue
+            url = str(token.attrGet(attr) or "")
+            if token.type == "image":
+                token.attrSet("loading", "lazy")
+            if url.startswith("/") and not url.startswith("//"):
+                token.attrSet(attr, ROOT + url)
+                continue
+            path = urlsplit(url).path
+            if not urlsplit(url).scheme and path.endswith(".md"):
+                refs.append(url)
+                token.attrSet(attr, REF + url)
+
+
+@cache
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.options["xhtmlOut"] = False
+    md.enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.use(anchors_plugin, min_level=1, max_level=4)
+    md.validateLink = is_safe_url  # type: ignore[method-assign]
+    md.core.ruler.push("digest_links", _rewrite_links)
+    return md
+
+
+def render_body(text: str) -> Rendered:
+    """A brief's Markdown body to HTML (with placeholders)."""
+    env: dict[str, list[str]] = {}
+    html = _parser().render(text, env)
+    return Rendered(html, tuple(env.get("digest_refs", ())))
+
+
+def render_inline(text: str) -> Rendered:
+    """One line of inline Markdown (a key point) to HTML without a paragraph."""
+    env: dict[str, list[str]] = {}
+    html = _parser().renderInline(text, env)
+    return Rendered(html, tuple(env.get("digest_refs", ())))
+
+
+def resolve_links(html: str, resolve: Callable[[str, str], str]) -> str:
+    """Replace placeholders: resolve(kind, target) -> URL, kind 'ref' or 'root'."""
+
+    def replace(match: re.Match[str]) -> str:
+        kind = "ref" if match.group(2) == "digest-ref" else "root"
+        return f'{match.group(1)}="{resolve(kind, match.group(3))}"'
+
+    return _PLACEHOLDER.sub(replace, html)

@@ -1,0 +1,88 @@
+"""The content model: frozen values read from the content files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from slugify import slugify as _slugify
+
+
+def slugify(text: str) -> str:
+    """`Export Controls` -> `export-controls`; non-Latin text is transliterated."""
+    return _slugify(str(text), lowercase=True, max_length=80, word_boundary=True)
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class TagDef:
+    """A tag as the taxonomy defines it."""
+
+    slug: str
+    label: str
+    group: str | None
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    path: str
+    groups: Mapping[str, str]  # slug -> label, in file order
+    tags: Mapping[str, TagDef]  # slug -> definition, in file order
+    lookup: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # casefolded name -> slug
+
+    def resolve(self, name: str) -> str | None:
+        """The slug a tag name (slug, label or alias, any case) stands for, or None."""
+        key = name.strip().casefold()
+        if key in self.lookup:
+            return self.lookup[key]
+        slug = slugify(name)
+        return slug if slug in self.tags else None
+
+
+@dataclass(frozen=True)
+class Brief:
+    """One brief, validated, with its Markdown rendered (link placeholders unresolved)."""
+
+    path: str  # relative to the site root, for messages
+    slug: str
+    title: str
+    published: dt.datetime  # aware, in the site's timezone
+    has_time: bool
+    summary: str
+    key_points: tuple[str, ...]  # Markdown source
+    key_points_html: tuple[str, ...]
+    tags: tuple[str, ...]  # resolved slugs, in the brief's order, unique
+    tag_labels: Mapping[str, str]  # slug -> label as written, for tags not in the taxonomy
+    source: Source | None
+    updated: dt.datetime | None
+    draft: bool
+    body: str
+    body_line: int  # line of the body's first line in the file
+    body_html: str
+    refs: tuple[str, ...]  # brief files linked from the body and key points
+    extra: Mapping[str, Any]
+    lines: Mapping[str, int]  # front-matter key -> line, for later messages
+
+    @property
+    def date(self) -> dt.date:
+        return self.published.date()
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        return self.updated or self.published
+
+    @property
+    def sort_key(self) -> tuple[dt.datetime, str]:
+        return (self.published, self.slug)

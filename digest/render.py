@@ -1,0 +1,187 @@
+"""Rendering planned pages to bytes (pure: no filesystem access besides reading templates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import traceback
+from collections.abc import Iterable
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from digest.errors import ContentError, Problem
+from digest.markup import resolve_links
+from digest.model import Brief
+from digest.pages import Page
+from digest.site import Site, Tag, brief_url
+from digest.templates import template_path
+
+
+class Renderer:
+    """Renders the pages of one site with one Jinja environment."""
+
+    def __init__(self, site: Site, env: jinja2.Environment) -> None:
+        self.site = site
+        self.config = site.config
+        self.env = env
+        self.bodies: dict[str, Markup] = {}
+        env.globals.update(
+            site=SimpleNamespace(
+                title=self.config.title,
+                description=self.config.description,
+                base_url=self.config.base_url,
+                language=self.config.language,
+                author=self.config.author,
+                search=self.config.search,
+                extra=self.config.extra,
+            ),
+            url=self.url,
+            abs_url=self.abs_url,
+            brief_url=brief_url,
+            tag=self.tag,
+            body=self.body,
+            key_points=self.key_points,
+            feed_updated=feed_updated,
+        )
+        env.filters.update(longdate=longdate, isodate=isodate, rfc3339=rfc3339, shortdate=shortdate)
+
+    def url(self, path: str) -> str:
+        """Site path ('/tags/') -> URL path under the base URL ('/digest/tags/')."""
+        return self.config.base_path + path.lstrip("/")
+
+    def abs_url(self, path: str) -> str:
+        return self.config.origin + self.url(path)
+
+    def tag(self, slug: str) -> Tag:
+        return self.site.tags[slug]
+
+    def _resolve(self, brief: Brief) -> Any:
+        def resolve(kind: str, target: str) -> str:
+            if kind == "root":
+                return self.url(target)
+            slug = self.site.links.get((brief.path, target))
+            if slug is None:
+                return target
+            fragment = urlsplit(target).fragment
+            return self.url(f"/briefs/{slug}/") + (f"#{fragment}" if fragment else "")
+
+        return resolve
+
+    def body(self, brief: Brief) -> Markup:
+        if brief.slug not in self.bodies:
+            self.bodies[brief.slug] = Markup(resolve_links(brief.body_html, self._resolve(brief)))
+        return self.bodies[brief.slug]
+
+    def key_points(self, brief: Brief) -> list[Markup]:
+        resolve = self._resolve(brief)
+        return [Markup(resolve_links(html, resolve)) for html in brief.key_points_html]
+
+    def render(self, page: Page) -> bytes:
+        if page.url == "/feed.json":
+            return self.json_feed(page.context["briefs"]).encode()
+        template = self.env.get_template(page.template)
+        return template.render(page=page, **page.context).encode()
+
+    def json_feed(self, briefs: Iterable[Brief]) -> str:
+        feed: dict[str, Any] = {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": self.config.title,
+            "description": self.config.description,
+            "home_page_url": self.abs_url("/"),
+            "feed_url": self.abs_url("/feed.json"),
+            "language": self.config.language,
+            "authors": [{"name": self.config.author}],
+            "items": [],
+        }
+        for brief in briefs:
+            points = "".join(f"<li>{p}</li>" for p in self.key_points(brief))
+            item: dict[str, Any] = {
+                "id": self.abs_url(brief_url(brief)),
+                "url": self.abs_url(brief_url(brief)),
+                "title": brief.title,
+                "summary": brief.summary,
+                "content_html": f"<p>{Markup.escape(brief.summary)}</p><ul>{points}</ul>{self.body(brief)}",
+                "date_published": rfc3339(brief.published),
+                "tags": [self.site.tags[s].label for s in brief.tags],
+            }
+            if brief.updated:
+                item["date_modified"] = rfc3339(brief.updated)
+            if brief.source and brief.source.url:
+                item["external_url"] = brief.source.url
+            feed["items"].append(item)
+        return json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_pages(site: Site, pages: Iterable[Page], env: jinja2.Environment) -> dict[str, bytes]:
+    """Render every page; raise ContentError naming template file and line on failure."""
+    renderer = Renderer(site, env)
+    outputs: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    failed_templates: set[str] = set()
+    for page in pages:
+        if page.template in failed_templates:
+            continue
+        try:
+            outputs[page.path] = renderer.render(page)
+        except jinja2.TemplateSyntaxError as exc:
+            failed_templates.add(page.template)
+            name = exc.name or page.template
+            problems.append(Problem(template_path(site.config.root, name), exc.lineno, f"template syntax error: {exc.message}; expected valid Jinja syntax"))
+        except jinja2.TemplateNotFound as exc:
+            failed_templates.add(page.template)
+            problems.append(Problem(template_path(site.config.root, page.template), 0, f"template '{exc.name}' not found; expected it in templates/ or the default theme"))
+        except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's
+            failed_templates.add(page.template)
+            name, line = _template_position(exc, page.template)
+            problems.append(Problem(template_path(site.config.root, name), line, f"error rendering {page.url}: {_describe(exc)}"))
+    if problems:
+        raise ContentError(problems)
+    return outputs
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"{exc.message}; expected only the variables that digest passes to this template"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _template_position(exc: BaseException, fallback: str) -> tuple[str, int]:
+    """The innermost template frame of a rendering error (Jinja rewrites its tracebacks)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename and not frame.filename.endswith(".py") and frame.lineno:
+            for d in ("templates/",):
+                if d in frame.filename.replace("\\", "/"):
+                    return frame.filename.replace("\\", "/").rsplit(d, 1)[1], frame.lineno
+            return frame.filename, frame.lineno
+    return fallback, 0
+
+
+def longdate(value: dt.date | dt.datetime) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def shortdate(value: dt.date | dt.datetime) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def isodate(value: dt.date | dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    return value.isoformat()
+
+
+def rfc3339(value: dt.datetime | dt.date) -> str:
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    return value.isoformat(timespec="seconds")
+
+
+def feed_updated(briefs: Iterable[Brief]) -> str:
+    latest = max((b.last_modified for b in briefs), default=None)
+    return rfc3339(latest) if latest else "1970-01-01T00:00:00+00:00"
+
+

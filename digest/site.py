@@ -1,0 +1,230 @@
+"""The site model: briefs arranged into URLs, tags, weekly editions and an archive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+from digest.config import Config
+from digest.content import BRIEFS_DIR
+from digest.errors import Problem
+from digest.model import Brief, Taxonomy
+
+OTHER_GROUP = ("other", "Other tags")
+RELATED_COUNT = 5
+
+
+@dataclass(frozen=True)
+class Tag:
+    slug: str
+    label: str
+    group: str
+    description: str
+    briefs: tuple[Brief, ...]  # newest first
+    known: bool  # defined in the taxonomy
+
+    @property
+    def url(self) -> str:
+        return f"/tags/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class TagGroup:
+    slug: str
+    label: str
+    tags: tuple[Tag, ...]
+
+
+@dataclass(frozen=True)
+class Week:
+    year: int
+    week: int
+    briefs: tuple[Brief, ...]  # oldest first, as an edition reads
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def url(self) -> str:
+        return f"/weeks/{self.key}/"
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return dt.date.fromisocalendar(self.year, self.week, 7)
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+    briefs: tuple[Brief, ...]  # newest first
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+
+@dataclass(frozen=True)
+class Year:
+    year: int
+    months: tuple[Month, ...]  # newest first
+
+    @property
+    def count(self) -> int:
+        return sum(len(m.briefs) for m in self.months)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    older: Brief | None
+    newer: Brief | None
+
+
+@dataclass(frozen=True)
+class Site:
+    config: Config
+    taxonomy: Taxonomy
+    briefs: tuple[Brief, ...]  # newest first
+    tags: Mapping[str, Tag]  # slug -> tag, sorted by label
+    groups: tuple[TagGroup, ...]  # taxonomy order, then "other"
+    weeks: tuple[Week, ...]  # newest first
+    years: tuple[Year, ...]  # newest first
+    related: Mapping[str, tuple[Brief, ...]]
+    neighbours: Mapping[str, Neighbours]
+    links: Mapping[tuple[str, str], str | None]  # (brief path, ref) -> slug or None
+    problems: tuple[Problem, ...]  # warnings found while arranging (broken links)
+
+    def week_of(self, brief: Brief) -> str:
+        year, week, _ = brief.date.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+def brief_url(brief: Brief) -> str:
+    return f"/briefs/{brief.slug}/"
+
+
+def build_site(config: Config, taxonomy: Taxonomy, briefs: tuple[Brief, ...]) -> Site:
+    """Arrange validated briefs into the site's structure (pure)."""
+    ordered = tuple(sorted(briefs, key=lambda b: b.sort_key, reverse=True))
+    tags = _tags(taxonomy, ordered)
+    links, problems = _links(ordered)
+    return Site(
+        config=config,
+        taxonomy=taxonomy,
+        briefs=ordered,
+        tags=tags,
+        groups=_groups(taxonomy, tags),
+        weeks=_weeks(ordered),
+        years=_years(ordered),
+        related=_related(ordered),
+        neighbours=MappingProxyType({
+            b.slug: Neighbours(ordered[i + 1] if i + 1 < len(ordered) else None, ordered[i - 1] if i else None)
+            for i, b in enumerate(ordered)
+        }),
+        links=links,
+        problems=tuple(problems),
+    )
+
+
+def _tags(taxonomy: Taxonomy, briefs: tuple[Brief, ...]) -> Mapping[str, Tag]:
+    members: dict[str, list[Brief]] = defaultdict(list)
+    labels: dict[str, str] = {}
+    for brief in briefs:
+        for slug in brief.tags:
+            members[slug].append(brief)
+            if slug in brief.tag_labels:
+                labels.setdefault(slug, brief.tag_labels[slug])
+    result = []
+    for slug, tagged in members.items():
+        definition = taxonomy.tags.get(slug)
+        if definition:
+            result.append(Tag(slug, definition.label, definition.group or OTHER_GROUP[0], definition.description, tuple(tagged), True))
+        else:
+            result.append(Tag(slug, labels.get(slug, slug), OTHER_GROUP[0], "", tuple(tagged), False))
+    result.sort(key=lambda t: (t.label.casefold(), t.slug))
+    return MappingProxyType({t.slug: t for t in result})
+
+
+def _groups(taxonomy: Taxonomy, tags: Mapping[str, Tag]) -> tuple[TagGroup, ...]:
+    names = dict(taxonomy.groups)
+    names.setdefault(*OTHER_GROUP)
+    groups = []
+    for slug, label in names.items():
+        members = tuple(t for t in tags.values() if t.group == slug)
+        if members:
+            groups.append(TagGroup(slug, label, members))
+    return tuple(groups)
+
+
+def _weeks(briefs: tuple[Brief, ...]) -> tuple[Week, ...]:
+    by_week: dict[tuple[int, int], list[Brief]] = defaultdict(list)
+    for brief in briefs:
+        year, week, _ = brief.date.isocalendar()
+        by_week[(year, week)].append(brief)
+    return tuple(
+        Week(year, week, tuple(reversed(members)))
+        for (year, week), members in sorted(by_week.items(), reverse=True)
+    )
+
+
+def _years(briefs: tuple[Brief, ...]) -> tuple[Year, ...]:
+    by_month: dict[tuple[int, int], list[Brief]] = defaultdict(list)
+    for brief in briefs:
+        by_month[(brief.date.year, brief.date.month)].append(brief)
+    years: dict[int, list[Month]] = defaultdict(list)
+    for (year, month), members in sorted(by_month.items(), reverse=True):
+        years[year].append(Month(year, month, tuple(members)))
+    return tuple(Year(year, tuple(months)) for year, months in years.items())
+
+
+def _related(briefs: tuple[Brief, ...]) -> Mapping[str, tuple[Brief, ...]]:
+    """For each brief, the briefs sharing most tags with it (then the newest)."""
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    for index, brief in enumerate(briefs):
+        for slug in brief.tags:
+            by_tag[slug].append(index)
+    related = {}
+    for index, brief in enumerate(briefs):
+        shared: Counter[int] = Counter()
+        for slug in brief.tags:
+            shared.update(by_tag[slug])
+        del shared[index]
+        best = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:RELATED_COUNT]
+        related[brief.slug] = tuple(briefs[i] for i, _ in best)
+    return MappingProxyType(related)
+
+
+def _links(briefs: tuple[Brief, ...]) -> tuple[Mapping[tuple[str, str], str | None], list[Problem]]:
+    """Resolve each brief's links to other brief files (`other.md`) to slugs."""
+    by_path = {b.path: b.slug for b in briefs}
+    links: dict[tuple[str, str], str | None] = {}
+    problems = []
+    for brief in briefs:
+        for ref in brief.refs:
+            target = urlsplit(ref).path
+            if target.startswith("/"):
+                candidate = posixpath.normpath(BRIEFS_DIR + target)
+            else:
+                candidate = posixpath.normpath(posixpath.join(posixpath.dirname(brief.path), target))
+            slug = by_path.get(candidate)
+            links[(brief.path, ref)] = slug
+            if slug is None:
+                problems.append(Problem(brief.path, _ref_line(brief, ref), f"link to '{ref}' points to no brief; expected the file name of a brief in {BRIEFS_DIR}/", "warning"))
+    return MappingProxyType(links), problems
+
+
+def _ref_line(brief: Brief, ref: str) -> int:
+    for offset, text in enumerate(brief.body.split("\n")):
+        if f"({ref}" in text:
+            return brief.body_line + offset
+    return brief.lines.get("key_points", 1)

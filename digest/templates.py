@@ -1,0 +1,69 @@
+"""The theme: Jinja environment over the site's `templates/` and the default theme, and theme assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+THEME_ASSETS = "static"
+
+
+def default_theme_dir() -> Path:
+    """The default theme: inside the installed package, or `templates/` of a source checkout."""
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parent.parent / "templates"
+
+
+def theme_dirs(root: Path) -> list[Path]:
+    """Template folders, highest priority first: the site's own, then the default theme."""
+    dirs = [root / "templates", default_theme_dir()]
+    unique: list[Path] = []
+    for d in dirs:
+        if d.is_dir() and all(d.resolve() != u.resolve() for u in unique):
+            unique.append(d)
+    return unique
+
+
+def make_environment(root: Path) -> jinja2.Environment:
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme_dirs(root)])
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def template_path(root: Path, name: str) -> str:
+    """Where template `name` comes from, for error messages (relative to the site root if inside it)."""
+    for d in theme_dirs(root):
+        candidate = d / name
+        if candidate.is_file():
+            try:
+                return candidate.resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                return candidate.as_posix()
+    return f"templates/{name}"
+
+
+def theme_assets(root: Path) -> dict[str, bytes]:
+    """Static files of the theme (`templates/static/**`), the site's overriding the default's,
+    plus the site's own `static/` folder copied to the output root."""
+    assets: dict[str, bytes] = {}
+    for d in reversed(theme_dirs(root)):
+        base = d / THEME_ASSETS
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    assets[f"{THEME_ASSETS}/{path.relative_to(base).as_posix()}"] = path.read_bytes()
+    site_static = root / "static"
+    if site_static.is_dir():
+        for path in sorted(site_static.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                assets[path.relative_to(site_static).as_posix()] = path.read_bytes()
+    return assets

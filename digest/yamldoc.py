@@ -1,0 +1,144 @@
+"""YAML documents with positions: values plus the line of every key and item.
+
+Uses PyYAML's C parser. Timestamps are left as strings (dates are validated by the
+content stage, with their own messages), duplicate keys are errors, and alias expansion
+and nesting depth are bounded so hostile input cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader that does not turn `2025-04-26` into a date object."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+Path = tuple[str | int, ...]
+
+
+class YamlError(Exception):
+    """A YAML problem at a 1-based line (relative to the parsed text)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """A parsed document: `data` plus the 1-based line of each key path."""
+
+    data: Any
+    lines: Mapping[Path, int]
+
+    def line(self, *path: str | int) -> int:
+        """Line of the deepest known prefix of `path` (1 if none)."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+
+def parse_yaml(text: str) -> YamlDoc:
+    """Parse one YAML document; raise YamlError with a line number on any problem."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "quoted" in (exc.context or ""):
+            mark = exc.context_mark  # point at the opening quote, not the end of file
+        line = mark.line + 1 if mark else 1
+        text_lines = text.split("\n")
+        has_tab = 0 < line <= len(text_lines) and "\t" in text_lines[line - 1]
+        raise YamlError(line, _describe(exc, has_tab)) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(1, f"invalid YAML: {exc}; expected a valid YAML document") from None
+    finally:
+        loader.dispose()
+    lines: dict[Path, int] = {}
+    if node is None:
+        return YamlDoc(None, lines)
+    builder = _Builder(loader, lines)
+    data = builder.build(node, (), 0)
+    return YamlDoc(data, lines)
+
+
+def _describe(exc: yaml.MarkedYAMLError, has_tab: bool) -> str:
+    problem = exc.problem or "syntax error"
+    context = f" {exc.context}" if exc.context else ""
+    hint = "expected valid YAML"
+    if has_tab:
+        hint = "indent with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        hint = "expected `key: value` lines; quote values that contain ': '"
+    elif "found unexpected end of stream" in problem or "while scanning a quoted" in context:
+        hint = "expected a closing quote"
+    elif "could not find expected ':'" in problem:
+        hint = "expected `key: value`; check indentation and quotes"
+    return f"invalid YAML: {problem}{context}; {hint}"
+
+
+class _Builder:
+    def __init__(self, loader: Any, lines: dict[Path, int]) -> None:
+        self.loader = loader
+        self.lines = lines
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.count += 1
+        line = node.start_mark.line + 1
+        if self.count > MAX_NODES:
+            raise YamlError(line, f"document too large (over {MAX_NODES:,} values, or aliases that expand too much); expected a small YAML document")
+        if depth > MAX_DEPTH:
+            raise YamlError(line, f"nested more than {MAX_DEPTH} levels deep; expected a flat document")
+        self.lines.setdefault(path, line)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise YamlError(key_node.start_mark.line + 1, "merge keys (`<<`) are not supported; expected plain keys")
+                key = self.build(key_node, path + ("<key>",), depth + 1)
+                if not isinstance(key, (str, int, float, bool)) and key is not None:
+                    raise YamlError(key_node.start_mark.line + 1, "a key must be a plain value; expected `name: value`")
+                key_line = key_node.start_mark.line + 1
+                if key in result:
+                    first = self.lines.get(path + (str(key),), key_line)
+                    raise YamlError(key_line, f"duplicate key '{key}' (first on line {first}); expected each key once")
+                kpath = path + (str(key),)
+                self.lines[kpath] = key_line
+                result[key] = self.build(value_node, kpath, depth + 1)
+                self.lines[kpath] = key_line
+            self.lines.pop(path + ("<key>",), None)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                items.append(self.build(item, path + (index,), depth + 1))
+            return items
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise YamlError(line, f"invalid value: {exc}; expected a plain YAML value") from None
+        except ValueError as exc:
+            raise YamlError(line, f"invalid value: {exc}; expected a plain YAML value") from None
