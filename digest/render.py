@@ -36,7 +36,8 @@ class Renderer:
                 base_url=self.config.base_url,
                 language=self.config.language,
                 author=self.config.author,
-                search=self.config.search,
+                # The search page arrives with the search index; until then no page links to it.
+                search=False,
                 extra=self.config.extra,
             ),
             url=self.url,
