@@ -57,7 +57,15 @@ def render_site(config: Config) -> tuple[Site, dict[str, bytes], int]:
     outputs = render_pages(site, pages, make_environment(config.root))
     for relative, data in theme_assets(config.root).items():
         if relative in outputs:
-            raise ContentError([Problem(f"static/{relative}", 0, f"static file collides with the generated page /{relative}; expected another name")])
+            raise ContentError(
+                [
+                    Problem(
+                        f"static/{relative}",
+                        0,
+                        f"static file collides with the generated page /{relative}; expected another name",
+                    )
+                ]
+            )
         outputs[relative] = data
     return site, outputs, len(pages)
 

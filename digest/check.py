@@ -72,7 +72,14 @@ def tag_warnings(site: Site) -> list[Problem]:
         for other in unknown[index + 1 :]:
             if difflib.SequenceMatcher(None, tag.slug, other.slug).ratio() >= 0.85:
                 first = other.briefs[-1]
-                problems.append(Problem(first.path, first.lines.get("tags", 1), f"tags '{tag.label}' and '{other.label}' look like near-duplicates; expected one spelling", "warning"))
+                problems.append(
+                    Problem(
+                        first.path,
+                        first.lines.get("tags", 1),
+                        f"tags '{tag.label}' and '{other.label}' look like near-duplicates; expected one spelling",
+                        "warning",
+                    )
+                )
     return problems
 
 

@@ -27,14 +27,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="digest", description="Build an AI-policy briefing digest: Markdown briefs in, a static site out.")
+    parser = _Parser(
+        prog="digest", description="Build an AI-policy briefing digest: Markdown briefs in, a static site out."
+    )
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--root", type=Path, default=Path("."), metavar="DIR", help="the site folder (default: current folder)")
+        sub.add_argument(
+            "--root", type=Path, default=Path("."), metavar="DIR", help="the site folder (default: current folder)"
+        )
         return sub
 
     b = command("build", "build the site into site/")
@@ -45,11 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
 
     c = command("check", "validate content, taxonomy, templates and links without writing anything")
-    c.add_argument("--drafts", action="store_true", help="check as a --drafts build would (drafts are always validated)")
+    c.add_argument(
+        "--drafts", action="store_true", help="check as a --drafts build would (drafts are always validated)"
+    )
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
-    i = commands.add_parser("init", help="create a new briefing site", description="create a new briefing site with sample config, taxonomy and one brief")
-    i.add_argument("dir", nargs="?", type=Path, default=Path("."), help="folder for the new site (default: current folder)")
+    i = commands.add_parser(
+        "init",
+        help="create a new briefing site",
+        description="create a new briefing site with sample config, taxonomy and one brief",
+    )
+    i.add_argument(
+        "dir", nargs="?", type=Path, default=Path("."), help="folder for the new site (default: current folder)"
+    )
 
     n = command("new", "write a new draft brief and print its path")
     n.add_argument("title", help="the brief's title")
@@ -77,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONTENT if isinstance(exc, OutputError) else EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, traceback with --debug
+    except Exception as exc:
         if args.debug:
             raise
         print(f"digest: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)

@@ -90,7 +90,15 @@ def load_config(root: Path) -> Config:
     if data is None:
         return Config(root=root)
     if not isinstance(data, dict):
-        raise ContentError([Problem(rel, 1, f"the configuration must be a mapping of keys, got {type(data).__name__}; expected `title: ...` lines")])
+        raise ContentError(
+            [
+                Problem(
+                    rel,
+                    1,
+                    f"the configuration must be a mapping of keys, got {type(data).__name__}; expected `title: ...` lines",
+                )
+            ]
+        )
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for key, value in data.items():
@@ -108,7 +116,13 @@ def load_config(root: Path) -> Config:
                 values[key] = normalize_base_url(str(value).strip())
         elif key == "per_page":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-                problems.append(Problem(rel, line, f"'per_page' must be a whole number from 1 to 1000, got {value!r}; expected e.g. `per_page: 10`"))
+                problems.append(
+                    Problem(
+                        rel,
+                        line,
+                        f"'per_page' must be a whole number from 1 to 1000, got {value!r}; expected e.g. `per_page: 10`",
+                    )
+                )
             else:
                 values[key] = value
         elif key == "timezone":
@@ -116,16 +130,28 @@ def load_config(root: Path) -> Config:
                 zoneinfo.ZoneInfo(str(value))
                 values[key] = str(value)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                problems.append(Problem(rel, line, f"unknown timezone '{value}'; expected an IANA name such as UTC or Europe/Brussels"))
+                problems.append(
+                    Problem(
+                        rel, line, f"unknown timezone '{value}'; expected an IANA name such as UTC or Europe/Brussels"
+                    )
+                )
         elif key == "search":
             if not isinstance(value, bool):
-                problems.append(Problem(rel, line, f"'search' must be true or false, got {value!r}; expected `search: true`"))
+                problems.append(
+                    Problem(rel, line, f"'search' must be true or false, got {value!r}; expected `search: true`")
+                )
             else:
                 values[key] = value
         else:
             extra[str(key)] = value
     if "language" in values and not _LANG.match(values["language"]):
-        problems.append(Problem(rel, doc.line("language"), f"'language' must be a language tag, got '{values['language']}'; expected e.g. en or en-GB"))
+        problems.append(
+            Problem(
+                rel,
+                doc.line("language"),
+                f"'language' must be a language tag, got '{values['language']}'; expected e.g. en or en-GB",
+            )
+        )
     if problems:
         raise ContentError(problems)
     return Config(root=root, extra=MappingProxyType(extra), **values)

@@ -30,7 +30,8 @@ def brief_files(root: Path) -> list[Path]:
     if not base.is_dir():
         return []
     return sorted(
-        p for p in base.rglob("*.md")
+        p
+        for p in base.rglob("*.md")
         if not any(part.startswith(".") for part in p.relative_to(base).parts) and p.is_file()
     )
 
@@ -62,7 +63,13 @@ def duplicate_slugs(briefs: Iterable[Brief]) -> list[Problem]:
     for brief in briefs:
         first = seen.setdefault(brief.slug, brief)
         if first is not brief:
-            problems.append(Problem(brief.path, brief.lines.get("slug", 1), f"URL /briefs/{brief.slug}/ is also the URL of {first.path}; expected one brief per slug (set `slug:` in one of them)"))
+            problems.append(
+                Problem(
+                    brief.path,
+                    brief.lines.get("slug", 1),
+                    f"URL /briefs/{brief.slug}/ is also the URL of {first.path}; expected one brief per slug (set `slug:` in one of them)",
+                )
+            )
     return problems
 
 
@@ -73,8 +80,10 @@ def parse_brief(text: str, rel: str, stem: str, config: Config, taxonomy: Taxono
     except FrontMatterError as exc:
         raise ContentError([Problem(rel, exc.line, exc.message)]) from None
     if not isinstance(doc.meta.data, dict):
-        kind = "empty" if doc.meta.data is None else f"a {type(doc.meta.data).__name__}"
-        raise ContentError([Problem(rel, doc.line(), f"front matter is {kind}; expected `key: value` lines such as `title: ...`")])
+        kind = "empty" if doc.meta.data is None else kind_of(doc.meta.data)
+        raise ContentError(
+            [Problem(rel, doc.line(), f"front matter is {kind}; expected `key: value` lines such as `title: ...`")]
+        )
     return _Validator(doc, rel, config, taxonomy).brief(stem)
 
 
@@ -94,10 +103,15 @@ class _Validator:
         value = self.meta.get(key)
         if value is None:
             if required:
-                self.error(self.doc.line(key) if key in self.meta else self.doc.line(), f"missing '{key}'; expected `{key}: ...` in the front matter")
+                self.error(
+                    self.doc.line(key) if key in self.meta else self.doc.line(),
+                    f"missing '{key}'; expected `{key}: ...` in the front matter",
+                )
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.error(self.doc.line(key), f"'{key}' must be text, got a {type(value).__name__}; expected `{key}: ...` on one line")
+            self.error(
+                self.doc.line(key), f"'{key}' must be text, got {kind_of(value)}; expected `{key}: ...` on one line"
+            )
             return None
         cleaned = " ".join(str(value).split())
         if not cleaned and required:
@@ -114,7 +128,11 @@ class _Validator:
         elif isinstance(value, str):
             raw = value.strip()
             try:
-                parsed = dt.date.fromisoformat(raw) if len(raw) == 10 else dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                parsed = (
+                    dt.date.fromisoformat(raw)
+                    if len(raw) == 10
+                    else dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                )
             except ValueError:
                 self.error(line, f"'{key}' must be YYYY-MM-DD or an ISO 8601 date-time, got '{raw}'")
                 return None
@@ -122,7 +140,9 @@ class _Validator:
             self.error(line, f"'{key}' must be YYYY-MM-DD or an ISO 8601 date-time, got {value!r}")
             return None
         if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            self.error(line, f"'{key}' year {parsed.year} is out of range; expected a year from {MIN_YEAR} to {MAX_YEAR}")
+            self.error(
+                line, f"'{key}' year {parsed.year} is out of range; expected a year from {MIN_YEAR} to {MAX_YEAR}"
+            )
             return None
         if isinstance(parsed, dt.datetime):
             aware = parsed.astimezone(tz) if parsed.tzinfo else parsed.replace(tzinfo=tz)
@@ -144,7 +164,10 @@ class _Validator:
             result = self.when("updated", meta["updated"], line("updated"))
             updated = result[0] if result else None
             if updated and published and updated < published[0]:
-                self.error(line("updated"), f"'updated' ({updated.date()}) is before 'date' ({published[0].date()}); expected a later date or none")
+                self.error(
+                    line("updated"),
+                    f"'updated' ({updated.date()}) is before 'date' ({published[0].date()}); expected a later date or none",
+                )
 
         key_points = self.key_points()
         tags, labels = self.tags()
@@ -159,11 +182,16 @@ class _Validator:
         if "slug" in meta:
             raw = meta["slug"]
             if not isinstance(raw, str) or not SLUG.match(raw):
-                self.error(line("slug"), f"'slug' must use only a-z, 0-9 and '-', got {str(raw)!r}; expected e.g. `slug: eu-ai-act`")
+                self.error(
+                    line("slug"),
+                    f"'slug' must use only a-z, 0-9 and '-', got {str(raw)!r}; expected e.g. `slug: eu-ai-act`",
+                )
             else:
                 slug = raw
         elif not slug:
-            self.error(1, f"file name '{stem}' gives an empty slug; expected a file name with letters or digits, or `slug:`")
+            self.error(
+                1, f"file name '{stem}' gives an empty slug; expected a file name with letters or digits, or `slug:`"
+            )
 
         body = render_body(self.doc.body)
         points_html = tuple(render_inline(p) for p in key_points)
@@ -199,10 +227,16 @@ class _Validator:
         meta, line = self.meta, self.doc.line
         raw = meta.get("key_points")
         if raw is None:
-            self.error(line("key_points") if "key_points" in meta else line(), "missing 'key_points'; expected a list of 1 to 10 short points (`key_points:` then `  - ...` lines)")
+            self.error(
+                line("key_points") if "key_points" in meta else line(),
+                "missing 'key_points'; expected a list of 1 to 10 short points (`key_points:` then `  - ...` lines)",
+            )
             return ()
         if not isinstance(raw, list):
-            self.error(line("key_points"), f"'key_points' must be a list, got a {type(raw).__name__}; expected `  - ...` lines under `key_points:`")
+            self.error(
+                line("key_points"),
+                f"'key_points' must be a list, got {kind_of(raw)}; expected `  - ...` lines under `key_points:`",
+            )
             return ()
         if not 1 <= len(raw) <= MAX_KEY_POINTS:
             self.error(line("key_points"), f"'key_points' has {len(raw)} items; expected 1 to {MAX_KEY_POINTS}")
@@ -210,7 +244,10 @@ class _Validator:
         points = []
         for index, item in enumerate(raw):
             if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
-                self.error(line("key_points", index), f"key point {index + 1} must be a non-empty line of text; expected `  - A short point`")
+                self.error(
+                    line("key_points", index),
+                    f"key point {index + 1} must be a non-empty line of text; expected `  - A short point`",
+                )
                 continue
             points.append(" ".join(str(item).split()))
         return tuple(points)
@@ -223,7 +260,7 @@ class _Validator:
         if isinstance(raw, str):
             raw = [part for part in raw.split(",") if part.strip()]
         if not isinstance(raw, list):
-            self.error(line("tags"), f"'tags' must be a list, got a {type(raw).__name__}; expected e.g. `tags: [china, chips]`")
+            self.error(line("tags"), f"'tags' must be a list, got {kind_of(raw)}; expected e.g. `tags: [china, chips]`")
             return (), {}
         if len(raw) > MAX_TAGS:
             self.error(line("tags"), f"'tags' has {len(raw)} items; expected at most {MAX_TAGS}")
@@ -232,14 +269,19 @@ class _Validator:
         labels: dict[str, str] = {}
         for index, item in enumerate(raw):
             if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
-                self.error(line("tags", index), f"tag {index + 1} must be a name; expected a slug, label or alias from the taxonomy")
+                self.error(
+                    line("tags", index),
+                    f"tag {index + 1} must be a name; expected a slug, label or alias from the taxonomy",
+                )
                 continue
             name = " ".join(str(item).split())
             slug = self.taxonomy.resolve(name)
             if slug is None:
                 slug = slugify(name)
                 if not slug:
-                    self.error(line("tags", index), f"tag '{name}' gives an empty slug; expected a name with letters or digits")
+                    self.error(
+                        line("tags", index), f"tag '{name}' gives an empty slug; expected a name with letters or digits"
+                    )
                     continue
                 labels.setdefault(slug, name)
             if slug not in slugs:
@@ -252,20 +294,35 @@ class _Validator:
         if raw is None:
             return None
         if not isinstance(raw, dict):
-            self.error(line("source"), f"'source' must be a mapping, got a {type(raw).__name__}; expected `source:` with `name:`, `url:` and `published:` below it")
+            self.error(
+                line("source"),
+                f"'source' must be a mapping, got {kind_of(raw)}; expected `source:` with `name:`, `url:` and `published:` below it",
+            )
             return None
         for key in raw:
             if key not in ("name", "url", "published"):
-                self.error(line("source", str(key)), f"unknown key '{key}' in 'source'; expected name, url or published")
+                self.error(
+                    line("source", str(key)), f"unknown key '{key}' in 'source'; expected name, url or published"
+                )
         name = raw.get("name")
-        if name is not None and (isinstance(name, bool) or not isinstance(name, (str, int, float)) or not str(name).strip()):
+        if name is not None and (
+            isinstance(name, bool) or not isinstance(name, (str, int, float)) or not str(name).strip()
+        ):
             self.error(line("source", "name"), "'source.name' must be text; expected e.g. `name: Reuters`")
             name = None
         url = raw.get("url")
         if url is not None:
             text = str(url).strip()
-            if not isinstance(url, str) or not text.lower().startswith(("http://", "https://")) or not is_safe_url(text) or " " in text:
-                self.error(line("source", "url"), f"'source.url' must be an http(s) URL, got {str(url)!r}; expected e.g. https://example.org/article")
+            if (
+                not isinstance(url, str)
+                or not text.lower().startswith(("http://", "https://"))
+                or not is_safe_url(text)
+                or " " in text
+            ):
+                self.error(
+                    line("source", "url"),
+                    f"'source.url' must be an http(s) URL, got {str(url)!r}; expected e.g. https://example.org/article",
+                )
                 url = None
             else:
                 url = text
@@ -277,3 +334,16 @@ class _Validator:
             self.error(line("source"), "'source' needs a name or a url; expected `name:` and/or `url:` below `source:`")
             return None
         return Source(" ".join(str(name).split()) if name is not None else None, url, published)
+
+
+def kind_of(value: object) -> str:
+    """How a writer would name a YAML value's type."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "text"

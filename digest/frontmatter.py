@@ -44,11 +44,10 @@ def split(text: str) -> Document:
         raise FrontMatterError(1, "front matter is not closed; expected a '---' line after the front matter")
     yaml_text = "\n".join(lines[1:end])
     try:
-        meta = parse_yaml(yaml_text)
+        meta = parse_yaml(yaml_text, first_line=2)
     except YamlError as exc:
-        raise FrontMatterError(exc.line + 1, exc.message) from None
-    shifted = YamlDoc(meta.data, {path: line + 1 for path, line in meta.lines.items()})
-    if () not in shifted.lines:
-        shifted = YamlDoc(meta.data, {**shifted.lines, (): 2})
+        raise FrontMatterError(exc.line, exc.message) from None
+    if () not in meta.lines:
+        meta = YamlDoc(meta.data, {**meta.lines, (): 2})
     body = "\n".join(lines[end + 1 :])
-    return Document(shifted, body, end + 2)
+    return Document(meta, body, end + 2)

@@ -45,9 +45,9 @@ def is_safe_url(url: str) -> bool:
 def _rewrite_links(state: StateCore) -> None:
     refs: list[str] = state.env.setdefault("digest_refs", [])
     for block in state.tokens:
-        if block.type == "heading_open" and block.tag == "h1":
-            block.tag = "h2"
-        elif block.type == "heading_close" and block.tag == "h1":
+        if (block.type == "heading_open" and block.tag == "h1") or (
+            block.type == "heading_close" and block.tag == "h1"
+        ):
             block.tag = "h2"
         for token in block.children or ():
             attr = "href" if token.type == "link_open" else "src" if token.type == "image" else None

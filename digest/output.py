@@ -78,7 +78,9 @@ def write_outputs(out_dir: Path, outputs: Mapping[str, bytes]) -> WriteStats:
             written += 1
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write the site to {out_dir}: {exc.strerror or exc}; the previous site is unchanged") from None
+        raise OutputError(
+            f"cannot write the site to {out_dir}: {exc.strerror or exc}; the previous site is unchanged"
+        ) from None
     removed = 0
     if out_dir.exists():
         removed = sum(1 for p in out_dir.rglob("*") if p.is_file() and p.relative_to(out_dir).as_posix() not in outputs)

@@ -68,40 +68,128 @@ def plan_pages(site: Site) -> tuple[Page, ...]:
     pages: list[Page] = []
     for pager, items in paginate(site.briefs, config.per_page, "/"):
         suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
-        pages.append(Page(pager.url, "index.html", f"Latest briefs{suffix}", config.description, "latest",
-                          MappingProxyType({"briefs": items, "pager": pager})))
+        pages.append(
+            Page(
+                pager.url,
+                "index.html",
+                f"Latest briefs{suffix}",
+                config.description,
+                "latest",
+                MappingProxyType({"briefs": items, "pager": pager}),
+            )
+        )
     for brief in site.briefs:
-        pages.append(Page(brief_url(brief), "brief.html", brief.title, brief.summary, "latest",
-                          MappingProxyType({"brief": brief, "neighbours": site.neighbours[brief.slug],
-                                            "related": site.related[brief.slug], "week": site.week_of(brief)}),
-                          lastmod=brief.last_modified.date().isoformat()))
-    pages.append(Page("/tags/", "tags.html", "Tags", f"All {len(site.tags)} tags of {config.title}, by group.", "tags",
-                      MappingProxyType({"groups": site.groups})))
+        pages.append(
+            Page(
+                brief_url(brief),
+                "brief.html",
+                brief.title,
+                brief.summary,
+                "latest",
+                MappingProxyType(
+                    {
+                        "brief": brief,
+                        "neighbours": site.neighbours[brief.slug],
+                        "related": site.related[brief.slug],
+                        "week": site.week_of(brief),
+                    }
+                ),
+                lastmod=brief.last_modified.date().isoformat(),
+            )
+        )
+    pages.append(
+        Page(
+            "/tags/",
+            "tags.html",
+            "Tags",
+            f"All {len(site.tags)} tags of {config.title}, by group.",
+            "tags",
+            MappingProxyType({"groups": site.groups}),
+        )
+    )
     for tag in site.tags.values():
         description = tag.description or f"Briefs tagged {tag.label}."
         for pager, items in paginate(tag.briefs, config.per_page, tag.url):
             suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
-            pages.append(Page(pager.url, "tag.html", f"{tag.label}{suffix}", description, "tags",
-                              MappingProxyType({"tag": tag, "briefs": items, "pager": pager})))
-        pages.append(Page(f"{tag.url}feed.xml", "feed.xml", f"{tag.label} — {config.title}", description, "",
-                          MappingProxyType({"briefs": tag.briefs[:FEED_SIZE], "feed_url": f"{tag.url}feed.xml", "home_url": tag.url}),
-                          in_sitemap=False))
-    pages.append(Page("/weeks/", "weeks.html", "Weekly editions", f"Every week of {config.title}, one edition each.", "weeks",
-                      MappingProxyType({"weeks": site.weeks})))
+            pages.append(
+                Page(
+                    pager.url,
+                    "tag.html",
+                    f"{tag.label}{suffix}",
+                    description,
+                    "tags",
+                    MappingProxyType({"tag": tag, "briefs": items, "pager": pager}),
+                )
+            )
+        pages.append(
+            Page(
+                f"{tag.url}feed.xml",
+                "feed.xml",
+                f"{tag.label} — {config.title}",
+                description,
+                "",
+                MappingProxyType(
+                    {"briefs": tag.briefs[:FEED_SIZE], "feed_url": f"{tag.url}feed.xml", "home_url": tag.url}
+                ),
+                in_sitemap=False,
+            )
+        )
+    pages.append(
+        Page(
+            "/weeks/",
+            "weeks.html",
+            "Weekly editions",
+            f"Every week of {config.title}, one edition each.",
+            "weeks",
+            MappingProxyType({"weeks": site.weeks}),
+        )
+    )
     for index, week in enumerate(site.weeks):
         older = site.weeks[index + 1] if index + 1 < len(site.weeks) else None
         newer = site.weeks[index - 1] if index else None
-        pages.append(Page(week.url, "week.html", f"Week {week.week}, {week.year}",
-                          f"{len(week.briefs)} briefs from {week.start:%d %B %Y} to {week.end:%d %B %Y}.", "weeks",
-                          MappingProxyType({"week": week, "older": older, "newer": newer})))
-    pages.append(Page("/archive/", "archive.html", "Archive", f"Every brief of {config.title} by year and month.", "archive",
-                      MappingProxyType({"years": site.years})))
+        pages.append(
+            Page(
+                week.url,
+                "week.html",
+                f"Week {week.week}, {week.year}",
+                f"{len(week.briefs)} briefs from {week.start:%d %B %Y} to {week.end:%d %B %Y}.",
+                "weeks",
+                MappingProxyType({"week": week, "older": older, "newer": newer}),
+            )
+        )
+    pages.append(
+        Page(
+            "/archive/",
+            "archive.html",
+            "Archive",
+            f"Every brief of {config.title} by year and month.",
+            "archive",
+            MappingProxyType({"years": site.years}),
+        )
+    )
     pages.append(Page("/404.html", "404.html", "Page not found", "This page does not exist.", "", in_sitemap=False))
-    pages.append(Page("/feed.xml", "feed.xml", config.title, config.description, "",
-                      MappingProxyType({"briefs": site.briefs[:FEED_SIZE], "feed_url": "/feed.xml", "home_url": "/"}),
-                      in_sitemap=False))
-    pages.append(Page("/feed.json", "", config.title, config.description, "",
-                      MappingProxyType({"briefs": site.briefs[:FEED_SIZE]}), in_sitemap=False))
+    pages.append(
+        Page(
+            "/feed.xml",
+            "feed.xml",
+            config.title,
+            config.description,
+            "",
+            MappingProxyType({"briefs": site.briefs[:FEED_SIZE], "feed_url": "/feed.xml", "home_url": "/"}),
+            in_sitemap=False,
+        )
+    )
+    pages.append(
+        Page(
+            "/feed.json",
+            "",
+            config.title,
+            config.description,
+            "",
+            MappingProxyType({"briefs": site.briefs[:FEED_SIZE]}),
+            in_sitemap=False,
+        )
+    )
     pages.append(Page("/robots.txt", "robots.txt", "", "", "", in_sitemap=False))
     listed = tuple(p for p in pages if p.in_sitemap)
     pages.append(Page("/sitemap.xml", "sitemap.xml", "", "", "", MappingProxyType({"pages": listed}), in_sitemap=False))

@@ -131,14 +131,28 @@ def render_pages(site: Site, pages: Iterable[Page], env: jinja2.Environment) -> 
         except jinja2.TemplateSyntaxError as exc:
             failed_templates.add(page.template)
             name = exc.name or page.template
-            problems.append(Problem(template_path(site.config.root, name), exc.lineno, f"template syntax error: {exc.message}; expected valid Jinja syntax"))
+            problems.append(
+                Problem(
+                    template_path(site.config.root, name),
+                    exc.lineno,
+                    f"template syntax error: {exc.message}; expected valid Jinja syntax",
+                )
+            )
         except jinja2.TemplateNotFound as exc:
             failed_templates.add(page.template)
-            problems.append(Problem(template_path(site.config.root, page.template), 0, f"template '{exc.name}' not found; expected it in templates/ or the default theme"))
-        except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's
+            problems.append(
+                Problem(
+                    template_path(site.config.root, page.template),
+                    0,
+                    f"template '{exc.name}' not found; expected it in templates/ or the default theme",
+                )
+            )
+        except Exception as exc:
             failed_templates.add(page.template)
             name, line = _template_position(exc, page.template)
-            problems.append(Problem(template_path(site.config.root, name), line, f"error rendering {page.url}: {_describe(exc)}"))
+            problems.append(
+                Problem(template_path(site.config.root, name), line, f"error rendering {page.url}: {_describe(exc)}")
+            )
     if problems:
         raise ContentError(problems)
     return outputs
@@ -177,12 +191,10 @@ def isodate(value: dt.date | dt.datetime) -> str:
 
 def rfc3339(value: dt.datetime | dt.date) -> str:
     if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     return value.isoformat(timespec="seconds")
 
 
 def feed_updated(briefs: Iterable[Brief]) -> str:
     latest = max((b.last_modified for b in briefs), default=None)
     return rfc3339(latest) if latest else "1970-01-01T00:00:00+00:00"
-
-

@@ -85,7 +85,7 @@ def new_brief(config: Config, taxonomy: Taxonomy, title: str, tags: list[str], t
     """Write a draft brief skeleton with a free slug; return its path."""
     title = " ".join(title.split())
     if not title:
-        raise ScaffoldError("the title is empty; expected e.g. digest new \"EU AI Act enters into force\"")
+        raise ScaffoldError('the title is empty; expected e.g. digest new "EU AI Act enters into force"')
     base = slugify(title)
     if not base:
         raise ScaffoldError(f"the title {title!r} gives an empty slug; expected a title with letters or digits")

@@ -127,10 +127,12 @@ def build_site(config: Config, taxonomy: Taxonomy, briefs: tuple[Brief, ...]) ->
         weeks=_weeks(ordered),
         years=_years(ordered),
         related=_related(ordered),
-        neighbours=MappingProxyType({
-            b.slug: Neighbours(ordered[i + 1] if i + 1 < len(ordered) else None, ordered[i - 1] if i else None)
-            for i, b in enumerate(ordered)
-        }),
+        neighbours=MappingProxyType(
+            {
+                b.slug: Neighbours(ordered[i + 1] if i + 1 < len(ordered) else None, ordered[i - 1] if i else None)
+                for i, b in enumerate(ordered)
+            }
+        ),
         links=links,
         problems=tuple(problems),
     )
@@ -148,9 +150,20 @@ def _tags(taxonomy: Taxonomy, briefs: tuple[Brief, ...]) -> Mapping[str, Tag]:
     for slug, tagged in members.items():
         definition = taxonomy.tags.get(slug)
         if definition:
-            result.append(Tag(slug, definition.label, definition.group or OTHER_GROUP[0], definition.description, tuple(tagged), True))
+            result.append(
+                Tag(
+                    slug,
+                    definition.label,
+                    definition.group or OTHER_GROUP[0],
+                    definition.description,
+                    tuple(tagged),
+                    True,
+                )
+            )
         else:
-            result.append(Tag(slug, labels.get(slug, slug), OTHER_GROUP[0], "", tuple(tagged), False))
+            written = labels.get(slug, slug)
+            label = written.replace("-", " ").capitalize() if written == slug else written
+            result.append(Tag(slug, label, OTHER_GROUP[0], "", tuple(tagged), False))
     result.sort(key=lambda t: (t.label.casefold(), t.slug))
     return MappingProxyType({t.slug: t for t in result})
 
@@ -172,8 +185,7 @@ def _weeks(briefs: tuple[Brief, ...]) -> tuple[Week, ...]:
         year, week, _ = brief.date.isocalendar()
         by_week[(year, week)].append(brief)
     return tuple(
-        Week(year, week, tuple(reversed(members)))
-        for (year, week), members in sorted(by_week.items(), reverse=True)
+        Week(year, week, tuple(reversed(members))) for (year, week), members in sorted(by_week.items(), reverse=True)
     )
 
 
@@ -219,7 +231,14 @@ def _links(briefs: tuple[Brief, ...]) -> tuple[Mapping[tuple[str, str], str | No
             slug = by_path.get(candidate)
             links[(brief.path, ref)] = slug
             if slug is None:
-                problems.append(Problem(brief.path, _ref_line(brief, ref), f"link to '{ref}' points to no brief; expected the file name of a brief in {BRIEFS_DIR}/", "warning"))
+                problems.append(
+                    Problem(
+                        brief.path,
+                        _ref_line(brief, ref),
+                        f"link to '{ref}' points to no brief; expected the file name of a brief in {BRIEFS_DIR}/",
+                        "warning",
+                    )
+                )
     return MappingProxyType(links), problems
 
 

@@ -32,7 +32,15 @@ def load_taxonomy(root: Path, rel: str) -> Taxonomy:
         return empty_taxonomy(rel)
     problems: list[Problem] = []
     if not isinstance(data, dict):
-        raise ContentError([Problem(rel, 1, "the taxonomy must be a mapping with 'groups' and 'tags'; expected `groups: {...}` and `tags: {...}`")])
+        raise ContentError(
+            [
+                Problem(
+                    rel,
+                    1,
+                    "the taxonomy must be a mapping with 'groups' and 'tags'; expected `groups: {...}` and `tags: {...}`",
+                )
+            ]
+        )
     for key in data:
         if key not in ("groups", "tags"):
             problems.append(Problem(rel, doc.line(str(key)), f"unknown key '{key}'; expected only 'groups' and 'tags'"))
@@ -40,12 +48,20 @@ def load_taxonomy(root: Path, rel: str) -> Taxonomy:
     groups: dict[str, str] = {}
     raw_groups = data.get("groups") or {}
     if not isinstance(raw_groups, dict):
-        problems.append(Problem(rel, doc.line("groups"), "'groups' must be a mapping; expected e.g. `groups: {country: Countries, topic: Topics}`"))
+        problems.append(
+            Problem(
+                rel,
+                doc.line("groups"),
+                "'groups' must be a mapping; expected e.g. `groups: {country: Countries, topic: Topics}`",
+            )
+        )
         raw_groups = {}
     for slug, label in raw_groups.items():
         line = doc.line("groups", str(slug))
         if not isinstance(slug, str) or not SLUG.match(slug):
-            problems.append(Problem(rel, line, f"group '{slug}' is not a slug; expected lowercase letters, digits and '-'"))
+            problems.append(
+                Problem(rel, line, f"group '{slug}' is not a slug; expected lowercase letters, digits and '-'")
+            )
         elif not isinstance(label, str) or not label.strip():
             problems.append(Problem(rel, line, f"group '{slug}' needs a label; expected `{slug}: Label`"))
         else:
@@ -55,48 +71,98 @@ def load_taxonomy(root: Path, rel: str) -> Taxonomy:
     owner: dict[str, tuple[str, int]] = {}  # casefolded name -> (slug, line)
     raw_tags = data.get("tags") or {}
     if not isinstance(raw_tags, dict):
-        problems.append(Problem(rel, doc.line("tags"), "'tags' must be a mapping; expected `tags: {slug: {label: ..., group: ...}}`"))
+        problems.append(
+            Problem(
+                rel, doc.line("tags"), "'tags' must be a mapping; expected `tags: {slug: {label: ..., group: ...}}`"
+            )
+        )
         raw_tags = {}
 
     def claim(name: str, slug: str, line: int) -> None:
         key = name.strip().casefold()
         if key in owner and owner[key][0] != slug:
             other, other_line = owner[key]
-            problems.append(Problem(rel, line, f"'{name}' of tag '{slug}' is already used by tag '{other}' (line {other_line}); expected each slug, label and alias to name one tag"))
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    f"'{name}' of tag '{slug}' is already used by tag '{other}' (line {other_line}); expected each slug, label and alias to name one tag",
+                )
+            )
         else:
             owner.setdefault(key, (slug, line))
 
     for slug, spec in raw_tags.items():
         line = doc.line("tags", str(slug))
         if not isinstance(slug, str) or not SLUG.match(slug):
-            problems.append(Problem(rel, line, f"tag '{slug}' is not a slug; expected lowercase letters, digits and '-', e.g. export-controls"))
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    f"tag '{slug}' is not a slug; expected lowercase letters, digits and '-', e.g. export-controls",
+                )
+            )
             continue
         if spec is None:
             spec = {}
         if not isinstance(spec, dict):
-            problems.append(Problem(rel, line, f"tag '{slug}' must be a mapping; expected `{slug}: {{label: ..., group: ...}}`"))
+            problems.append(
+                Problem(rel, line, f"tag '{slug}' must be a mapping; expected `{slug}: {{label: ..., group: ...}}`")
+            )
             continue
         tag_problems = len(problems)
         for key in spec:
             if key not in ("label", "group", "aliases", "description"):
-                problems.append(Problem(rel, doc.line("tags", slug, str(key)), f"unknown key '{key}' in tag '{slug}'; expected label, group, aliases or description"))
+                problems.append(
+                    Problem(
+                        rel,
+                        doc.line("tags", slug, str(key)),
+                        f"unknown key '{key}' in tag '{slug}'; expected label, group, aliases or description",
+                    )
+                )
         label = spec.get("label", slug)
         if not isinstance(label, str) or not label.strip():
-            problems.append(Problem(rel, doc.line("tags", slug, "label"), f"tag '{slug}' has an empty label; expected a non-empty string"))
+            problems.append(
+                Problem(
+                    rel,
+                    doc.line("tags", slug, "label"),
+                    f"tag '{slug}' has an empty label; expected a non-empty string",
+                )
+            )
             label = slug
         group = spec.get("group")
         if group is not None and group not in groups:
             known = ", ".join(groups) or "none defined"
-            problems.append(Problem(rel, doc.line("tags", slug, "group"), f"tag '{slug}' names unknown group '{group}'; expected one of: {known}"))
+            problems.append(
+                Problem(
+                    rel,
+                    doc.line("tags", slug, "group"),
+                    f"tag '{slug}' names unknown group '{group}'; expected one of: {known}",
+                )
+            )
         aliases = spec.get("aliases") or []
         if isinstance(aliases, str):
             aliases = [aliases]
-        if not isinstance(aliases, list) or not all(isinstance(a, (str, int, float)) and str(a).strip() for a in aliases):
-            problems.append(Problem(rel, doc.line("tags", slug, "aliases"), f"aliases of tag '{slug}' must be a list of names; expected e.g. `aliases: [PRC, Chinese]`"))
+        if not isinstance(aliases, list) or not all(
+            isinstance(a, (str, int, float)) and str(a).strip() for a in aliases
+        ):
+            problems.append(
+                Problem(
+                    rel,
+                    doc.line("tags", slug, "aliases"),
+                    f"aliases of tag '{slug}' must be a list of names; expected e.g. `aliases: [PRC, Chinese]`",
+                )
+            )
             aliases = []
         description = spec.get("description") or ""
         if not isinstance(description, str):
-            problems.append(Problem(rel, doc.line("tags", slug, "description"), f"description of tag '{slug}' must be text; expected a sentence"))
+            problems.append(
+                Problem(
+                    rel,
+                    doc.line("tags", slug, "description"),
+                    f"description of tag '{slug}' must be text; expected a sentence",
+                )
+            )
             description = ""
         if len(problems) > tag_problems:
             continue
@@ -104,7 +170,9 @@ def load_taxonomy(root: Path, rel: str) -> Taxonomy:
         claim(label, slug, doc.line("tags", slug, "label"))
         for index, alias in enumerate(aliases):
             claim(str(alias), slug, doc.line("tags", slug, "aliases", index))
-        tags[slug] = TagDef(slug, label.strip(), group, tuple(str(a).strip() for a in aliases), description.strip(), line)
+        tags[slug] = TagDef(
+            slug, label.strip(), group, tuple(str(a).strip() for a in aliases), description.strip(), line
+        )
 
     if problems:
         raise ContentError(problems)

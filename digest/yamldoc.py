@@ -7,6 +7,7 @@ and nesting depth are bounded so hostile input cannot exhaust memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +21,16 @@ except AttributeError:  # pragma: no cover - PyYAML without libyaml
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader that does not turn `2025-04-26` into a date object."""
+    """Safe loader with YAML 1.2 habits: `2025-04-26` stays text (dates are validated with
+    their own messages) and only true/false are booleans (`NO` is Norway, not False)."""
 
 
+_BOOL = "tag:yaml.org,2002:bool"
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", _BOOL)]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 MAX_NODES = 100_000
 MAX_DEPTH = 64
@@ -59,8 +63,11 @@ class YamlDoc:
         return self.lines.get((), 1)
 
 
-def parse_yaml(text: str) -> YamlDoc:
-    """Parse one YAML document; raise YamlError with a line number on any problem."""
+def parse_yaml(text: str, first_line: int = 1) -> YamlDoc:
+    """Parse one YAML document; raise YamlError with a line number on any problem.
+
+    `first_line` is the line of the file where `text` starts, so every reported line is a
+    line of the file."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -71,15 +78,15 @@ def parse_yaml(text: str) -> YamlDoc:
         line = mark.line + 1 if mark else 1
         text_lines = text.split("\n")
         has_tab = 0 < line <= len(text_lines) and "\t" in text_lines[line - 1]
-        raise YamlError(line, _describe(exc, has_tab)) from None
+        raise YamlError(line + first_line - 1, _describe(exc, has_tab)) from None
     except yaml.YAMLError as exc:
-        raise YamlError(1, f"invalid YAML: {exc}; expected a valid YAML document") from None
+        raise YamlError(first_line, f"invalid YAML: {exc}; expected a valid YAML document") from None
     finally:
         loader.dispose()
     lines: dict[Path, int] = {}
     if node is None:
         return YamlDoc(None, lines)
-    builder = _Builder(loader, lines)
+    builder = _Builder(loader, lines, first_line - 1)
     data = builder.build(node, (), 0)
     return YamlDoc(data, lines)
 
@@ -100,16 +107,20 @@ def _describe(exc: yaml.MarkedYAMLError, has_tab: bool) -> str:
 
 
 class _Builder:
-    def __init__(self, loader: Any, lines: dict[Path, int]) -> None:
+    def __init__(self, loader: Any, lines: dict[Path, int], offset: int) -> None:
+        self.offset = offset
         self.loader = loader
         self.lines = lines
         self.count = 0
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
         self.count += 1
-        line = node.start_mark.line + 1
+        line = node.start_mark.line + 1 + self.offset
         if self.count > MAX_NODES:
-            raise YamlError(line, f"document too large (over {MAX_NODES:,} values, or aliases that expand too much); expected a small YAML document")
+            raise YamlError(
+                line,
+                f"document too large (over {MAX_NODES:,} values, or aliases that expand too much); expected a small YAML document",
+            )
         if depth > MAX_DEPTH:
             raise YamlError(line, f"nested more than {MAX_DEPTH} levels deep; expected a flat document")
         self.lines.setdefault(path, line)
@@ -117,24 +128,30 @@ class _Builder:
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise YamlError(key_node.start_mark.line + 1, "merge keys (`<<`) are not supported; expected plain keys")
-                key = self.build(key_node, path + ("<key>",), depth + 1)
+                    raise YamlError(
+                        key_node.start_mark.line + 1 + self.offset,
+                        "merge keys (`<<`) are not supported; expected plain keys",
+                    )
+                key = self.build(key_node, (*path, "<key>"), depth + 1)
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    raise YamlError(key_node.start_mark.line + 1, "a key must be a plain value; expected `name: value`")
-                key_line = key_node.start_mark.line + 1
+                    raise YamlError(
+                        key_node.start_mark.line + 1 + self.offset,
+                        "a key must be a plain value; expected `name: value`",
+                    )
+                key_line = key_node.start_mark.line + 1 + self.offset
                 if key in result:
-                    first = self.lines.get(path + (str(key),), key_line)
+                    first = self.lines.get((*path, str(key)), key_line)
                     raise YamlError(key_line, f"duplicate key '{key}' (first on line {first}); expected each key once")
-                kpath = path + (str(key),)
+                kpath = (*path, str(key))
                 self.lines[kpath] = key_line
                 result[key] = self.build(value_node, kpath, depth + 1)
                 self.lines[kpath] = key_line
-            self.lines.pop(path + ("<key>",), None)
+            self.lines.pop((*path, "<key>"), None)
             return result
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):
-                items.append(self.build(item, path + (index,), depth + 1))
+                items.append(self.build(item, (*path, index), depth + 1))
             return items
         try:
             return self.loader.construct_object(node, deep=True)

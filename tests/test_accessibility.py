@@ -1,0 +1,104 @@
+"""axe-core finds no WCAG 2.1 A/AA or best-practice violations on the main pages, in light and dark mode."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pytest
+
+from tests.conftest import REPO, need_tool
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+PAGES = ["/", "/tags/", "/tags/china/", "week", "brief", "/archive/", "/weeks/"]
+
+
+def resolve(site: Path, page: str) -> str:
+    """The URL path of a page; "week" is the newest weekly edition and "brief" the first brief, as built."""
+    if page == "week":
+        return f"/weeks/{max(p.parent.name for p in site.glob('weeks/*/index.html'))}/"
+    if page == "brief":
+        return f"/briefs/{min(p.parent.name for p in site.glob('briefs/*/index.html'))}/"
+    return page
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(sample_site: Path) -> Iterator[str]:
+    """The sample site served over HTTP on a free loopback port; yields its origin."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(sample_site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    need_tool(CHROMIUM.is_file(), str(CHROMIUM))
+    need_tool(importlib.util.find_spec("playwright") is not None, "playwright (pip install -e '.[test]')")
+    need_tool(AXE_JS.is_file(), f"{AXE_JS.relative_to(REPO)} (npm ci --ignore-scripts)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("page", PAGES)
+def test_no_axe_violations(browser: Browser, server: str, sample_site: Path, page: str, scheme: Literal["light", "dark"]) -> None:
+    path = resolve(sample_site, page)
+    context = browser.new_context(color_scheme=scheme)
+    try:
+        tab = context.new_page()
+        response = tab.goto(server + path)
+        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        tab.add_script_tag(path=AXE_JS)
+        results = tab.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+    finally:
+        context.close()
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(f"    {node['target']} {node['html']}" for node in v["nodes"]) for v in results["violations"]
+    ]
+    assert not violations, f"{path} [{scheme}]: {len(violations)} axe violations:\n" + "\n".join(violations)
+
+
+@pytest.mark.parametrize("page", ["/", "brief"])
+def test_no_horizontal_scroll_at_320px(browser: Browser, server: str, sample_site: Path, page: str) -> None:
+    path = resolve(sample_site, page)
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    try:
+        tab = context.new_page()
+        tab.goto(server + path)
+        width = tab.evaluate("document.documentElement.scrollWidth")
+    finally:
+        context.close()
+    assert width <= 320, f"{path} scrolls horizontally at 320 px: scrollWidth is {width}"
