@@ -1,0 +1,151 @@
+"""The build as a whole: deterministic, complete, drafts, stale pages, atomic replacement."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from digest.build import build, open_config
+from digest.errors import ContentError
+from tests.conftest import FIXTURES, REPO
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def golden_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "golden-site", root)
+    return root
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path, sample_site: Path) -> None:
+    again = tmp_path / "again"
+    build(open_config(REPO), again)
+    assert tree(again) == tree(sample_site)
+
+
+def test_every_url_of_the_contract_exists(sample_site: Path) -> None:
+    for path in (
+        "index.html",
+        "page/2/index.html",
+        "tags/index.html",
+        "tags/china/index.html",
+        "tags/china/feed.xml",
+        "weeks/index.html",
+        "archive/index.html",
+        "feed.xml",
+        "feed.json",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+    ):
+        assert (sample_site / path).is_file(), path
+    briefs = sorted((REPO / "content" / "briefs").glob("*.md"))
+    assert len(briefs) >= 15
+    for brief in briefs:
+        assert (sample_site / "briefs" / brief.stem / "index.html").is_file()
+    weeks = list((sample_site / "weeks").glob("*-W*/index.html"))
+    assert len(weeks) >= 5
+
+
+def test_drafts_are_absent_everywhere_unless_asked_for(golden_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(open_config(golden_copy), out)
+    for name, data in tree(out).items():
+        assert b"A draft" not in data and b"draft-brief" not in data, name
+    build(open_config(golden_copy, drafts=True), out)
+    assert (out / "briefs" / "draft-brief" / "index.html").is_file()
+    assert b"draft-brief" in (out / "feed.xml").read_bytes()
+    assert b"draft-brief" in (out / "sitemap.xml").read_bytes()
+
+
+def test_deleted_briefs_and_their_tags_and_weeks_disappear(golden_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(open_config(golden_copy), out)
+    assert (out / "tags" / "critical-minerals" / "index.html").exists()
+    (golden_copy / "content" / "briefs" / "minerals.md").unlink()
+    result = build(open_config(golden_copy), out)
+    assert not (out / "briefs" / "minerals").exists()
+    assert not (out / "tags" / "critical-minerals").exists()
+    assert b"gallium" not in (out / "index.html").read_bytes()
+    assert result.stats.removed > 0
+    fresh = tmp_path / "fresh"
+    build(open_config(golden_copy), fresh)
+    assert tree(out) == tree(fresh), "a rebuild equals a clean build"
+
+
+def test_unchanged_files_keep_their_modification_time(golden_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(open_config(golden_copy), out)
+    about = out / "briefs" / "older-brief" / "index.html"
+    before = about.stat().st_mtime_ns
+    brief = golden_copy / "content" / "briefs" / "minerals.md"
+    brief.write_text(brief.read_text().replace("Raw <b>HTML</b>", "Edited"))
+    result = build(open_config(golden_copy), out)
+    assert about.stat().st_mtime_ns == before
+    assert b"Edited" in (out / "briefs" / "minerals" / "index.html").read_bytes()
+    assert 0 < result.stats.written < result.stats.unchanged
+
+
+def test_a_failed_build_leaves_the_previous_site(golden_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(open_config(golden_copy), out)
+    before = tree(out)
+    (golden_copy / "content" / "briefs" / "minerals.md").write_text("---\ntitle: [unclosed\n---\n")
+    with pytest.raises(ContentError):
+        build(open_config(golden_copy), out)
+    assert tree(out) == before
+
+
+def test_template_errors_name_the_template_and_line(golden_copy: Path, tmp_path: Path) -> None:
+    templates = golden_copy / "templates"
+    templates.mkdir()
+    (templates / "tags.html").write_text(
+        '{% extends "base.html" %}\n{% block main %}\n{% for x in groups %}\n{% endblock %}\n'
+    )
+    with pytest.raises(ContentError) as info:
+        build(open_config(golden_copy), tmp_path / "out")
+    assert str(info.value.problems[0]).startswith("templates/tags.html:4: template syntax error: ")
+    (templates / "tags.html").write_text(
+        '{% extends "base.html" %}\n{% block main %}\n<p>{{ no_such_variable }}</p>\n{% endblock %}\n'
+    )
+    with pytest.raises(ContentError) as info:
+        build(open_config(golden_copy), tmp_path / "out")
+    assert str(info.value.problems[0]) == (
+        "templates/tags.html:3: error rendering /tags/: 'no_such_variable' is undefined; "
+        "expected only the variables that digest passes to this template"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_site_template_overrides_the_theme_file_by_file(golden_copy: Path, tmp_path: Path) -> None:
+    (golden_copy / "templates").mkdir()
+    (golden_copy / "templates" / "404.html").write_text(
+        '{% extends "base.html" %}{% block main %}<h1>Lost at sea</h1>{% endblock %}'
+    )
+    build(open_config(golden_copy), tmp_path / "out")
+    assert b"Lost at sea" in (tmp_path / "out" / "404.html").read_bytes()
+    assert b"Latest briefs" in (tmp_path / "out" / "index.html").read_bytes(), (
+        "other templates still come from the theme"
+    )
+
+
+def test_sub_path_base_url_prefixes_every_link(subpath_site: Path) -> None:
+    home = (subpath_site / "index.html").read_text()
+    assert 'href="/digest/static/style.css"' in home
+    assert 'href="/digest/tags/"' in home
+    assert '<link rel="canonical" href="https://example.org/digest/">' in home
+    assert 'href="/tags/' not in home and 'href="/briefs/' not in home
+
+
+def test_links_between_briefs_resolve_to_brief_urls(sample_site: Path) -> None:
+    linking = [p for p in (REPO / "content" / "briefs").glob("*.md") if ".md)" in p.read_text()]
+    assert linking
+    for source in linking:
+        page = (sample_site / "briefs" / source.stem / "index.html").read_text()
+        assert '.md"' not in page and "digest-ref:" not in page
