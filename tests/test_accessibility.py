@@ -74,7 +74,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("page", PAGES)
-def test_no_axe_violations(browser: Browser, server: str, sample_site: Path, page: str, scheme: Literal["light", "dark"]) -> None:
+def test_no_axe_violations(
+    browser: Browser, server: str, sample_site: Path, page: str, scheme: Literal["light", "dark"]
+) -> None:
     path = resolve(sample_site, page)
     context = browser.new_context(color_scheme=scheme)
     try:
@@ -86,7 +88,9 @@ def test_no_axe_violations(browser: Browser, server: str, sample_site: Path, pag
     finally:
         context.close()
     violations = [
-        f"{v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(f"    {node['target']} {node['html']}" for node in v["nodes"]) for v in results["violations"]
+        f"{v['id']} ({v['impact']}): {v['help']}\n"
+        + "\n".join(f"    {node['target']} {node['html']}" for node in v["nodes"])
+        for v in results["violations"]
     ]
     assert not violations, f"{path} [{scheme}]: {len(violations)} axe violations:\n" + "\n".join(violations)
 

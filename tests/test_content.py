@@ -16,11 +16,22 @@ from digest.model import TagDef, Taxonomy
 TAXONOMY = Taxonomy(
     "content/tags.yaml",
     MappingProxyType({"country": "Countries"}),
-    MappingProxyType({
-        "china": TagDef("china", "China", "country", ("PRC", "Chinese")),
-        "united-states": TagDef("united-states", "United States", "country", ("US",)),
-    }),
-    MappingProxyType({"china": "china", "prc": "china", "chinese": "china", "united-states": "united-states", "united states": "united-states", "us": "united-states"}),
+    MappingProxyType(
+        {
+            "china": TagDef("china", "China", "country", ("PRC", "Chinese")),
+            "united-states": TagDef("united-states", "United States", "country", ("US",)),
+        }
+    ),
+    MappingProxyType(
+        {
+            "china": "china",
+            "prc": "china",
+            "chinese": "china",
+            "united-states": "united-states",
+            "united states": "united-states",
+            "us": "united-states",
+        }
+    ),
 )
 
 
@@ -36,10 +47,17 @@ def parse(text: str, config: Config | None = None) -> object:
 
 
 def test_a_valid_brief() -> None:
-    brief = parse(brief_text(tags="[prc, United States, us, Semiconductors]", source="{name: Wire, url: 'https://example.org/a', published: 2025-04-25}"))
+    brief = parse(
+        brief_text(
+            tags="[prc, United States, us, Semiconductors]",
+            source="{name: Wire, url: 'https://example.org/a', published: 2025-04-25}",
+        )
+    )
     assert brief.title == "A title"
     assert brief.date == dt.date(2025, 4, 26)
-    assert brief.tags == ("china", "united-states", "semiconductors"), "slug, label or alias, any case; duplicates merged; unknown kept"
+    assert brief.tags == ("china", "united-states", "semiconductors"), (
+        "slug, label or alias, any case; duplicates merged; unknown kept"
+    )
     assert brief.tag_labels == {"semiconductors": "Semiconductors"}
     assert brief.source.url == "https://example.org/a"
     assert brief.body_html == "<p>Body <em>text</em>.</p>\n"
@@ -85,4 +103,8 @@ def test_all_problems_of_one_brief_are_reported_together() -> None:
 def test_missing_required_fields_name_the_field() -> None:
     with pytest.raises(ContentError) as info:
         parse("---\ntitle: Only a title\n---\n")
-    assert [p.message.split(";")[0] for p in info.value.problems] == ["missing 'date'", "missing 'key_points'", "missing 'summary'"]
+    assert [p.message.split(";")[0] for p in info.value.problems] == [
+        "missing 'date'",
+        "missing 'key_points'",
+        "missing 'summary'",
+    ]

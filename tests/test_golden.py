@@ -19,7 +19,9 @@ THEME_ASSETS = "static/"  # the stylesheet changes with the theme; only its pres
 
 def tree(folder: Path) -> dict[str, bytes]:
     return {
-        p.relative_to(folder).as_posix(): b"" if p.relative_to(folder).as_posix().startswith(THEME_ASSETS) else p.read_bytes()
+        p.relative_to(folder).as_posix(): b""
+        if p.relative_to(folder).as_posix().startswith(THEME_ASSETS)
+        else p.read_bytes()
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }

@@ -29,7 +29,9 @@ def test_every_page_is_valid_html(sample_site: Path, subpath_site: Path) -> None
     try:
         messages = json.loads(run.stderr)["messages"]
     except (json.JSONDecodeError, KeyError):
-        raise AssertionError(f"vnu.jar exited {run.returncode} without a JSON report:\n{run.stderr}{run.stdout}") from None
+        raise AssertionError(
+            f"vnu.jar exited {run.returncode} without a JSON report:\n{run.stderr}{run.stdout}"
+        ) from None
     roots = {str(sample_site): "sample", str(subpath_site): "subpath"}
     errors = []
     for m in messages:

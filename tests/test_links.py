@@ -71,7 +71,9 @@ def check_site(site: Path, base: str) -> tuple[int, list[str]]:
     return checked, problems
 
 
-@pytest.mark.parametrize(("fixture", "base"), [("sample_site", "https://example.org/"), ("subpath_site", "https://example.org/digest/")])
+@pytest.mark.parametrize(
+    ("fixture", "base"), [("sample_site", "https://example.org/"), ("subpath_site", "https://example.org/digest/")]
+)
 def test_internal_links_resolve(request: pytest.FixtureRequest, fixture: str, base: str) -> None:
     site: Path = request.getfixturevalue(fixture)
     checked, problems = check_site(site, base)

@@ -8,7 +8,9 @@ from digest.markup import is_safe_url, render_body, render_inline, resolve_links
 
 
 def test_tables_footnotes_strikethrough_and_heading_ids() -> None:
-    html = render_body("## Key dates\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ new[^n]\n\n[^n]: A note.\n\n## Key dates\n").html
+    html = render_body(
+        "## Key dates\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ new[^n]\n\n[^n]: A note.\n\n## Key dates\n"
+    ).html
     assert '<h2 id="key-dates">Key dates</h2>' in html
     assert '<h2 id="key-dates-1">Key dates</h2>' in html, "repeated headings get unique, stable ids"
     assert "<table>" in html and "<td>1</td>" in html
@@ -35,9 +37,23 @@ def test_raw_html_is_escaped(source: str) -> None:
     assert "&lt;" in html
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)", "vbscript:x", "data:text/html;base64,PHNjcmlwdD4=", "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "vbscript:x",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "file:///etc/passwd",
+    ],
+)
 def test_unsafe_link_schemes_never_become_links(url: str) -> None:
-    for html in (render_body(f"[click]({url})\n").html, render_inline(f"[click]({url})").html, render_body(f"![img]({url})\n").html):
+    for html in (
+        render_body(f"[click]({url})\n").html,
+        render_inline(f"[click]({url})").html,
+        render_body(f"![img]({url})\n").html,
+    ):
         assert "href=" not in html and "src=" not in html
 
 
@@ -56,7 +72,10 @@ def test_links_to_briefs_and_root_paths_become_placeholders_resolved_later() -> 
 
 
 def test_key_points_render_inline_markdown_without_paragraphs() -> None:
-    assert render_inline("A *big* `deal` [x](https://example.org)").html == 'A <em>big</em> <code>deal</code> <a href="https://example.org">x</a>'
+    assert (
+        render_inline("A *big* `deal` [x](https://example.org)").html
+        == 'A <em>big</em> <code>deal</code> <a href="https://example.org">x</a>'
+    )
 
 
 def test_images_are_lazy_loaded() -> None:

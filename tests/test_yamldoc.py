@@ -55,7 +55,12 @@ def test_front_matter_split_keeps_file_lines() -> None:
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("title: x\n", "did you forget the leading '---'?"), ("---\ntitle: x\n", "not closed"), ("", "empty"), ("--- \ntitle: x\n---\n", None)],
+    [
+        ("title: x\n", "did you forget the leading '---'?"),
+        ("---\ntitle: x\n", "not closed"),
+        ("", "empty"),
+        ("--- \ntitle: x\n---\n", None),
+    ],
 )
 def test_front_matter_problems(text: str, fragment: str | None) -> None:
     if fragment is None:
