@@ -1,21 +1,33 @@
-"""The build: one pipeline from files to a complete site, used by `digest build` and `check`."""
+"""The build: one pipeline from files to the site on disk, used by `digest build`, `check` and `serve`.
+
+Cold and incremental builds are the same function. The cache decides how much work is
+skipped: briefs whose files did not change are not parsed again, pages whose fingerprint
+did not change are not rendered again, and files whose bytes did not change are not written.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.cache import BodyStore, BuildCache, OutputEntry, code_version
 from digest.config import Config, load_config
-from digest.content import load_briefs
+from digest.content import LoadResult, load_briefs
 from digest.errors import ContentError, Problem
-from digest.model import Brief, Taxonomy
-from digest.output import WriteStats, write_outputs
-from digest.pages import plan_pages
-from digest.render import render_pages
+from digest.fingerprint import Fingerprinter, template_keys
+from digest.model import Taxonomy
+from digest.output import OutputError, SiteWriter, WriteStats, scan, url_of
+from digest.pages import Page, plan_pages
+from digest.render import MissingBody, Renderer, render_page
 from digest.site import Site, build_site
 from digest.taxonomy import empty_taxonomy, load_taxonomy
 from digest.templates import make_environment, theme_assets
+from digest.workers import default_jobs, run_batches, shared
+
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -23,6 +35,8 @@ class BuildResult:
     out_dir: Path
     site: Site
     pages: int
+    parsed: int  # brief files parsed (the rest came from the cache)
+    rendered: int  # outputs rendered (the rest were known to be unchanged)
     stats: WriteStats
     seconds: float
 
@@ -31,7 +45,9 @@ class BuildResult:
         return self.site.problems
 
 
-def load_content(config: Config) -> tuple[Taxonomy, tuple[Brief, ...]]:
+def load_content(
+    config: Config, cache: BuildCache | None = None, *, jobs: int = 1, progress: Progress | None = None
+) -> tuple[Taxonomy, LoadResult]:
     """Taxonomy and briefs; all problems of both reported together."""
     problems: list[Problem] = []
     try:
@@ -40,44 +56,177 @@ def load_content(config: Config) -> tuple[Taxonomy, tuple[Brief, ...]]:
         problems.extend(exc.problems)
         taxonomy = empty_taxonomy(config.taxonomy)
     try:
-        briefs = load_briefs(config, taxonomy)
+        loaded = load_briefs(config, taxonomy, cache, jobs=jobs, progress=progress)
     except ContentError as exc:
         problems.extend(exc.problems)
-        briefs = ()
     if problems:
         raise ContentError(problems)
-    return taxonomy, briefs
-
-
-def render_site(config: Config) -> tuple[Site, dict[str, bytes], int]:
-    """Everything up to the bytes of every output file, without touching the output folder."""
-    taxonomy, briefs = load_content(config)
-    site = build_site(config, taxonomy, briefs)
-    pages = plan_pages(site)
-    outputs = render_pages(site, pages, make_environment(config.root))
-    for relative, data in theme_assets(config.root).items():
-        if relative in outputs:
-            raise ContentError(
-                [
-                    Problem(
-                        f"static/{relative}",
-                        0,
-                        f"static file collides with the generated page /{relative}; expected another name",
-                    )
-                ]
-            )
-        outputs[relative] = data
-    return site, outputs, len(pages)
-
-
-def build(config: Config, out_dir: Path) -> BuildResult:
-    """Render the whole site, then replace `out_dir` with it in one step."""
-    started = time.perf_counter()
-    site, outputs, pages = render_site(config)
-    stats = write_outputs(out_dir, outputs)
-    return BuildResult(out_dir, site, pages, stats, time.perf_counter() - started)
+    return taxonomy, loaded
 
 
 def open_config(root: Path, *, drafts: bool = False, base_url: str | None = None) -> Config:
     config = load_config(root)
     return config.with_overrides(drafts=drafts or None, base_url=base_url)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def build(
+    config: Config,
+    out_dir: Path,
+    *,
+    clean: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Bring `out_dir` to exactly the site that `config.root` describes.
+
+    On any content or template error nothing in `out_dir` changes (ContentError lists every
+    problem). `clean` ignores everything cached by earlier builds.
+    """
+    try:
+        return _build(config, out_dir, clean=clean, jobs=jobs, progress=progress)
+    except MissingBody:
+        # The body cache lost something the brief cache relies on: parse everything again.
+        return _build(config, out_dir, clean=True, jobs=jobs, progress=progress)
+
+
+def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, progress: Progress | None) -> BuildResult:
+    started = time.perf_counter()
+    jobs = jobs or default_jobs()
+    version = code_version()
+    cache = BuildCache(config.root) if clean else BuildCache.load(config.root, version)
+    taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress)
+    bodies = BodyStore(cache.folder, loaded.bodies)
+    site = build_site(config, taxonomy, loaded.briefs)
+    pages = plan_pages(site)
+    env = make_environment(config.root)
+    assets = theme_assets(config.root)
+    collisions = [
+        Problem(f"static/{p.path}", 0, f"a static file collides with the generated page {p.url}; expected another name")
+        for p in pages
+        if p.path in assets
+    ]
+    if collisions:
+        raise ContentError(collisions)
+
+    out_dir = out_dir.absolute()
+    out_key = str(out_dir)
+    journal = cache.journal(out_dir)
+    previous = {} if clean or journal.exists() else cache.outputs.get(out_key, {})
+    on_disk = scan(out_dir)
+    global_key = _digest(version, config.with_overrides(root=Path(".")))
+    fingerprints = Fingerprinter(site, global_key, template_keys(env, {p.template for p in pages}))
+
+    entries: dict[str, OutputEntry] = {}
+    todo: list[tuple[int, str]] = []  # (page index, fingerprint) to render
+    for index, page in enumerate(pages):
+        old = previous.get(page.path)
+        fingerprint = fingerprints.page(page, old.bodies if old else ())
+        if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
+            entries[page.path] = old
+        else:
+            todo.append((index, fingerprint))
+
+    writer = SiteWriter(out_dir)
+    staged: list[str] = []
+    problems: set[Problem] = set()
+    try:
+        for relative, data in assets.items():
+            fingerprint = _digest(data)
+            old = previous.get(relative)
+            if old and old.fingerprint == fingerprint and on_disk.get(relative) == (old.size, old.mtime_ns):
+                entries[relative] = old
+                continue
+            written = writer.put(relative, data)
+            entries[relative] = OutputEntry(fingerprint, written.size, written.mtime_ns)
+            if written.changed:
+                staged.append(relative)
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress:
+                progress("rendering", done, len(todo))
+
+        state = {
+            "site": site,
+            "pages": pages,
+            "env": env,
+            "bodies": bodies,
+            "writer": writer,
+            "fingerprints": fingerprints,
+        }
+        for result in run_batches(
+            _render_batch, todo, jobs=jobs, min_parallel=600, state=state, batch_size=100, on_batch=advance
+        ):
+            if isinstance(result, Problem):
+                problems.add(result)
+                continue
+            path, fingerprint, written, used = result
+            entries[path] = OutputEntry(fingerprint, written.size, written.mtime_ns, used)
+            if written.changed:
+                staged.append(path)
+        if problems:
+            raise ContentError(sorted(problems))
+    except BaseException:
+        writer.abort()
+        raise
+
+    keep = set(entries)
+    stale = sorted(path for path in on_disk if path not in keep)
+    if progress:
+        progress("writing", 0, len(staged) + len(stale))
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.touch()
+    try:
+        writer.commit(staged, stale)
+    except OutputError:
+        raise  # the journal stays: the next build checks every file
+    cache.outputs[out_key] = entries
+    cache.save(version)
+    bodies.save(b.body_key for b in site.briefs)
+    bodies.close()
+    journal.unlink(missing_ok=True)
+    stats = WriteStats(
+        written=len(staged),
+        unchanged=len(entries) - len(staged),
+        removed=len(stale),
+        changed_urls=tuple(sorted({url_of(p) for p in (*staged, *stale)})),
+    )
+    return BuildResult(out_dir, site, len(pages), loaded.parsed, len(todo), stats, time.perf_counter() - started)
+
+
+def _render_batch(items: Sequence[tuple[int, str]]) -> list[tuple[str, str, object, tuple[str, ...]] | Problem]:
+    site: Site = shared("site")
+    pages: Sequence[Page] = shared("pages")
+    writer: SiteWriter = shared("writer")
+    fingerprints: Fingerprinter = shared("fingerprints")
+    renderer = _renderer(site)
+    results: list[tuple[str, str, object, tuple[str, ...]] | Problem] = []
+    for index, fingerprint in items:
+        page = pages[index]
+        rendered = render_page(renderer, page, site.config.root)
+        if isinstance(rendered, Problem):
+            results.append(rendered)
+            continue
+        data, used = rendered
+        if used:
+            fingerprint = fingerprints.page(page, used)
+        results.append((page.path, fingerprint, writer.put(page.path, data), used))
+    return results
+
+
+_RENDERERS: dict[int, Renderer] = {}
+
+
+def _renderer(site: Site) -> Renderer:
+    """One Renderer (and Jinja environment) per process and site, reused across batches."""
+    renderer = _RENDERERS.get(id(site))
+    if renderer is None:
+        _RENDERERS.clear()
+        renderer = _RENDERERS[id(site)] = Renderer(site, shared("env"), shared("bodies"))
+    return renderer

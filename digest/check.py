@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass
 
 from digest.build import load_content
+from digest.cache import BodyStore
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Taxonomy
@@ -35,14 +36,15 @@ class CheckReport:
 def check_site(config: Config) -> CheckReport:
     """Validate content, taxonomy, templates and links; nothing is written."""
     try:
-        taxonomy, briefs = load_content(config)
+        taxonomy, loaded = load_content(config)
     except ContentError as exc:
         return CheckReport(exc.problems, (), 0)
+    briefs = loaded.briefs
     site = build_site(config, taxonomy, briefs)
     warnings = list(site.problems) + tag_warnings(site) + config_warnings(config)
     errors: list[Problem] = [p for p in warnings if p.severity == "error"]
     try:
-        render_pages(site, plan_pages(site), make_environment(config.root))
+        render_pages(site, plan_pages(site), make_environment(config.root), BodyStore(None, loaded.bodies))
     except ContentError as exc:
         errors.extend(exc.problems)
     return CheckReport(tuple(sorted(errors)), tuple(sorted(p for p in warnings if p.severity != "error")), len(briefs))

@@ -15,6 +15,7 @@ from digest.check import check_site
 from digest.config import check_base_url, normalize_base_url
 from digest.errors import ContentError
 from digest.output import OutputError
+from digest.progress import ProgressLine, summary
 from digest.scaffold import ScaffoldError, init_site, new_brief
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -45,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--drafts", action="store_true", help="include briefs marked draft: true")
     b.add_argument("--base-url", metavar="URL", help="override base_url from digest.yaml (may have a sub-path)")
     b.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/ in the site folder)")
-    b.add_argument("--clean", action="store_true", help="ignore anything kept from earlier builds")
+    b.add_argument(
+        "--clean", action="store_true", help="ignore the build cache (.digest-cache/): parse and render everything"
+    )
+    b.add_argument(
+        "--jobs", "-j", type=_positive, metavar="N", help="processes for large builds (default: the number of cores)"
+    )
     b.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
 
     c = command("check", "validate content, taxonomy, templates and links without writing anything")
@@ -111,17 +117,23 @@ def _cmd_build(args: argparse.Namespace) -> int:
         args.base_url = normalize_base_url(args.base_url)
     config = open_config(args.root, drafts=args.drafts, base_url=args.base_url)
     out_dir = args.out if args.out is not None else args.root / "site"
-    result = build(config, out_dir)
+    with ProgressLine(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        result = build(config, out_dir, clean=args.clean, jobs=args.jobs, progress=progress)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if not args.quiet:
-        site = result.site
-        print(
-            f"Built {len(site.briefs):,} {'brief' if len(site.briefs) == 1 else 'briefs'}, "
-            f"{len(site.tags):,} tags, {len(site.weeks):,} weeks into {out_dir} in {result.seconds:.1f} s "
-            f"({result.stats.written:,} written, {result.stats.unchanged:,} unchanged, {result.stats.removed:,} removed)"
-        )
+        print(summary(result))
     return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -148,7 +160,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_new(args: argparse.Namespace) -> int:
     config = open_config(args.root)
-    taxonomy, _ = load_content(config)
+    taxonomy, _ = load_content(config)  # a skeleton must not be added to a site that does not build
     path = new_brief(config, taxonomy, args.title, args.tags.split(","))
     print(path)
     return EXIT_OK

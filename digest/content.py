@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
+from digest.cache import BuildCache, FileEntry
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.frontmatter import Document, FrontMatterError, split
 from digest.markup import is_safe_url, render_body, render_inline
-from digest.model import Brief, Source, Taxonomy, slugify
+from digest.model import Brief, ParsedBrief, Source, Taxonomy, slugify
 from digest.sourcefile import decode
+from digest.workers import run_batches, shared
+
+Progress = Callable[[str, int, int], None]
 
 BRIEFS_DIR = "content/briefs"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -24,37 +30,120 @@ KNOWN_KEYS = frozenset({"title", "date", "summary", "key_points", "tags", "sourc
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
-def brief_files(root: Path) -> list[Path]:
-    """Every brief file under content/briefs, sorted; hidden and editor backup files skipped."""
-    base = root / BRIEFS_DIR
-    if not base.is_dir():
-        return []
-    return sorted(
-        p
-        for p in base.rglob("*.md")
-        if not any(part.startswith(".") for part in p.relative_to(base).parts) and p.is_file()
-    )
-
-
-def load_briefs(config: Config, taxonomy: Taxonomy) -> tuple[Brief, ...]:
-    """Read every brief; raise ContentError with all problems if any brief is invalid.
-
-    Drafts are included only when config.drafts is set.
-    """
-    briefs: list[Brief] = []
-    problems: list[Problem] = []
-    for path in brief_files(config.root):
-        rel = path.relative_to(config.root).as_posix()
+def brief_files(root: Path) -> list[tuple[str, Path]]:
+    """Every brief file under content/briefs as (path relative to the root, path), sorted;
+    hidden files and folders are skipped."""
+    found: list[tuple[str, Path]] = []
+    stack = [(root / BRIEFS_DIR, BRIEFS_DIR + "/")]
+    while stack:
+        folder, rel = stack.pop()
         try:
-            briefs.append(parse_brief(decode(path.read_bytes(), rel), rel, path.stem, config, taxonomy))
-        except ContentError as exc:
-            problems.extend(exc.problems)
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                stack.append((Path(entry.path), rel + entry.name + "/"))
+            elif entry.name.endswith(".md") and entry.is_file():
+                found.append((rel + entry.name, Path(entry.path)))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    briefs: tuple[Brief, ...]  # valid briefs, drafts only if config.drafts
+    bodies: dict[str, str]  # bodies rendered in this run: body_key -> HTML
+    parsed: int  # files parsed in this run (the others came from the cache)
+
+
+def parse_environment(config: Config, taxonomy: Taxonomy) -> str:
+    """What a parse depends on besides the file: a changed taxonomy or timezone re-parses."""
+    return _hash(config.timezone, repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
+
+
+def load_briefs(
+    config: Config,
+    taxonomy: Taxonomy,
+    cache: BuildCache | None = None,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Read every brief, parsing only files the cache does not already know.
+
+    Raises ContentError with the problems of every invalid brief.
+    """
+    cache = cache if cache is not None else BuildCache(config.root)
+    env = parse_environment(config, taxonomy)
+    known: dict[str, FileEntry] = {}
+    todo: list[tuple[str, str, bytes, os.stat_result, str]] = []
+    problems: list[Problem] = []
+    for rel, path in brief_files(config.root):
+        try:
+            stat = path.stat()
+            entry = cache.briefs.get(rel)
+            if entry and entry.env == env and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
+                known[rel] = entry
+                continue
+            data = path.read_bytes()
         except OSError as exc:
             problems.append(Problem(rel, 0, f"cannot read file: {exc.strerror}; expected a readable file"))
+            continue
+        sha = hashlib.blake2b(data, digest_size=16).hexdigest()
+        if entry and entry.env == env and entry.sha == sha:
+            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, entry.result)
+        else:
+            todo.append((rel, path.stem, data, stat, sha))
+    if progress:
+        progress("reading briefs", len(known), len(known) + len(todo))
+    bodies: dict[str, str] = {}
+    done = len(known)
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress("reading briefs", done, len(known) + len(todo))
+
+    jobs_items = [(rel, stem, data) for rel, stem, data, _, _ in todo]
+    results = run_batches(
+        _parse_batch,
+        jobs_items,
+        jobs=jobs,
+        min_parallel=400,
+        state={"config": config, "taxonomy": taxonomy},
+        on_batch=advance,
+    )
+    for (rel, _, _, stat, sha), result in zip(todo, results, strict=True):
+        if isinstance(result, ParsedBrief):
+            bodies[result.brief.body_key] = result.body_html
+            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, result.brief)
+        else:
+            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, result)
+    cache.briefs = dict(sorted(known.items()))
+    briefs: list[Brief] = []
+    for entry in cache.briefs.values():
+        if isinstance(entry.result, Brief):
+            briefs.append(entry.result)
+        else:
+            problems.extend(entry.result)
     problems.extend(duplicate_slugs(briefs))
     if problems:
         raise ContentError(problems)
-    return tuple(b for b in briefs if config.drafts or not b.draft)
+    return LoadResult(tuple(b for b in briefs if config.drafts or not b.draft), bodies, len(todo))
+
+
+def _parse_batch(items: Sequence[tuple[str, str, bytes]]) -> list[ParsedBrief | tuple[Problem, ...]]:
+    config, taxonomy = shared("config"), shared("taxonomy")
+    results: list[ParsedBrief | tuple[Problem, ...]] = []
+    for rel, stem, data in items:
+        try:
+            results.append(parse_brief(decode(data, rel), rel, stem, config, taxonomy))
+        except ContentError as exc:
+            results.append(exc.problems)
+    return results
 
 
 def duplicate_slugs(briefs: Iterable[Brief]) -> list[Problem]:
@@ -73,7 +162,7 @@ def duplicate_slugs(briefs: Iterable[Brief]) -> list[Problem]:
     return problems
 
 
-def parse_brief(text: str, rel: str, stem: str, config: Config, taxonomy: Taxonomy) -> Brief:
+def parse_brief(text: str, rel: str, stem: str, config: Config, taxonomy: Taxonomy) -> ParsedBrief:
     """One brief's text to a Brief; ContentError lists every problem found in it."""
     try:
         doc = split(text)
@@ -84,11 +173,12 @@ def parse_brief(text: str, rel: str, stem: str, config: Config, taxonomy: Taxono
         raise ContentError(
             [Problem(rel, doc.line(), f"front matter is {kind}; expected `key: value` lines such as `title: ...`")]
         )
-    return _Validator(doc, rel, config, taxonomy).brief(stem)
+    return ParsedBrief(*_Validator(text, doc, rel, config, taxonomy).brief(stem))
 
 
 class _Validator:
-    def __init__(self, doc: Document, rel: str, config: Config, taxonomy: Taxonomy) -> None:
+    def __init__(self, text: str, doc: Document, rel: str, config: Config, taxonomy: Taxonomy) -> None:
+        self.source_text = text
         self.doc = doc
         self.meta: dict[str, Any] = doc.meta.data
         self.rel = rel
@@ -149,7 +239,7 @@ class _Validator:
             return aware, True
         return dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=tz), False
 
-    def brief(self, stem: str) -> Brief:
+    def brief(self, stem: str) -> tuple[Brief, str]:
         meta, line = self.meta, self.doc.line
         title = self.text("title", required=True)
         summary = self.text("summary", required=True)
@@ -195,6 +285,8 @@ class _Validator:
 
         body = render_body(self.doc.body)
         points_html = tuple(render_inline(p) for p in key_points)
+        refs = tuple((ref, _ref_line(self.doc.body, self.doc.body_line, ref)) for ref in body.refs)
+        refs += tuple((ref, self.doc.line("key_points", i)) for i, r in enumerate(points_html) for ref in r.refs)
 
         if self.problems:
             raise ContentError(self.problems)
@@ -211,17 +303,17 @@ class _Validator:
             key_points=key_points,
             key_points_html=tuple(r.html for r in points_html),
             tags=tags,
-            tag_labels=MappingProxyType(labels),
+            tag_labels=labels,
             source=source,
             updated=updated,
             draft=draft,
-            body=self.doc.body,
-            body_line=self.doc.body_line,
-            body_html=body.html,
-            refs=body.refs + tuple(ref for r in points_html for ref in r.refs),
-            extra=MappingProxyType(extra),
-            lines=MappingProxyType(lines),
-        )
+            body_key=_hash(self.doc.body),
+            refs=refs,
+            extra=extra,
+            lines=lines,
+            digest=_hash(self.rel, self.source_text),
+            meta_digest=_hash(self.rel, self.source_text[: len(self.source_text) - len(self.doc.body)]),
+        ), body.html
 
     def key_points(self) -> tuple[str, ...]:
         meta, line = self.meta, self.doc.line
@@ -347,3 +439,18 @@ def kind_of(value: object) -> str:
     if isinstance(value, (int, float)):
         return "a number"
     return "text"
+
+
+def _hash(*parts: str) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def _ref_line(body: str, body_line: int, ref: str) -> int:
+    for offset, text in enumerate(body.split("\n")):
+        if f"({ref}" in text:
+            return body_line + offset
+    return body_line

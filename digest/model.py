@@ -53,7 +53,10 @@ class Taxonomy:
 
 @dataclass(frozen=True)
 class Brief:
-    """One brief, validated, with its Markdown rendered (link placeholders unresolved)."""
+    """One brief, validated, with its key points rendered (link placeholders unresolved).
+
+    The body's HTML is kept apart (see `ParsedBrief`), so the list of every brief stays
+    small enough to cache and load quickly; pages get it through their BodyStore."""
 
     path: str  # relative to the site root, for messages
     slug: str
@@ -68,12 +71,12 @@ class Brief:
     source: Source | None
     updated: dt.datetime | None
     draft: bool
-    body: str
-    body_line: int  # line of the body's first line in the file
-    body_html: str
-    refs: tuple[str, ...]  # brief files linked from the body and key points
+    body_key: str  # content hash of the Markdown body: the key of its HTML in a BodyStore
+    refs: tuple[tuple[str, int], ...]  # (link to a brief file, line) from the body and key points
     extra: Mapping[str, Any]
     lines: Mapping[str, int]  # front-matter key -> line, for later messages
+    digest: str  # hash of the path and the whole file: changes with any edit
+    meta_digest: str  # hash of the path and the front matter: unchanged by body edits
 
     @property
     def date(self) -> dt.date:
@@ -86,3 +89,11 @@ class Brief:
     @property
     def sort_key(self) -> tuple[dt.datetime, str]:
         return (self.published, self.slug)
+
+
+@dataclass(frozen=True)
+class ParsedBrief:
+    """A brief as parsed from its file: the Brief and its body's HTML."""
+
+    brief: Brief
+    body_html: str

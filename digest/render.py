@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import traceback
 from collections.abc import Iterable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
+from digest.cache import BodyStore
 from digest.errors import ContentError, Problem
 from digest.markup import resolve_links
 from digest.model import Brief
@@ -24,11 +26,13 @@ from digest.templates import template_path
 class Renderer:
     """Renders the pages of one site with one Jinja environment."""
 
-    def __init__(self, site: Site, env: jinja2.Environment) -> None:
+    def __init__(self, site: Site, env: jinja2.Environment, bodies: BodyStore) -> None:
         self.site = site
         self.config = site.config
         self.env = env
+        self.store = bodies
         self.bodies: dict[str, Markup] = {}
+        self.used: set[str] = set()  # slugs whose body the page being rendered used
         env.globals.update(
             site=SimpleNamespace(
                 title=self.config.title,
@@ -73,19 +77,26 @@ class Renderer:
         return resolve
 
     def body(self, brief: Brief) -> Markup:
+        self.used.add(brief.slug)
         if brief.slug not in self.bodies:
-            self.bodies[brief.slug] = Markup(resolve_links(brief.body_html, self._resolve(brief)))
+            html = self.store.get(brief.body_key)
+            if html is None:
+                raise MissingBody(brief.path)
+            self.bodies[brief.slug] = Markup(resolve_links(html, self._resolve(brief)))
         return self.bodies[brief.slug]
 
     def key_points(self, brief: Brief) -> list[Markup]:
         resolve = self._resolve(brief)
         return [Markup(resolve_links(html, resolve)) for html in brief.key_points_html]
 
-    def render(self, page: Page) -> bytes:
+    def render(self, page: Page) -> tuple[bytes, tuple[str, ...]]:
+        """The page's bytes, and the slugs of the briefs whose body it used."""
+        self.used = set()
         if page.url == "/feed.json":
-            return self.json_feed(page.context["briefs"]).encode()
-        template = self.env.get_template(page.template)
-        return template.render(page=page, **page.context).encode()
+            data = self.json_feed(page.context["briefs"]).encode()
+        else:
+            data = self.env.get_template(page.template).render(page=page, **page.context).encode()
+        return data, tuple(sorted(self.used))
 
     def json_feed(self, briefs: Iterable[Brief]) -> str:
         feed: dict[str, Any] = {
@@ -117,44 +128,45 @@ class Renderer:
         return json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
 
 
-def render_pages(site: Site, pages: Iterable[Page], env: jinja2.Environment) -> dict[str, bytes]:
-    """Render every page; raise ContentError naming template file and line on failure."""
-    renderer = Renderer(site, env)
+class MissingBody(Exception):
+    """A body is not in the body store (the cache lost it): the build must parse again."""
+
+
+def render_page(renderer: Renderer, page: Page, root: Path) -> tuple[bytes, tuple[str, ...]] | Problem:
+    """Render one page; a template problem comes back as a Problem naming its file and line."""
+    try:
+        return renderer.render(page)
+    except MissingBody:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        name = exc.name or page.template
+        return Problem(
+            template_path(root, name), exc.lineno, f"template syntax error: {exc.message}; expected valid Jinja syntax"
+        )
+    except jinja2.TemplateNotFound as exc:
+        return Problem(
+            template_path(root, page.template),
+            0,
+            f"template '{exc.name}' not found; expected it in templates/ or the default theme",
+        )
+    except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's
+        name, line = _template_position(exc, page.template)
+        return Problem(template_path(root, name), line, f"error rendering {page.url}: {_describe(exc)}")
+
+
+def render_pages(site: Site, pages: Iterable[Page], env: jinja2.Environment, bodies: BodyStore) -> dict[str, bytes]:
+    """Render every page in memory; raise ContentError naming template file and line on failure."""
+    renderer = Renderer(site, env, bodies)
     outputs: dict[str, bytes] = {}
-    problems: list[Problem] = []
-    failed_templates: set[str] = set()
+    problems: set[Problem] = set()
     for page in pages:
-        if page.template in failed_templates:
-            continue
-        try:
-            outputs[page.path] = renderer.render(page)
-        except jinja2.TemplateSyntaxError as exc:
-            failed_templates.add(page.template)
-            name = exc.name or page.template
-            problems.append(
-                Problem(
-                    template_path(site.config.root, name),
-                    exc.lineno,
-                    f"template syntax error: {exc.message}; expected valid Jinja syntax",
-                )
-            )
-        except jinja2.TemplateNotFound as exc:
-            failed_templates.add(page.template)
-            problems.append(
-                Problem(
-                    template_path(site.config.root, page.template),
-                    0,
-                    f"template '{exc.name}' not found; expected it in templates/ or the default theme",
-                )
-            )
-        except Exception as exc:
-            failed_templates.add(page.template)
-            name, line = _template_position(exc, page.template)
-            problems.append(
-                Problem(template_path(site.config.root, name), line, f"error rendering {page.url}: {_describe(exc)}")
-            )
+        result = render_page(renderer, page, site.config.root)
+        if isinstance(result, Problem):
+            problems.add(result)
+        else:
+            outputs[page.path] = result[0]
     if problems:
-        raise ContentError(problems)
+        raise ContentError(sorted(problems))
     return outputs
 
 

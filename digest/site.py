@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
-from collections import Counter, defaultdict
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -17,6 +18,7 @@ from digest.model import Brief, Taxonomy
 
 OTHER_GROUP = ("other", "Other tags")
 RELATED_COUNT = 5
+RELATED_WINDOW = 6
 
 
 @dataclass(frozen=True)
@@ -200,19 +202,27 @@ def _years(briefs: tuple[Brief, ...]) -> tuple[Year, ...]:
 
 
 def _related(briefs: tuple[Brief, ...]) -> Mapping[str, tuple[Brief, ...]]:
-    """For each brief, the briefs sharing most tags with it (then the newest)."""
+    """For each brief, up to RELATED_COUNT briefs sharing most tags with it.
+
+    Candidates are the RELATED_WINDOW briefs nearest in time on each side within each of
+    its tags (so the cost grows with the number of briefs, not its square), scored by how
+    many of those windows they are in; ties go to the brief nearest in time, then the newer.
+    """
     by_tag: dict[str, list[int]] = defaultdict(list)
     for index, brief in enumerate(briefs):
         for slug in brief.tags:
             by_tag[slug].append(index)
     related = {}
     for index, brief in enumerate(briefs):
-        shared: Counter[int] = Counter()
+        counts: dict[int, int] = {}
         for slug in brief.tags:
-            shared.update(by_tag[slug])
-        del shared[index]
-        best = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:RELATED_COUNT]
-        related[brief.slug] = tuple(briefs[i] for i, _ in best)
+            members = by_tag[slug]
+            at = bisect_left(members, index)
+            for j in members[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]:
+                counts[j] = counts.get(j, 0) + 1
+        counts.pop(index, None)
+        best = sorted([(-count, abs(j - index), j) for j, count in counts.items()])[:RELATED_COUNT]
+        related[brief.slug] = tuple(briefs[j] for _, _, j in best)
     return MappingProxyType(related)
 
 
@@ -222,7 +232,7 @@ def _links(briefs: tuple[Brief, ...]) -> tuple[Mapping[tuple[str, str], str | No
     links: dict[tuple[str, str], str | None] = {}
     problems = []
     for brief in briefs:
-        for ref in brief.refs:
+        for ref, line in brief.refs:
             target = urlsplit(ref).path
             if target.startswith("/"):
                 candidate = posixpath.normpath(BRIEFS_DIR + target)
@@ -234,16 +244,9 @@ def _links(briefs: tuple[Brief, ...]) -> tuple[Mapping[tuple[str, str], str | No
                 problems.append(
                     Problem(
                         brief.path,
-                        _ref_line(brief, ref),
+                        line,
                         f"link to '{ref}' points to no brief; expected the file name of a brief in {BRIEFS_DIR}/",
                         "warning",
                     )
                 )
     return MappingProxyType(links), problems
-
-
-def _ref_line(brief: Brief, ref: str) -> int:
-    for offset, text in enumerate(brief.body.split("\n")):
-        if f"({ref}" in text:
-            return brief.body_line + offset
-    return brief.lines.get("key_points", 1)

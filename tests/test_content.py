@@ -11,7 +11,7 @@ import pytest
 from digest.config import Config
 from digest.content import parse_brief
 from digest.errors import ContentError
-from digest.model import TagDef, Taxonomy
+from digest.model import Brief, TagDef, Taxonomy
 
 TAXONOMY = Taxonomy(
     "content/tags.yaml",
@@ -42,8 +42,8 @@ def brief_text(**fields: str) -> str:
     return f"---\n{front}---\nBody *text*.\n"
 
 
-def parse(text: str, config: Config | None = None) -> object:
-    return parse_brief(text, "content/briefs/x.md", "x", config or Config(root=Path(".")), TAXONOMY)
+def parse(text: str, config: Config | None = None) -> Brief:
+    return parse_brief(text, "content/briefs/x.md", "x", config or Config(root=Path(".")), TAXONOMY).brief
 
 
 def test_a_valid_brief() -> None:
@@ -60,7 +60,8 @@ def test_a_valid_brief() -> None:
     )
     assert brief.tag_labels == {"semiconductors": "Semiconductors"}
     assert brief.source.url == "https://example.org/a"
-    assert brief.body_html == "<p>Body <em>text</em>.</p>\n"
+    parsed = parse_brief(brief_text(), "content/briefs/x.md", "x", Config(root=Path(".")), TAXONOMY)
+    assert parsed.body_html == "<p>Body <em>text</em>.</p>\n"
 
 
 def test_unknown_keys_are_kept_for_templates() -> None:
@@ -108,3 +109,9 @@ def test_missing_required_fields_name_the_field() -> None:
         "missing 'key_points'",
         "missing 'summary'",
     ]
+
+
+def test_a_body_edit_changes_the_digest_but_not_the_meta_digest() -> None:
+    one, two = parse(brief_text()), parse(brief_text() + "More.\n")
+    assert one.digest != two.digest and one.meta_digest == two.meta_digest
+    assert parse(brief_text(title="Other")).meta_digest != one.meta_digest

@@ -1,0 +1,158 @@
+"""The build cache in `.digest-cache/`: parsed briefs, rendered bodies, and what each output was built from.
+
+Everything here is an optimisation: a missing, corrupt or foreign cache (another version of
+digest or of its code) is an empty cache, which means a clean build, never a wrong one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.errors import Problem
+from digest.model import Brief
+
+CACHE_DIR = ".digest-cache"
+FORMAT = 3
+log = logging.getLogger(__name__)
+
+
+def code_version() -> str:
+    """A hash of digest's own source: a cache from any other code is not trusted."""
+    digest = hashlib.blake2b(f"format {FORMAT}".encode(), digest_size=16)
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class FileEntry:
+    """What a brief file parsed to, keyed by its stat and content hash and the parse environment."""
+
+    size: int
+    mtime_ns: int
+    sha: str
+    env: str
+    result: Brief | tuple[Problem, ...]
+
+
+@dataclass
+class OutputEntry:
+    fingerprint: str
+    size: int
+    mtime_ns: int
+    bodies: tuple[str, ...] = ()  # slugs whose body() the page used when it was rendered
+
+
+@dataclass
+class BuildCache:
+    """The cache of one site root."""
+
+    root: Path
+    briefs: dict[str, FileEntry] = field(default_factory=dict)
+    outputs: dict[str, dict[str, OutputEntry]] = field(default_factory=dict)  # out dir -> path -> entry
+
+    @property
+    def folder(self) -> Path:
+        return self.root / CACHE_DIR
+
+    @classmethod
+    def load(cls, root: Path, version: str) -> BuildCache:
+        path = root / CACHE_DIR / "cache.pickle"
+        try:
+            with path.open("rb") as handle:
+                stored_version = pickle.load(handle)
+                if stored_version != version:
+                    log.debug("cache from other code; starting clean")
+                    return cls(root)
+                briefs, outputs = pickle.load(handle)
+            if not isinstance(briefs, dict) or not isinstance(outputs, dict):
+                raise ValueError("unexpected cache layout")
+            return cls(root, briefs, outputs)
+        except FileNotFoundError:
+            return cls(root)
+        except Exception as exc:  # noqa: BLE001 - any damage to the cache means: start clean
+            log.debug("unreadable cache (%s); starting clean", exc)
+            return cls(root)
+
+    def save(self, version: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+        target = self.folder / "cache.pickle"
+        temporary = self.folder / f"cache.pickle.{os.getpid()}.tmp"
+        with temporary.open("wb") as handle:
+            pickle.dump(version, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.briefs, self.outputs), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, target)
+
+    def journal(self, out_dir: Path) -> Path:
+        """A file that exists while `out_dir` is being changed: if a build dies then, the next
+        build does not trust what the cache says about that folder."""
+        key = hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
+        return self.folder / f"writing-{key}"
+
+
+class BodyStore:
+    """Rendered Markdown bodies by content hash: fresh ones in memory, earlier ones in SQLite."""
+
+    def __init__(self, folder: Path | None, fresh: Mapping[str, str] | None = None) -> None:
+        self.folder = folder
+        self.fresh: dict[str, str] = dict(fresh or {})
+        self._db: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self.folder is None:
+            return None
+        if self._db is None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.folder / "bodies.sqlite")
+                self._db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            except sqlite3.Error as exc:
+                log.debug("body cache unavailable: %s", exc)
+                self.folder = None
+                return None
+        return self._db
+
+    def get(self, key: str) -> str | None:
+        if key in self.fresh:
+            return self.fresh[key]
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+    def save(self, keep: Iterable[str]) -> None:
+        """Store the fresh bodies; forget bodies no brief has any more."""
+        db = self._connect()
+        if db is None:
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO bodies (key, html) VALUES (?, ?)", self.fresh.items())
+                keep_set = set(keep)
+                stored = [row[0] for row in db.execute("SELECT key FROM bodies")]
+                gone = [(k,) for k in stored if k not in keep_set]
+                if gone:
+                    db.executemany("DELETE FROM bodies WHERE key = ?", gone)
+        except sqlite3.Error as exc:
+            log.debug("could not save bodies: %s", exc)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,125 @@
+"""Fingerprints: a hash of everything a planned output depends on.
+
+A page is rendered again only when its fingerprint changes. It covers the code, the
+configuration, the taxonomy, the templates the page uses (with everything they extend,
+include or import), the values in the page's context, and the bodies of the briefs whose
+`body()` the page used when it was last rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+import jinja2
+import jinja2.meta
+
+from digest.model import Brief
+from digest.pages import Page
+from digest.site import Site, Tag
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _h(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def template_keys(env: jinja2.Environment, names: Iterable[str]) -> dict[str, str]:
+    """For each template name, a hash of its source and of every template it pulls in."""
+    sources: dict[str, str] = {}
+    deps: dict[str, set[str]] = {}
+
+    def visit(name: str) -> None:
+        if name in sources:
+            return
+        try:
+            source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            sources[name], deps[name] = "<missing>", set()
+            return
+        sources[name] = source
+        try:
+            found = jinja2.meta.find_referenced_templates(env.parse(source))
+            deps[name] = {n for n in found if n}
+            if None in set(found):  # a dynamic name: depend on every template
+                deps[name] |= set(env.list_templates())
+        except jinja2.TemplateSyntaxError:
+            deps[name] = set()
+        for dep in deps[name]:
+            visit(dep)
+
+    keys: dict[str, str] = {}
+    for name in names:
+        if not name:
+            keys[name] = ""
+            continue
+        visit(name)
+        closure, stack = set(), [name]
+        while stack:
+            current = stack.pop()
+            if current not in closure:
+                closure.add(current)
+                stack.extend(deps.get(current, ()))
+        keys[name] = _h(*((n, sources[n]) for n in sorted(closure)))
+    return keys
+
+
+class Fingerprinter:
+    """Computes page fingerprints for one site; shared values are hashed once."""
+
+    def __init__(self, site: Site, global_key: str, templates: Mapping[str, str]) -> None:
+        self.site = site
+        self.global_key = global_key
+        self.templates = templates
+        self.memo: dict[int, str] = {}
+        self.body_keys = {b.slug: b.body_key for b in site.briefs}
+
+    def brief(self, brief: Brief) -> str:
+        key = self.memo.get(id(brief))
+        if key is None:
+            labels = tuple(self.site.tags[s].label for s in brief.tags)
+            links = tuple(self.site.links.get((brief.path, ref)) for ref, _ in brief.refs)
+            key = self.memo[id(brief)] = _h(brief.meta_digest, labels, links)
+        return key
+
+    def value(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is Brief:
+            return self.brief(value)
+        if kind in _PLAIN:
+            return value
+        if kind is tuple or kind is list:
+            return tuple(map(self.value, value))
+        if kind is Page:
+            # pages listed by another page (the sitemap) are tracked by what a listing shows
+            return ("page", value.url, value.title, value.lastmod)
+        if kind is Tag:
+            # the tag's own fields and its size; the briefs a tag page shows are in its context
+            return ("tag", value.slug, value.label, value.group, value.description, len(value.briefs))
+        if isinstance(value, Mapping):
+            return tuple((k, self.value(v)) for k, v in value.items())
+        if is_dataclass(value):
+            key = self.memo.get(id(value))
+            if key is None:
+                key = self.memo[id(value)] = _h(
+                    kind.__name__, *(self.value(getattr(value, f.name)) for f in fields(value))
+                )
+            return key
+        return repr(value)
+
+    def page(self, page: Page, used_bodies: Iterable[str] = ()) -> str:
+        bodies = tuple((slug, self.body_keys.get(slug)) for slug in used_bodies)
+        return _h(
+            self.global_key,
+            self.templates.get(page.template, ""),
+            page.url,
+            page.title,
+            page.description,
+            page.section,
+            page.lastmod,
+            self.value(page.context),
+            bodies,
+        )

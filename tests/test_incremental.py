@@ -1,0 +1,261 @@
+"""Incremental builds equal clean builds, byte for byte, after any sequence of edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from digest.build import build, open_config
+from digest.cache import CACHE_DIR
+from digest.output import SiteWriter
+from tests.conftest import REPO
+from tests.sitegen import TAGS, brief_text, make_site, sentence
+
+STEPS = int(os.environ.get("DIGEST_INCREMENTAL_STEPS", "100"))
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def clean_build(root: Path, scratch: Path) -> dict[str, bytes]:
+    """The reference: the same sources copied elsewhere, built with no cache."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(root, scratch, ignore=shutil.ignore_patterns(CACHE_DIR, "site"))
+    build(open_config(scratch), scratch / "site", clean=True, jobs=1)
+    return tree(scratch / "site")
+
+
+class Editor:
+    """Random edits of the kinds writers and theme authors make."""
+
+    def __init__(self, root: Path, rng: random.Random) -> None:
+        self.root, self.rng = root, rng
+        self.briefs = root / "content" / "briefs"
+        self.counter = 1000
+
+    def files(self) -> list[Path]:
+        return sorted(self.briefs.glob("*.md"))
+
+    def pick(self) -> Path:
+        return self.rng.choice(self.files())
+
+    def add(self) -> None:
+        self.counter += 1
+        others = self.files()
+        link = self.rng.choice(others).name if others and self.rng.random() < 0.3 else None
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=self.rng.randint(0, 150))
+        (self.briefs / f"added-{self.counter}.md").write_text(
+            brief_text(self.rng, f"Added {self.counter}", day, link=link)
+        )
+
+    def edit_body(self) -> None:
+        path = self.pick()
+        path.write_text(path.read_text() + f"\n{sentence(self.rng)}\n")
+
+    def edit_title(self) -> None:
+        path = self.pick()
+        lines = path.read_text().split("\n")
+        lines[1] = f"title: Retitled {self.rng.randint(0, 10**6)}"
+        path.write_text("\n".join(lines))
+
+    def edit_tags(self) -> None:
+        path = self.pick()
+        text = path.read_text()
+        start = text.index("tags: [")
+        end = text.index("]", start)
+        path.write_text(
+            text[:start] + f"tags: [{', '.join(self.rng.sample(TAGS, self.rng.randint(0, 3)))}" + text[end:]
+        )
+
+    def move_date(self) -> None:
+        path = self.pick()
+        text = path.read_text()
+        start = text.index("date: ") + 6
+        day = dt.date(2025, 1, 1) + dt.timedelta(days=self.rng.randint(0, 200))
+        path.write_text(text[:start] + day.isoformat() + text[start + 10 :])
+
+    def toggle_draft(self) -> None:
+        path = self.pick()
+        text = path.read_text()
+        text = (
+            text.replace("draft: true\n", "")
+            if "draft: true\n" in text
+            else text.replace("\n---\n", "\ndraft: true\n---\n", 1)
+        )
+        path.write_text(text)
+
+    def delete(self) -> None:
+        if len(self.files()) > 3:
+            self.pick().unlink()
+
+    def rename(self) -> None:
+        self.counter += 1
+        self.pick().rename(self.briefs / f"renamed-{self.counter}.md")
+
+    def template(self) -> None:
+        folder = self.root / "templates"
+        folder.mkdir(exist_ok=True)
+        name = self.rng.choice(["brief.html", "_macros.html", "base.html", "static/style.css"])
+        target = folder / name
+        if target.exists() and self.rng.random() < 0.4:
+            target.unlink()
+            return
+        source = target if target.exists() else REPO / "templates" / name
+        text = source.read_text()
+        marker = (
+            f"<!-- edit {self.rng.randint(0, 10**6)} -->"
+            if name.endswith(".html")
+            else f"/* edit {self.rng.randint(0, 10**6)} */"
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if name == "base.html":
+            text = text.replace("</footer>", f"{marker}</footer>", 1)
+        elif name == "_macros.html":
+            text = text.replace('<p class="summary">', f'{marker}<p class="summary">', 1)
+        else:
+            text += marker + "\n"
+        target.write_text(text)
+
+    def taxonomy(self) -> None:
+        path = self.root / "content" / "tags.yaml"
+        text = path.read_text()
+        tag = self.rng.choice(TAGS)
+        label = f"Label {self.rng.randint(0, 999)}"
+        lines = [
+            f"  {tag}: {{label: {label}, group: topic}}" if line.startswith(f"  {tag}:") else line
+            for line in text.split("\n")
+        ]
+        path.write_text("\n".join(lines))
+
+    def config(self) -> None:
+        per_page = self.rng.randint(2, 5)
+        (self.root / "digest.yaml").write_text(
+            f"title: Test Digest {self.rng.randint(0, 9)}\nbase_url: https://example.org/t/\nper_page: {per_page}\n"
+        )
+
+    def step(self) -> str:
+        actions: list[tuple[Callable[[], None], int]] = [
+            (self.add, 4), (self.edit_body, 6), (self.edit_title, 3), (self.edit_tags, 4), (self.move_date, 3),
+            (self.toggle_draft, 2), (self.delete, 3), (self.rename, 2), (self.template, 2), (self.taxonomy, 1), (self.config, 1),
+        ]  # fmt: skip
+        action = self.rng.choices([a for a, _ in actions], weights=[w for _, w in actions])[0]
+        action()
+        return action.__name__
+
+
+def test_random_edits_build_like_a_clean_build(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    rng = make_site(root, 25, seed=7)
+    editor = Editor(root, rng)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    history: list[str] = []
+    for _ in range(STEPS):
+        history.append(editor.step())
+        result = build(open_config(root), out, jobs=1)
+        expected = clean_build(root, tmp_path / "reference")
+        actual = tree(out)
+        assert sorted(actual) == sorted(expected), f"files differ after {history}"
+        for name in expected:
+            assert actual[name] == expected[name], f"{name} differs after {history}"
+        assert result.rendered < result.pages or history[-1] in ("config", "template"), (
+            "incremental builds render less than everything"
+        )
+
+
+def test_a_noop_rebuild_renders_and_writes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_site(root, 20)
+    build(open_config(root), root / "site", jobs=1)
+    result = build(open_config(root), root / "site", jobs=1)
+    assert (result.parsed, result.rendered, result.stats.written, result.stats.removed) == (0, 0, 0, 0)
+
+
+def test_a_body_edit_reparses_one_brief_and_rewrites_few_files(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_site(root, 20)
+    build(open_config(root), root / "site", jobs=1)
+    path = root / "content" / "briefs" / "brief-3.md"
+    path.write_text(path.read_text() + "\nOne more sentence.\n")
+    result = build(open_config(root), root / "site", jobs=1)
+    assert result.parsed == 1
+    assert "/briefs/brief-3/" in result.stats.changed_urls
+    assert result.rendered < 10
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "foreign", "truncated", "bodies-lost"])
+def test_a_damaged_cache_means_a_clean_build(tmp_path: Path, damage: str) -> None:
+    root = tmp_path / "root"
+    make_site(root, 15)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    path = root / "content" / "briefs" / "brief-2.md"
+    path.write_text(path.read_text().replace("title: Brief number 2", "title: Changed while the cache was damaged"))
+    cache_file = root / CACHE_DIR / "cache.pickle"
+    if damage == "corrupt":
+        cache_file.write_bytes(b"\x80\x05garbage" * 10)
+    elif damage == "foreign":
+        with cache_file.open("wb") as handle:
+            pickle.dump("another version", handle)
+            pickle.dump(({}, {}), handle)
+    elif damage == "truncated":
+        cache_file.write_bytes(cache_file.read_bytes()[:100])
+    else:
+        (root / CACHE_DIR / "bodies.sqlite").unlink()
+    build(open_config(root), out, jobs=1)
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
+def test_a_build_interrupted_while_committing_is_followed_by_a_correct_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "root"
+    make_site(root, 15)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    for path in sorted((root / "content" / "briefs").glob("*.md"))[:5]:
+        path.write_text(path.read_text().replace("title: Brief", "title: Edited brief"))
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def dying_replace(src: object, dst: object) -> None:
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise KeyboardInterrupt("killed")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("digest.output.os.replace", dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        build(open_config(root), out, jobs=1)
+    monkeypatch.setattr("digest.output.os.replace", real_replace)
+    build(open_config(root), out, jobs=1)
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+    assert not list(root.glob(".site.staging-*"))
+
+
+def test_parallel_and_serial_builds_are_byte_identical(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_site(root, 450, seed=3)
+    build(open_config(root), tmp_path / "serial", clean=True, jobs=1)
+    result = build(open_config(root), tmp_path / "parallel", clean=True, jobs=2)
+    assert result.parsed == 450 and result.pages > 600
+    assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
+
+
+def test_writer_stages_nothing_into_the_output_folder_before_commit(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_bytes(b"old")
+    writer = SiteWriter(out)
+    assert writer.put("index.html", b"new").changed
+    assert (out / "index.html").read_bytes() == b"old"
+    writer.commit(["index.html"], [])
+    assert (out / "index.html").read_bytes() == b"new"
