@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import BodyStore, BuildCache, OutputEntry, code_version
-from digest.config import Config, load_config
-from digest.content import LoadResult, load_briefs
+from digest.cache import BodyStore, BuildCache, BuildState, OutputEntry, code_version
+from digest.config import CONFIG_FILE, Config, load_config
+from digest.content import LoadResult, brief_files, load_briefs
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
 from digest.model import Taxonomy
@@ -24,25 +24,37 @@ from digest.pages import Page, plan_pages
 from digest.render import MissingBody, Renderer, render_page
 from digest.site import Site, build_site
 from digest.taxonomy import empty_taxonomy, load_taxonomy
-from digest.templates import make_environment, theme_assets
+from digest.templates import make_environment, theme_assets, theme_dirs
 from digest.workers import default_jobs, run_batches, shared
 
 Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
+class SiteCounts:
+    briefs: int
+    tag_pages: int
+    weeks: int
+    pages: int
+    warnings: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
 class BuildResult:
     out_dir: Path
-    site: Site
-    pages: int
+    counts: SiteCounts
     parsed: int  # brief files parsed (the rest came from the cache)
     rendered: int  # outputs rendered (the rest were known to be unchanged)
     stats: WriteStats
     seconds: float
 
     @property
+    def pages(self) -> int:
+        return self.counts.pages
+
+    @property
     def warnings(self) -> tuple[Problem, ...]:
-        return self.site.problems
+        return self.counts.warnings
 
 
 def load_content(
@@ -97,6 +109,15 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
     started = time.perf_counter()
     jobs = jobs or default_jobs()
     version = code_version()
+    out_dir = out_dir.absolute()
+    signature = input_signature(config, version)
+    if not clean:
+        state = BuildState.load(config.root, out_dir)
+        if state and state.signature == signature and scan(out_dir) == state.files:
+            # Nothing that the site is made of changed, and the output is as the last build left it.
+            return BuildResult(
+                out_dir, state.counts, 0, 0, WriteStats(0, len(state.files), 0), time.perf_counter() - started
+            )
     cache = BuildCache(config.root) if clean else BuildCache.load(config.root, version)
     taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress)
     bodies = BodyStore(cache.folder, loaded.bodies)
@@ -112,7 +133,6 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
     if collisions:
         raise ContentError(collisions)
 
-    out_dir = out_dir.absolute()
     out_key = str(out_dir)
     journal = cache.journal(out_dir)
     previous = {} if clean or journal.exists() else cache.outputs.get(out_key, {})
@@ -190,6 +210,14 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
     cache.save(version)
     bodies.save(b.body_key for b in site.briefs)
     bodies.close()
+    counts = SiteCounts(
+        briefs=len(site.briefs),
+        tag_pages=sum(1 for p in pages if p.template == "tag.html"),
+        weeks=len(site.weeks),
+        pages=len(pages),
+        warnings=site.problems,
+    )
+    BuildState(signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(config.root, out_dir)
     journal.unlink(missing_ok=True)
     stats = WriteStats(
         written=len(staged),
@@ -197,7 +225,31 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
         removed=len(stale),
         changed_urls=tuple(sorted({url_of(p) for p in (*staged, *stale)})),
     )
-    return BuildResult(out_dir, site, len(pages), loaded.parsed, len(todo), stats, time.perf_counter() - started)
+    return BuildResult(out_dir, counts, loaded.parsed, len(todo), stats, time.perf_counter() - started)
+
+
+def input_signature(config: Config, version: str) -> str:
+    """A hash of every input file's name, size and modification time, the code and the
+    configuration: when it is unchanged, so is the site."""
+    parts: list[object] = [version, config.with_overrides(root=Path("."))]
+    for rel, path in brief_files(config.root):
+        try:
+            stat = path.stat()
+        except OSError:
+            return ""
+        parts.append((rel, stat.st_size, stat.st_mtime_ns))
+    folders = [*theme_dirs(config.root), config.root / "static"]
+    files = [config.root / CONFIG_FILE, config.root / config.taxonomy]
+    for folder in folders:
+        found = scan(folder)
+        parts.append((str(folder), sorted(found.items())))
+    for path in files:
+        try:
+            stat = path.stat()
+            parts.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            parts.append((str(path), None))
+    return _digest(*parts)
 
 
 def _render_batch(items: Sequence[tuple[int, str]]) -> list[tuple[str, str, object, tuple[str, ...]] | Problem]:

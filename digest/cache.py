@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from digest.errors import Problem
 from digest.model import Brief
@@ -100,6 +101,37 @@ class BuildCache:
         build does not trust what the cache says about that folder."""
         key = hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
         return self.folder / f"writing-{key}"
+
+
+@dataclass
+class BuildState:
+    """What the last successful build of one output folder saw and left: enough to tell,
+    cheaply, that nothing changed since."""
+
+    signature: str
+    files: dict[str, tuple[int, int]]  # output path -> (size, mtime_ns)
+    counts: Any
+
+    @staticmethod
+    def _path(root: Path, out_dir: Path) -> Path:
+        key = hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
+        return root / CACHE_DIR / f"state-{key}.pickle"
+
+    @classmethod
+    def load(cls, root: Path, out_dir: Path) -> BuildState | None:
+        try:
+            with cls._path(root, out_dir).open("rb") as handle:
+                state = pickle.load(handle)
+            return state if isinstance(state, cls) else None
+        except Exception:  # noqa: BLE001 - unreadable means unknown
+            return None
+
+    def save(self, root: Path, out_dir: Path) -> None:
+        path = self._path(root, out_dir)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
 
 
 class BodyStore:

@@ -18,6 +18,7 @@ import jinja2.meta
 
 from digest.model import Brief
 from digest.pages import Page
+from digest.render import CARD_TEMPLATE
 from digest.site import Site, Tag
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -52,12 +53,13 @@ def template_keys(env: jinja2.Environment, names: Iterable[str]) -> dict[str, st
             visit(dep)
 
     keys: dict[str, str] = {}
+    visit(CARD_TEMPLATE)  # brief_card() renders its macro from any template
     for name in names:
         if not name:
             keys[name] = ""
             continue
         visit(name)
-        closure, stack = set(), [name]
+        closure, stack = set(), [name, CARD_TEMPLATE]
         while stack:
             current = stack.pop()
             if current not in closure:

@@ -16,11 +16,9 @@ def _plural(count: int, word: str) -> str:
 
 def summary(result: BuildResult) -> str:
     """`Built 10,000 briefs, 431 tag pages, 157 weeks in 4.2 s (312 written, 0 removed)`."""
-    site = result.site
-    tag_pages = sum(max(1, -(-len(t.briefs) // site.config.per_page)) for t in site.tags.values())
-    stats = result.stats
+    counts, stats = result.counts, result.stats
     return (
-        f"Built {_plural(len(site.briefs), 'brief')}, {_plural(tag_pages, 'tag page')}, {_plural(len(site.weeks), 'week')} "
+        f"Built {_plural(counts.briefs, 'brief')}, {_plural(counts.tag_pages, 'tag page')}, {_plural(counts.weeks, 'week')} "
         f"in {result.seconds:.1f} s ({stats.written:,} written, {stats.removed:,} removed)"
     )
 

@@ -22,6 +22,8 @@ from digest.pages import Page
 from digest.site import Site, Tag, brief_url
 from digest.templates import template_path
 
+CARD_TEMPLATE = "_macros.html"
+
 
 class Renderer:
     """Renders the pages of one site with one Jinja environment."""
@@ -33,6 +35,7 @@ class Renderer:
         self.store = bodies
         self.bodies: dict[str, Markup] = {}
         self.used: set[str] = set()  # slugs whose body the page being rendered used
+        self.cards: dict[str, Markup] = {}
         env.globals.update(
             site=SimpleNamespace(
                 title=self.config.title,
@@ -50,6 +53,7 @@ class Renderer:
             tag=self.tag,
             body=self.body,
             key_points=self.key_points,
+            brief_card=self.brief_card,
             feed_updated=feed_updated,
         )
         env.filters.update(longdate=longdate, isodate=isodate, rfc3339=rfc3339, shortdate=shortdate)
@@ -84,6 +88,15 @@ class Renderer:
                 raise MissingBody(brief.path)
             self.bodies[brief.slug] = Markup(resolve_links(html, self._resolve(brief)))
         return self.bodies[brief.slug]
+
+    def brief_card(self, brief: Brief) -> Markup:
+        """The `card` macro of `_macros.html` for a brief, rendered once per build and reused
+        by every list that shows the brief."""
+        card = self.cards.get(brief.slug)
+        if card is None:
+            macro = self.env.get_template(CARD_TEMPLATE).module.card  # type: ignore[attr-defined]
+            card = self.cards[brief.slug] = Markup(macro(brief))
+        return card
 
     def key_points(self, brief: Brief) -> list[Markup]:
         resolve = self._resolve(brief)

@@ -259,3 +259,16 @@ def test_writer_stages_nothing_into_the_output_folder_before_commit(tmp_path: Pa
     assert (out / "index.html").read_bytes() == b"old"
     writer.commit(["index.html"], [])
     assert (out / "index.html").read_bytes() == b"new"
+
+
+def test_outputs_changed_by_hand_are_restored(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_site(root, 10)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    expected = tree(out)
+    (out / "index.html").unlink()
+    (out / "tags" / "index.html").write_text("vandalised")
+    (out / "stray.html").write_text("not part of the site")
+    build(open_config(root), out, jobs=1)
+    assert tree(out) == expected
