@@ -8,6 +8,7 @@ did not change are not rendered again, and files whose bytes did not change are 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -111,9 +112,10 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
     version = code_version()
     out_dir = out_dir.absolute()
     signature = input_signature(config, version)
+    on_disk = scan(out_dir)
     if not clean:
         state = BuildState.load(config.root, out_dir)
-        if state and state.signature == signature and scan(out_dir) == state.files:
+        if state and state.signature == signature and on_disk == state.files:
             # Nothing that the site is made of changed, and the output is as the last build left it.
             return BuildResult(
                 out_dir, state.counts, 0, 0, WriteStats(0, len(state.files), 0), time.perf_counter() - started
@@ -121,7 +123,7 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
     cache = BuildCache(config.root) if clean else BuildCache.load(config.root, version)
     taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress)
     bodies = BodyStore(cache.folder, loaded.bodies)
-    site = build_site(config, taxonomy, loaded.briefs)
+    site = build_site(config, taxonomy, loaded.briefs, cache.memo)
     pages = plan_pages(site)
     env = make_environment(config.root)
     assets = theme_assets(config.root)
@@ -136,7 +138,6 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
     out_key = str(out_dir)
     journal = cache.journal(out_dir)
     previous = {} if clean or journal.exists() else cache.outputs.get(out_key, {})
-    on_disk = scan(out_dir)
     global_key = _digest(version, config.with_overrides(root=Path(".")))
     fingerprints = Fingerprinter(site, global_key, template_keys(env, {p.template for p in pages}))
 
@@ -234,7 +235,7 @@ def input_signature(config: Config, version: str) -> str:
     parts: list[object] = [version, config.with_overrides(root=Path("."))]
     for rel, path in brief_files(config.root):
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
             return ""
         parts.append((rel, stat.st_size, stat.st_mtime_ns))

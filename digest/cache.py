@@ -60,6 +60,8 @@ class BuildCache:
     root: Path
     briefs: dict[str, FileEntry] = field(default_factory=dict)
     outputs: dict[str, dict[str, OutputEntry]] = field(default_factory=dict)  # out dir -> path -> entry
+    memo: dict[str, object] = field(default_factory=dict)  # derived tables reused across builds (see build_site)
+    _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
 
     @property
     def folder(self) -> Path:
@@ -67,40 +69,77 @@ class BuildCache:
 
     @classmethod
     def load(cls, root: Path, version: str) -> BuildCache:
-        path = root / CACHE_DIR / "cache.pickle"
+        folder = root / CACHE_DIR
+        cache = cls(root)
         try:
-            with path.open("rb") as handle:
-                stored_version = pickle.load(handle)
-                if stored_version != version:
-                    log.debug("cache from other code; starting clean")
-                    return cls(root)
-                briefs, outputs = pickle.load(handle)
-            if not isinstance(briefs, dict) or not isinstance(outputs, dict):
+            base = _read(folder / "briefs.pickle", version)
+            if base is not None:
+                token, briefs = base
+                cache.briefs = dict(briefs)
+                cache._base = (token, briefs)
+                delta = _read(folder / "briefs-delta.pickle", version)
+                if delta is not None and delta[0] == token:
+                    changed, removed = delta[1]
+                    cache.briefs.update(changed)
+                    for key in removed:
+                        cache.briefs.pop(key, None)
+            rest = _read(folder / "cache.pickle", version)
+            if rest is not None:
+                cache.outputs, cache.memo = rest
+            if (
+                not isinstance(cache.briefs, dict)
+                or not isinstance(cache.outputs, dict)
+                or not isinstance(cache.memo, dict)
+            ):
                 raise ValueError("unexpected cache layout")
-            return cls(root, briefs, outputs)
-        except FileNotFoundError:
-            return cls(root)
+            return cache
         except Exception as exc:  # noqa: BLE001 - any damage to the cache means: start clean
             log.debug("unreadable cache (%s); starting clean", exc)
             return cls(root)
 
     def save(self, version: str) -> None:
+        """Write the cache. Parsed briefs go to a large base file, rewritten only now and then,
+        and a small file of changes since the base, so saving after a small edit is quick."""
         self.folder.mkdir(parents=True, exist_ok=True)
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-        target = self.folder / "cache.pickle"
-        temporary = self.folder / f"cache.pickle.{os.getpid()}.tmp"
-        with temporary.open("wb") as handle:
-            pickle.dump(version, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump((self.briefs, self.outputs), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, target)
+        token, base = self._base
+        changed = {k: v for k, v in self.briefs.items() if base.get(k) is not v}
+        removed = [k for k in base if k not in self.briefs]
+        if not base or len(changed) + len(removed) > max(200, len(base) // 10):
+            token = os.urandom(8).hex()
+            _write(self.folder / "briefs.pickle", version, (token, self.briefs))
+            (self.folder / "briefs-delta.pickle").unlink(missing_ok=True)
+            self._base = (token, dict(self.briefs))
+        else:
+            _write(self.folder / "briefs-delta.pickle", version, (token, (changed, removed)))
+        _write(self.folder / "cache.pickle", version, (self.outputs, self.memo))
 
     def journal(self, out_dir: Path) -> Path:
         """A file that exists while `out_dir` is being changed: if a build dies then, the next
         build does not trust what the cache says about that folder."""
         key = hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
         return self.folder / f"writing-{key}"
+
+
+def _read(path: Path, version: str) -> Any:
+    """The payload of a cache file, or None if it is missing or from other code."""
+    try:
+        with path.open("rb") as handle:
+            if pickle.load(handle) != version:
+                return None
+            return pickle.load(handle)
+    except FileNotFoundError:
+        return None
+
+
+def _write(path: Path, version: str, payload: object) -> None:
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as handle:
+        pickle.dump(version, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
 
 
 @dataclass

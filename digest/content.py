@@ -30,11 +30,11 @@ KNOWN_KEYS = frozenset({"title", "date", "summary", "key_points", "tags", "sourc
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
-def brief_files(root: Path) -> list[tuple[str, Path]]:
+def brief_files(root: Path) -> list[tuple[str, str]]:
     """Every brief file under content/briefs as (path relative to the root, path), sorted;
     hidden files and folders are skipped."""
-    found: list[tuple[str, Path]] = []
-    stack = [(root / BRIEFS_DIR, BRIEFS_DIR + "/")]
+    found: list[tuple[str, str]] = []
+    stack = [(str(root / BRIEFS_DIR), BRIEFS_DIR + "/")]
     while stack:
         folder, rel = stack.pop()
         try:
@@ -45,9 +45,9 @@ def brief_files(root: Path) -> list[tuple[str, Path]]:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                stack.append((Path(entry.path), rel + entry.name + "/"))
+                stack.append((entry.path, rel + entry.name + "/"))
             elif entry.name.endswith(".md") and entry.is_file():
-                found.append((rel + entry.name, Path(entry.path)))
+                found.append((rel + entry.name, entry.path))
     return sorted(found)
 
 
@@ -80,9 +80,10 @@ def load_briefs(
     known: dict[str, FileEntry] = {}
     todo: list[tuple[str, str, bytes, os.stat_result, str]] = []
     problems: list[Problem] = []
-    for rel, path in brief_files(config.root):
+    for rel, name in brief_files(config.root):
+        path = Path(name)
         try:
-            stat = path.stat()
+            stat = os.stat(name)
             entry = cache.briefs.get(rel)
             if entry and entry.env == env and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
                 known[rel] = entry

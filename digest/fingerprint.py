@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
+from types import MappingProxyType
 from typing import Any
 
 import jinja2
@@ -78,13 +79,16 @@ class Fingerprinter:
         self.templates = templates
         self.memo: dict[int, str] = {}
         self.body_keys = {b.slug: b.body_key for b in site.briefs}
+        tags, links = site.tags, site.links
+        self.keys: dict[int, str] = {
+            id(b): _h(b.meta_digest, [tags[s].label for s in b.tags], [links.get((b.path, ref)) for ref, _ in b.refs])
+            for b in site.briefs
+        }
 
     def brief(self, brief: Brief) -> str:
-        key = self.memo.get(id(brief))
-        if key is None:
-            labels = tuple(self.site.tags[s].label for s in brief.tags)
-            links = tuple(self.site.links.get((brief.path, ref)) for ref, _ in brief.refs)
-            key = self.memo[id(brief)] = _h(brief.meta_digest, labels, links)
+        key = self.keys.get(id(brief))
+        if key is None:  # a brief that is not part of the site (not expected, but hash it fully)
+            key = self.keys[id(brief)] = _h(brief.digest, brief.meta_digest)
         return key
 
     def value(self, value: Any) -> Any:
@@ -94,6 +98,9 @@ class Fingerprinter:
         if kind in _PLAIN:
             return value
         if kind is tuple or kind is list:
+            if value and type(value[0]) is Brief and all(type(v) is Brief for v in value):
+                keys = self.keys
+                return tuple([keys[id(b)] if id(b) in keys else self.brief(b) for b in value])
             return tuple(map(self.value, value))
         if kind is Page:
             # pages listed by another page (the sitemap) are tracked by what a listing shows
@@ -101,7 +108,7 @@ class Fingerprinter:
         if kind is Tag:
             # the tag's own fields and its size; the briefs a tag page shows are in its context
             return ("tag", value.slug, value.label, value.group, value.description, len(value.briefs))
-        if isinstance(value, Mapping):
+        if kind is MappingProxyType or kind is dict or isinstance(value, Mapping):
             return tuple((k, self.value(v)) for k, v in value.items())
         if is_dataclass(value):
             key = self.memo.get(id(value))

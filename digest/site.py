@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import posixpath
 from bisect import bisect_left
 from collections import defaultdict
@@ -115,8 +116,13 @@ def brief_url(brief: Brief) -> str:
     return f"/briefs/{brief.slug}/"
 
 
-def build_site(config: Config, taxonomy: Taxonomy, briefs: tuple[Brief, ...]) -> Site:
-    """Arrange validated briefs into the site's structure (pure)."""
+def build_site(
+    config: Config, taxonomy: Taxonomy, briefs: tuple[Brief, ...], memo: dict[str, object] | None = None
+) -> Site:
+    """Arrange validated briefs into the site's structure.
+
+    `memo` carries the related-briefs table from one build to the next: it is reused when
+    no brief's slug, date or tags changed (the result is the same as computing it again)."""
     ordered = tuple(sorted(briefs, key=lambda b: b.sort_key, reverse=True))
     tags = _tags(taxonomy, ordered)
     links, problems = _links(ordered)
@@ -128,7 +134,7 @@ def build_site(config: Config, taxonomy: Taxonomy, briefs: tuple[Brief, ...]) ->
         groups=_groups(taxonomy, tags),
         weeks=_weeks(ordered),
         years=_years(ordered),
-        related=_related(ordered),
+        related=_related_memo(ordered, memo if memo is not None else {}),
         neighbours=MappingProxyType(
             {
                 b.slug: Neighbours(ordered[i + 1] if i + 1 < len(ordered) else None, ordered[i - 1] if i else None)
@@ -199,6 +205,18 @@ def _years(briefs: tuple[Brief, ...]) -> tuple[Year, ...]:
     for (year, month), members in sorted(by_month.items(), reverse=True):
         years[year].append(Month(year, month, tuple(members)))
     return tuple(Year(year, tuple(months)) for year, months in years.items())
+
+
+def _related_memo(briefs: tuple[Brief, ...], memo: dict[str, object]) -> Mapping[str, tuple[Brief, ...]]:
+    key = hashlib.blake2b(repr([(b.slug, b.tags) for b in briefs]).encode(), digest_size=16).hexdigest()
+    by_slug = {b.slug: b for b in briefs}
+    if memo.get("related_key") == key:
+        table: dict[str, tuple[str, ...]] = memo["related"]  # type: ignore[assignment]
+        return MappingProxyType({slug: tuple(by_slug[s] for s in others) for slug, others in table.items()})
+    related = _related(briefs)
+    memo["related_key"] = key
+    memo["related"] = {slug: tuple(b.slug for b in others) for slug, others in related.items()}
+    return related
 
 
 def _related(briefs: tuple[Brief, ...]) -> Mapping[str, tuple[Brief, ...]]:

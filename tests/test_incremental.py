@@ -191,7 +191,7 @@ def test_a_body_edit_reparses_one_brief_and_rewrites_few_files(tmp_path: Path) -
     assert result.rendered < 10
 
 
-@pytest.mark.parametrize("damage", ["corrupt", "foreign", "truncated", "bodies-lost"])
+@pytest.mark.parametrize("damage", ["corrupt", "foreign", "truncated", "bodies-lost", "briefs-corrupt", "briefs-lost"])
 def test_a_damaged_cache_means_a_clean_build(tmp_path: Path, damage: str) -> None:
     root = tmp_path / "root"
     make_site(root, 15)
@@ -208,8 +208,12 @@ def test_a_damaged_cache_means_a_clean_build(tmp_path: Path, damage: str) -> Non
             pickle.dump(({}, {}), handle)
     elif damage == "truncated":
         cache_file.write_bytes(cache_file.read_bytes()[:100])
-    else:
+    elif damage == "bodies-lost":
         (root / CACHE_DIR / "bodies.sqlite").unlink()
+    elif damage == "briefs-corrupt":
+        (root / CACHE_DIR / "briefs.pickle").write_bytes(b"not a pickle")
+    else:
+        (root / CACHE_DIR / "briefs.pickle").unlink()
     build(open_config(root), out, jobs=1)
     assert tree(out) == clean_build(root, tmp_path / "reference")
 
