@@ -91,44 +91,44 @@ class Fingerprinter:
             key = self.keys[id(brief)] = _h(brief.digest, brief.meta_digest)
         return key
 
-    def value(self, value: Any) -> Any:
+    def value(self, value: Any) -> str:
+        """A string standing for `value`: equal strings for equal values (as templates see them)."""
         kind = type(value)
         if kind is Brief:
-            return self.brief(value)
+            return self.keys.get(id(value)) or self.brief(value)
+        if kind is str:
+            return "s" + value
         if kind in _PLAIN:
-            return value
+            return repr(value)
         if kind is tuple or kind is list:
-            if value and type(value[0]) is Brief and all(type(v) is Brief for v in value):
-                keys = self.keys
-                return tuple([keys[id(b)] if id(b) in keys else self.brief(b) for b in value])
-            return tuple(map(self.value, value))
+            keys = self.keys
+            return "(" + "\x1e".join([keys.get(id(v)) or self.value(v) for v in value]) + ")"
         if kind is Page:
             # pages listed by another page (the sitemap) are tracked by what a listing shows
-            return ("page", value.url, value.title, value.lastmod)
+            return repr(("page", value.url, value.title, value.lastmod))
         if kind is Tag:
             # the tag's own fields and its size; the briefs a tag page shows are in its context
-            return ("tag", value.slug, value.label, value.group, value.description, len(value.briefs))
+            return repr(("tag", value.slug, value.label, value.group, value.description, len(value.briefs)))
         if kind is MappingProxyType or kind is dict or isinstance(value, Mapping):
-            return tuple((k, self.value(v)) for k, v in value.items())
+            return "{" + "\x1e".join([f"{k}={self.value(v)}" for k, v in value.items()]) + "}"
         if is_dataclass(value):
             key = self.memo.get(id(value))
             if key is None:
-                key = self.memo[id(value)] = _h(
-                    kind.__name__, *(self.value(getattr(value, f.name)) for f in fields(value))
-                )
+                parts = "\x1e".join([self.value(getattr(value, f.name)) for f in fields(value)])
+                key = self.memo[id(value)] = _h(kind.__name__, parts)
             return key
         return repr(value)
 
     def page(self, page: Page, used_bodies: Iterable[str] = ()) -> str:
-        bodies = tuple((slug, self.body_keys.get(slug)) for slug in used_bodies)
-        return _h(
+        parts = [
             self.global_key,
             self.templates.get(page.template, ""),
             page.url,
             page.title,
             page.description,
             page.section,
-            page.lastmod,
+            str(page.lastmod),
             self.value(page.context),
-            bodies,
-        )
+            *(f"{slug}={self.body_keys.get(slug)}" for slug in used_bodies),
+        ]
+        return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
