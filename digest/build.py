@@ -11,6 +11,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from digest.content import LoadResult, brief_files, load_briefs
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
 from digest.model import Taxonomy
-from digest.output import OutputError, SiteWriter, WriteStats, scan, url_of
+from digest.output import SiteWriter, WriteStats, scan, url_of
 from digest.pages import Page, plan_pages
 from digest.render import MissingBody, Renderer, render_page
 from digest.site import Site, build_site
@@ -93,20 +94,36 @@ def build(
     clean: bool = False,
     jobs: int | None = None,
     progress: Progress | None = None,
+    cache: BuildCache | None = None,
+    commit_lock: AbstractContextManager[object] | None = None,
 ) -> BuildResult:
     """Bring `out_dir` to exactly the site that `config.root` describes.
 
     On any content or template error nothing in `out_dir` changes (ContentError lists every
-    problem). `clean` ignores everything cached by earlier builds.
+    problem). `clean` ignores everything cached by earlier builds. A long-running caller (the
+    dev server) passes the `cache` it keeps in memory, and a `commit_lock` that is held
+    while files in `out_dir` change, so that it never serves a half-updated site.
     """
+    options = {"jobs": jobs, "progress": progress, "commit_lock": commit_lock or nullcontext()}
     try:
-        return _build(config, out_dir, clean=clean, jobs=jobs, progress=progress)
+        return _build(config, out_dir, clean=clean, cache=cache, **options)  # type: ignore[arg-type]
     except MissingBody:
         # The body cache lost something the brief cache relies on: parse everything again.
-        return _build(config, out_dir, clean=True, jobs=jobs, progress=progress)
+        if cache is not None:
+            cache.briefs.clear()
+        return _build(config, out_dir, clean=True, cache=cache, **options)  # type: ignore[arg-type]
 
 
-def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, progress: Progress | None) -> BuildResult:
+def _build(
+    config: Config,
+    out_dir: Path,
+    *,
+    clean: bool,
+    cache: BuildCache | None,
+    jobs: int | None,
+    progress: Progress | None,
+    commit_lock: AbstractContextManager[object],
+) -> BuildResult:
     started = time.perf_counter()
     jobs = jobs or default_jobs()
     version = code_version()
@@ -120,7 +137,10 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
             return BuildResult(
                 out_dir, state.counts, 0, 0, WriteStats(0, len(state.files), 0), time.perf_counter() - started
             )
-    cache = BuildCache(config.root) if clean else BuildCache.load(config.root, version)
+    if clean:
+        cache = BuildCache(config.root)
+    elif cache is None or cache.root != config.root:
+        cache = BuildCache.load(config.root, version)
     taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress)
     bodies = BodyStore(cache.folder, loaded.bodies)
     site = build_site(config, taxonomy, loaded.briefs, cache.memo)
@@ -203,10 +223,8 @@ def _build(config: Config, out_dir: Path, *, clean: bool, jobs: int | None, prog
         progress("writing", 0, len(staged) + len(stale))
     journal.parent.mkdir(parents=True, exist_ok=True)
     journal.touch()
-    try:
-        writer.commit(staged, stale)
-    except OutputError:
-        raise  # the journal stays: the next build checks every file
+    with commit_lock:
+        writer.commit(staged, stale)  # on OutputError the journal stays: the next build checks every file
     cache.outputs[out_key] = entries
     cache.save(version)
     bodies.save(b.body_key for b in site.briefs)

@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
+    s = command("serve", "build the site with drafts, serve it, rebuild on every save and reload the browser")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: 8000; the next free one if it is busy)")
+    s.add_argument("--no-drafts", action="store_true", help="leave drafts out, as a production build does")
+    s.add_argument("--open", action="store_true", help="open the site in a web browser")
+    s.add_argument("--follow", action="store_true", help="when you save a brief, the browser goes to its page")
+
     i = commands.add_parser(
         "init",
         help="create a new briefing site",
@@ -166,4 +173,20 @@ def _cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"build": _cmd_build, "check": _cmd_check, "init": _cmd_init, "new": _cmd_new}
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from digest.serve import Server  # the dev server's modules load only for this command
+
+    if not args.root.is_dir():
+        return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
+    if not 0 <= args.port <= 65535:
+        return _usage(f"--port must be from 0 to 65535, got {args.port}")
+    try:
+        server = Server(args.root, args.host, args.port, drafts=not args.no_drafts, follow=args.follow)
+    except OSError as exc:
+        print(f"digest: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    server.run(open_browser=args.open)
+    return EXIT_OK
+
+
+_COMMANDS = {"serve": _cmd_serve, "build": _cmd_build, "check": _cmd_check, "init": _cmd_init, "new": _cmd_new}

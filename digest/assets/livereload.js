@@ -1,0 +1,76 @@
+// digest serve: live reload. Injected into HTML responses by the dev server only.
+(() => {
+  "use strict";
+  const me = document.currentScript;
+  const server = me.dataset.server;
+  let epoch = Number(me.dataset.epoch);
+  const here = location.pathname.replace(/index\.html$/, "");
+  const OVERLAY = "digest-error-overlay";
+
+  function showErrors(errors) {
+    let box = document.getElementById(OVERLAY);
+    if (!box) {
+      box = document.createElement("div");
+      box.id = OVERLAY;
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;background:rgba(20,0,0,.92);" +
+        "color:#fff;font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;padding:2rem";
+      document.body.appendChild(box);
+    }
+    box.textContent = "";
+    const title = document.createElement("h2");
+    title.textContent = "digest: the site did not build";
+    title.style.cssText = "margin:0 0 1rem;font:bold 18px system-ui,sans-serif;color:#ffb4b4";
+    const list = document.createElement("pre");
+    list.style.cssText = "white-space:pre-wrap;margin:0";
+    list.textContent = errors.join("\n");
+    const note = document.createElement("p");
+    note.textContent = "Showing the last good build underneath. Fix the file and save: this message goes away.";
+    note.style.cssText = "font:14px system-ui,sans-serif;color:#ddd";
+    box.append(title, list, note);
+  }
+
+  function clearErrors() {
+    const box = document.getElementById(OVERLAY);
+    if (box) box.remove();
+  }
+
+  function swapStylesheets() {
+    for (const link of document.querySelectorAll('link[rel="stylesheet"]')) {
+      const url = new URL(link.href);
+      url.searchParams.set("digest-reload", String(Date.now()));
+      const fresh = link.cloneNode();
+      fresh.href = url.toString();
+      fresh.onload = () => link.remove();
+      link.after(fresh);
+    }
+  }
+
+  function apply(message) {
+    if (message.errors && message.errors.length) {
+      showErrors(message.errors);
+      return;
+    }
+    clearErrors();
+    if (message.reload) {
+      location.reload();
+      return;
+    }
+    if (!(message.epoch > epoch)) return;
+    epoch = message.epoch;
+    const changed = message.changed || [];
+    if (message.follow && message.follow !== here) {
+      location.assign(message.follow);
+    } else if (changed.includes(here)) {
+      location.reload();
+    } else if (changed.length && changed.every((url) => url.endsWith(".css"))) {
+      swapStylesheets();
+    }
+  }
+
+  function connect() {
+    const source = new EventSource(`/__digest__/events?server=${encodeURIComponent(server)}&epoch=${epoch}`);
+    source.onmessage = (event) => apply(JSON.parse(event.data));
+  }
+  connect();
+})();

@@ -1,0 +1,242 @@
+"""`digest serve`: build, serve, watch, rebuild, and tell the open pages.
+
+The rebuild is the very `build()` that `digest build` runs (with its cache kept in memory).
+Watchdog callbacks only record what changed; a single builder thread waits for a quiet
+moment (DEBOUNCE) and builds once for a whole burst of changes; a change that arrives during
+a build causes one more build after it. Pages are served from the last complete build.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sys
+import threading
+import time
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from digest.build import BuildResult, build, open_config
+from digest.cache import CACHE_DIR, BuildCache, code_version
+from digest.devserver import DevServer, Hub
+from digest.errors import ContentError
+from digest.output import OutputError
+from digest.templates import default_theme_dir
+from digest.watch import is_relevant, kind_of_change
+
+DEBOUNCE = 0.05
+SERVE_DIR = f"{CACHE_DIR}/serve"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Changes:
+    """Paths changed since the last build, shared between watchdog's thread and the builder."""
+
+    condition: threading.Condition = field(default_factory=threading.Condition)
+    paths: set[str] = field(default_factory=set)
+    last: float = 0.0
+    stopped: bool = False
+
+    def add(self, relative: str) -> None:
+        with self.condition:
+            self.paths.add(relative)
+            self.last = time.monotonic()
+            self.condition.notify_all()
+
+    def take(self) -> set[str] | None:
+        """Wait for changes and a quiet moment; return them (None once stopped)."""
+        with self.condition:
+            self.condition.wait_for(lambda: self.paths or self.stopped)
+            while not self.stopped:
+                quiet = time.monotonic() - self.last
+                if quiet >= DEBOUNCE:
+                    break
+                self.condition.wait(DEBOUNCE - quiet)
+            if self.stopped:
+                return None
+            paths, self.paths = self.paths, set()
+            return paths
+
+    def stop(self) -> None:
+        with self.condition:
+            self.stopped = True
+            self.condition.notify_all()
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, root: Path, theme: Path | None, changes: Changes) -> None:
+        self.root = root.resolve()
+        self.theme = theme.resolve() if theme else None
+        self.changes = changes
+
+    def relative(self, path: str | bytes) -> str | None:
+        full = Path(path.decode() if isinstance(path, bytes) else path)
+        for base, prefix in ((self.root, ""), (self.theme, "templates/")):
+            if base is not None and full.is_relative_to(base):
+                relative = prefix + full.relative_to(base).as_posix()
+                return relative if is_relevant(relative) else None
+        return None
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            if path:
+                relative = self.relative(path)
+                if relative is not None:
+                    self.changes.add(relative)
+
+
+class Server:
+    """One `digest serve` session."""
+
+    def __init__(
+        self,
+        root: Path,
+        host: str,
+        port: int,
+        *,
+        drafts: bool = True,
+        follow: bool = False,
+        out: TextIO = sys.stdout,
+        err: TextIO = sys.stderr,
+    ) -> None:
+        self.root = root.resolve()
+        self.follow = follow
+        self.host = host
+        self.out, self.err = out, err
+        self.drafts = drafts
+        self.site_dir = self.root / SERVE_DIR
+        self.hub = Hub()
+        self.lock = threading.Lock()
+        self.changes = Changes()
+        self.cache: BuildCache | None = None
+        self.httpd = self._bind(host, port)
+        self.port = self.httpd.server_address[1]
+        self.builds = 0
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def _bind(self, host: str, port: int) -> DevServer:
+        for candidate in range(port, port + 20):
+            try:
+                return DevServer((host, candidate), self.site_dir, self.hub, self.lock)
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or port == 0:
+                    raise
+                print(f"Port {candidate} is busy; trying {candidate + 1}", file=self.err)
+        raise OSError(errno.EADDRINUSE, f"ports {port} to {port + 19} are all busy; pass --port")
+
+    def rebuild(self, changed: set[str] | None = None) -> BuildResult | None:
+        self.builds += 1
+        started = time.perf_counter()
+        if changed is not None:
+            print(
+                f"Rebuilding ({len(changed)} {'file' if len(changed) == 1 else 'files'} changed)",
+                file=self.out,
+                flush=True,
+            )
+        try:
+            config = open_config(self.root, drafts=self.drafts, base_url=self.url)
+            if self.cache is None:
+                self.cache = BuildCache.load(self.root, code_version())
+            result = build(config, self.site_dir, cache=self.cache, commit_lock=self.lock)
+        except ContentError as exc:
+            lines = [str(p) for p in exc.problems]
+            for line in lines:
+                print(line, file=self.err)
+            print(
+                f"Build failed with {len(lines)} {'error' if len(lines) == 1 else 'errors'}; still serving the last good build",
+                file=self.err,
+                flush=True,
+            )
+            self.hub.publish((), lines)
+            return None
+        except (OutputError, OSError) as exc:
+            message = f"digest: {exc}"
+            print(message, file=self.err, flush=True)
+            self.hub.publish((), [message])
+            return None
+        for warning in result.warnings:
+            print(warning, file=self.err)
+        follow = None
+        if changed:
+            edited = [p for p in changed if kind_of_change(p) == "brief"]
+            follow = self._brief_url(edited[-1]) if len(edited) == 1 else None
+        self.hub.publish(result.stats.changed_urls, (), follow if self.follow else None)
+        print(
+            f"Rebuilt in {time.perf_counter() - started:.2f} s ({result.stats.written} written, {result.stats.removed} removed)",
+            file=self.out,
+            flush=True,
+        )
+        return result
+
+    def _brief_url(self, relative: str) -> str | None:
+        if self.cache is None:
+            return None
+        entry = self.cache.briefs.get(relative)
+        slug = getattr(getattr(entry, "result", None), "slug", None)
+        return f"/briefs/{slug}/" if slug else None
+
+    def watch(self) -> Observer:
+        theme = default_theme_dir()
+        handler = _Handler(self.root, None if theme.resolve().is_relative_to(self.root) else theme, self.changes)
+        observer = Observer()
+        observer.schedule(handler, str(self.root), recursive=False)
+        for name in ("content", "templates", "static"):
+            folder = self.root / name
+            if folder.is_dir():
+                observer.schedule(handler, str(folder), recursive=True)
+        if handler.theme is not None and handler.theme.is_dir() and "site-packages" not in handler.theme.parts:
+            observer.schedule(handler, str(handler.theme), recursive=True)
+        observer.daemon = True
+        observer.start()
+        return observer
+
+    def builder(self) -> None:
+        while True:
+            changed = self.changes.take()
+            if changed is None:
+                return
+            self.rebuild(changed)
+
+    def run(self, open_browser: bool = False, ready: Callable[[], None] | None = None) -> None:
+        self.rebuild()
+        observer = self.watch()
+        threading.Thread(target=self.builder, name="digest-builder", daemon=True).start()
+        server_thread = threading.Thread(target=self.httpd.serve_forever, name="digest-http", daemon=True)
+        server_thread.start()
+        print(
+            f"Serving {self.root} at {self.url} (drafts {'included' if self.drafts else 'hidden'}); Ctrl-C stops",
+            file=self.out,
+            flush=True,
+        )
+        if open_browser:
+            webbrowser.open(self.url)
+        if ready:
+            ready()
+        try:
+            while server_thread.is_alive():
+                server_thread.join(0.5)
+        except KeyboardInterrupt:
+            print("\nStopping", file=self.out)
+        finally:
+            self.stop(observer)
+
+    def stop(self, observer: Observer | None = None) -> None:
+        self.changes.stop()
+        self.hub.close()
+        if observer is not None:
+            observer.stop()
+        self.httpd.shutdown()
+        self.httpd.server_close()

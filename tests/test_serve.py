@@ -1,0 +1,226 @@
+"""`digest serve`: live reload in a real browser, errors in the page, and a server safe to leave running."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO, need_tool
+from tests.sitegen import make_site
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+class ServeProcess:
+    """`digest serve` in a subprocess, with its output collected line by line."""
+
+    def __init__(self, root: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "digest", "serve", "--root", str(root), "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        )  # fmt: skip
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = self.wait_for(r"at (http://\S+/)").group(1)
+        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float = 20) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.log.append(line)
+            match = re.search(pattern, line)
+            if match:
+                return match
+        raise AssertionError(f"no line matching {pattern!r} in {timeout} s; output so far: {self.log}")
+
+    def drain(self, seconds: float) -> list[str]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                self.log.append(self.lines.get(timeout=0.05))
+        return self.log
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=10)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def site_root(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "golden-site", root)
+    (root / "templates" / "static").mkdir(parents=True)
+    shutil.copy(REPO / "templates" / "static" / "style.css", root / "templates" / "static" / "style.css")
+    return root
+
+
+@pytest.fixture
+def serve(site_root: Path) -> Iterator[ServeProcess]:
+    server = ServeProcess(site_root)
+    yield server
+    assert server.stop() == 0, "Ctrl-C stops the server cleanly"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    need_tool(Path(CHROMIUM).exists(), "Debian's chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need_tool(False, "playwright")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def get(server: ServeProcess, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+    connection.putheader("Host", host or f"127.0.0.1:{server.port}")
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def wait_text(page: object, text: str, timeout: float = 10_000) -> None:
+    page.wait_for_function("t => document.documentElement.textContent.includes(t)", arg=text, timeout=timeout)  # type: ignore[attr-defined]
+
+
+def test_editing_a_brief_shows_the_new_text_in_place_and_with_atomic_saves(
+    serve: ServeProcess, site_root: Path, browser: object
+) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(serve.url + "briefs/minerals/")
+    brief = site_root / "content" / "briefs" / "minerals.md"
+    brief.write_text(brief.read_text() + "\nFirst marker sentence.\n")
+    wait_text(page, "First marker sentence.")
+    temporary = brief.with_name(".minerals.md.tmp")
+    temporary.write_text(brief.read_text() + "\nSecond marker after an atomic save.\n")
+    os.replace(temporary, brief)
+    wait_text(page, "Second marker after an atomic save.")
+    assert (
+        "digest-reload"
+        not in (site_root / ".digest-cache" / "serve" / "briefs" / "minerals" / "index.html").read_text()
+    )
+    assert "__digest__" not in (site_root / ".digest-cache" / "serve" / "index.html").read_text(), (
+        "files on disk stay clean"
+    )
+
+
+def test_a_css_change_applies_without_a_reload(serve: ServeProcess, site_root: Path, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(serve.url)
+    page.evaluate("window.__kept = 42")
+    css = site_root / "templates" / "static" / "style.css"
+    css.write_text(css.read_text() + "\nhtml { color: rgb(1, 2, 3); }\n")
+    page.wait_for_function("getComputedStyle(document.documentElement).color === 'rgb(1, 2, 3)'", timeout=10_000)
+    assert page.evaluate("window.__kept") == 42
+
+
+def test_deleting_a_brief_removes_it_from_its_tag_page(serve: ServeProcess, site_root: Path, browser: object) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(serve.url + "tags/china/")
+    assert "China limits gallium exports" in page.content()
+    (site_root / "content" / "briefs" / "minerals.md").unlink()
+    page.wait_for_function(
+        "!document.documentElement.textContent.includes('China limits gallium exports')", timeout=10_000
+    )
+
+
+def test_broken_front_matter_shows_an_overlay_until_fixed(
+    serve: ServeProcess, site_root: Path, browser: object
+) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(serve.url + "briefs/minerals/")
+    brief = site_root / "content" / "briefs" / "minerals.md"
+    good = brief.read_text()
+    brief.write_text(good.replace("title: China limits gallium exports", 'title: "unclosed'))
+    page.wait_for_selector("#digest-error-overlay", timeout=10_000)
+    overlay = page.inner_text("#digest-error-overlay")
+    assert "content/briefs/minerals.md:2: invalid YAML" in overlay
+    assert get(serve, "/briefs/minerals/")[0] == 200, "the last good build is still served"
+    brief.write_text(good.replace("Raw <b>HTML</b>", "Fixed again"))
+    page.wait_for_selector("#digest-error-overlay", state="detached", timeout=10_000)
+    wait_text(page, "Fixed again")
+
+
+def test_a_burst_of_changes_causes_at_most_two_rebuilds(tmp_path: Path, browser: object) -> None:
+    root = tmp_path / "burst"
+    make_site(root, 200, seed=5)
+    server = ServeProcess(root)
+    try:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(server.url + "briefs/brief-199/")
+        server.drain(0.5)
+        before = sum("Rebuilding" in line for line in server.log)
+        files = sorted((root / "content" / "briefs").glob("*.md"), key=lambda p: p.name != "brief-199.md")
+        for n, path in enumerate(reversed(files)):
+            path.write_text(path.read_text() + f"\nBurst marker {n}.\n")
+        wait_text(page, "Burst marker 199.", timeout=20_000)
+        log = server.drain(1.0)
+        assert sum("Rebuilding" in line for line in log) - before <= 2, log
+    finally:
+        assert server.stop() == 0
+
+
+def test_the_server_refuses_traversal_and_foreign_hosts(serve: ServeProcess, tmp_path: Path) -> None:
+    assert get(serve, "/")[0] == 200
+    for path in (
+        "/../digest.yaml",
+        "/%2e%2e/digest.yaml",
+        "/%2E%2E%2Fdigest.yaml",
+        "/briefs/..%5c..%5cdigest.yaml",
+        "/..\\digest.yaml",
+    ):
+        status, _, body = get(serve, path)
+        assert status in (400, 404) and b"title: Golden Digest" not in body, path
+    for host in ("evil.example", "evil.example:80", "127.0.0.1.nip.io"):
+        assert get(serve, "/", host=host)[0] == 403, host
+    assert get(serve, "/", host="localhost")[0] == 200
+
+
+def test_the_server_answers_like_a_static_host(serve: ServeProcess, site_root: Path) -> None:
+    status, headers, body = get(serve, "/no/such/page/")
+    assert status == 404 and b"Page not found" in body
+    status, headers, _ = get(serve, "/tags")
+    assert status == 301 and headers["location"] == "/tags/"
+    assert get(serve, "/static/style.css")[1]["content-type"].startswith("text/css")
+    assert get(serve, "/feed.xml")[1]["content-type"].startswith("application/xml")
+    status, headers, body = get(serve, "/briefs/")
+    assert status == 404, "no directory listings"
+    outside = site_root.parent / "secret.txt"
+    outside.write_text("secret")
+    (site_root / ".digest-cache" / "serve" / "leak.txt").symlink_to(outside)
+    assert get(serve, "/leak.txt")[0] == 404, "symlinks out of the site are not followed"
