@@ -159,7 +159,9 @@ def _build(
     journal = cache.journal(out_dir)
     previous = {} if clean or journal.exists() else cache.outputs.get(out_key, {})
     global_key = _digest(version, config.with_overrides(root=Path(".")))
-    fingerprints = Fingerprinter(site, global_key, template_keys(env, {p.template for p in pages}))
+    fingerprints = Fingerprinter(
+        site, global_key, template_keys(env, {p.template for p in pages}), cache.pages.setdefault(out_key, {})
+    )
 
     entries: dict[str, OutputEntry] = {}
     todo: list[tuple[int, str]] = []  # (page index, fingerprint) to render
@@ -291,13 +293,11 @@ def _render_batch(items: Sequence[tuple[int, str]]) -> list[tuple[str, str, obje
     return results
 
 
-_RENDERERS: dict[int, Renderer] = {}
+_RENDERER: list[Renderer] = []
 
 
 def _renderer(site: Site) -> Renderer:
-    """One Renderer (and Jinja environment) per process and site, reused across batches."""
-    renderer = _RENDERERS.get(id(site))
-    if renderer is None:
-        _RENDERERS.clear()
-        renderer = _RENDERERS[id(site)] = Renderer(site, shared("env"), shared("bodies"))
-    return renderer
+    """One Renderer (and its caches) per process and site, reused across batches."""
+    if not _RENDERER or _RENDERER[0].site is not site:
+        _RENDERER[:] = [Renderer(site, shared("env"), shared("bodies"))]
+    return _RENDERER[0]

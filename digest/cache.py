@@ -62,6 +62,7 @@ class BuildCache:
     outputs: dict[str, dict[str, OutputEntry]] = field(default_factory=dict)  # out dir -> path -> entry
     memo: dict[str, object] = field(default_factory=dict)  # derived tables reused across builds (see build_site)
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
+    pages: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)  # in memory only: see Fingerprinter
 
     @property
     def folder(self) -> Path:

@@ -81,14 +81,14 @@ def load_briefs(
     todo: list[tuple[str, str, bytes, os.stat_result, str]] = []
     problems: list[Problem] = []
     for rel, name in brief_files(config.root):
-        path = Path(name)
         try:
             stat = os.stat(name)
             entry = cache.briefs.get(rel)
             if entry and entry.env == env and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
                 known[rel] = entry
                 continue
-            data = path.read_bytes()
+            with open(name, "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             problems.append(Problem(rel, 0, f"cannot read file: {exc.strerror}; expected a readable file"))
             continue
@@ -96,7 +96,7 @@ def load_briefs(
         if entry and entry.env == env and entry.sha == sha:
             known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, entry.result)
         else:
-            todo.append((rel, path.stem, data, stat, sha))
+            todo.append((rel, os.path.splitext(os.path.basename(rel))[0], data, stat, sha))
     if progress:
         progress("reading briefs", len(known), len(known) + len(todo))
     bodies: dict[str, str] = {}

@@ -43,13 +43,7 @@ def template_keys(env: jinja2.Environment, names: Iterable[str]) -> dict[str, st
             sources[name], deps[name] = "<missing>", set()
             return
         sources[name] = source
-        try:
-            found = jinja2.meta.find_referenced_templates(env.parse(source))
-            deps[name] = {n for n in found if n}
-            if None in set(found):  # a dynamic name: depend on every template
-                deps[name] |= set(env.list_templates())
-        except jinja2.TemplateSyntaxError:
-            deps[name] = set()
+        deps[name] = set(_references(env, source))
         for dep in deps[name]:
             visit(dep)
 
@@ -70,14 +64,44 @@ def template_keys(env: jinja2.Environment, names: Iterable[str]) -> dict[str, st
     return keys
 
 
+_REFERENCES: dict[str, tuple[str, ...]] = {}
+
+
+def _references(env: jinja2.Environment, source: str) -> tuple[str, ...]:
+    """Templates a template's source extends, includes or imports (memoised by source)."""
+    found = _REFERENCES.get(source)
+    if found is None:
+        try:
+            names = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+            found = tuple(n for n in names if n)
+            if None in names:  # a name computed at render time: depend on every template
+                found += tuple(env.list_templates())
+        except jinja2.TemplateSyntaxError:
+            found = ()
+        _REFERENCES[source] = found
+    return found
+
+
 class Fingerprinter:
     """Computes page fingerprints for one site; shared values are hashed once."""
 
-    def __init__(self, site: Site, global_key: str, templates: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        site: Site,
+        global_key: str,
+        templates: Mapping[str, str],
+        previous: dict[str, tuple[object, ...]] | None = None,
+    ) -> None:
         self.site = site
         self.global_key = global_key
         self.templates = templates
         self.memo: dict[int, str] = {}
+        # Pages of the previous build in this process: url -> (inputs, static fingerprint). A page
+        # whose inputs compare equal (its context values are mostly the very same objects, so the
+        # comparison is quick) keeps its fingerprint without hashing its context again.
+        self.previous = previous if previous is not None else {}
+        labels = repr(sorted((t.slug, t.label) for t in site.tags.values()))
+        self.site_key = _h(global_key, labels, repr(sorted(site.links.items())))
         self.body_keys = {b.slug: b.body_key for b in site.briefs}
         tags, links = site.tags, site.links
         self.keys: dict[int, str] = {
@@ -119,16 +143,20 @@ class Fingerprinter:
             return key
         return repr(value)
 
+    def static(self, page: Page) -> str:
+        """The fingerprint of the page's template and context."""
+        inputs = (self.global_key, self.templates.get(page.template, ""), page.template, page.title, page.description,
+                  page.section, page.lastmod, page.context)  # fmt: skip
+        known = self.previous.get(page.url)
+        if known is not None and known[0] == self.site_key and known[1] == inputs:
+            return known[2]  # type: ignore[return-value]
+        parts = [*map(str, inputs[:-1]), page.url, self.value(page.context)]
+        key = hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        self.previous[page.url] = (self.site_key, inputs, key)
+        return key
+
     def page(self, page: Page, used_bodies: Iterable[str] = ()) -> str:
-        parts = [
-            self.global_key,
-            self.templates.get(page.template, ""),
-            page.url,
-            page.title,
-            page.description,
-            page.section,
-            str(page.lastmod),
-            self.value(page.context),
-            *(f"{slug}={self.body_keys.get(slug)}" for slug in used_bodies),
-        ]
-        return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        """The page's fingerprint: template, context, and the bodies it used when last rendered."""
+        key = self.static(page)
+        bodies = [f"{slug}={self.body_keys.get(slug)}" for slug in used_bodies]
+        return _h(key, bodies) if bodies else key

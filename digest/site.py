@@ -108,7 +108,7 @@ class Site:
     problems: tuple[Problem, ...]  # warnings found while arranging (broken links)
 
     def week_of(self, brief: Brief) -> str:
-        year, week, _ = brief.date.isocalendar()
+        year, week, _ = brief.published.isocalendar()
         return f"{year}-W{week:02d}"
 
 

@@ -27,9 +27,32 @@ def theme_dirs(root: Path) -> list[Path]:
     return unique
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process, keyed by name and source, so a
+    long-running process (the dev server) compiles a template again only when it changed."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.store.get(bucket.key + bucket.checksum)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store[bucket.key + bucket.checksum] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 def make_environment(root: Path) -> jinja2.Environment:
+    """A fresh Jinja environment for one build (no state survives from an earlier build:
+    imported macro modules capture the globals of the build that imported them first), with
+    compiled templates reused from earlier builds in this process."""
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme_dirs(root)])
     return jinja2.Environment(
+        bytecode_cache=_COMPILED,
         loader=loader,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,

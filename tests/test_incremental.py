@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest.build import build, open_config
-from digest.cache import CACHE_DIR
+from digest.cache import CACHE_DIR, BuildCache, code_version
 from digest.output import SiteWriter
 from tests.conftest import REPO
 from tests.sitegen import TAGS, brief_text, make_site, sentence
@@ -151,16 +151,20 @@ class Editor:
         return action.__name__
 
 
-def test_random_edits_build_like_a_clean_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize("keep", ["disk", "memory"])
+def test_random_edits_build_like_a_clean_build(tmp_path: Path, keep: str) -> None:
+    """`disk`: each build loads the cache from disk, as `digest build` does; `memory`: one
+    cache object is kept across builds, as `digest serve` does."""
     root = tmp_path / "root"
-    rng = make_site(root, 25, seed=7)
+    rng = make_site(root, 25, seed=7 if keep == "disk" else 8)
     editor = Editor(root, rng)
     out = root / "site"
-    build(open_config(root), out, jobs=1)
+    cache = BuildCache.load(root, code_version()) if keep == "memory" else None
+    build(open_config(root), out, jobs=1, cache=cache)
     history: list[str] = []
     for _ in range(STEPS):
         history.append(editor.step())
-        result = build(open_config(root), out, jobs=1)
+        result = build(open_config(root), out, jobs=1, cache=cache)
         expected = clean_build(root, tmp_path / "reference")
         actual = tree(out)
         assert sorted(actual) == sorted(expected), f"files differ after {history}"
