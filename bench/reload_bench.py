@@ -70,7 +70,7 @@ def run(tool: str, size: str, args: argparse.Namespace, port: int) -> dict[str, 
     command = [str(python if python.exists() else sys.executable), str(args.shared / "bench" / "reload_latency.py"), "--cwd", str(folder),
                "--file", str(target), "--edits", str(args.edits), "--json", str(out), "--label", f"{tool} {size}"]  # fmt: skip
     if tool == "digest":
-        serve = f"{REPO / '.venv' / 'bin' / 'digest'} serve --port {port}"
+        serve = f"{args.digest} serve --port {port}"
         modes.append("css")
         command += ["--css", str(folder / "templates" / "static" / "style.css"), "--css-url", f"http://127.0.0.1:{port}/static/style.css"]
     else:
@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--work", type=Path, default=Path("/tmp/digest-bench"))
+    parser.add_argument("--digest", default=str(REPO / ".venv" / "bin" / "digest"), help="the digest command to measure")
     args = parser.parse_args()
     rows = []
     port = 8310

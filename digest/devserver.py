@@ -68,16 +68,10 @@ class Hub:
     def hello(self, server_id: str, epoch: int) -> dict[str, object]:
         """What a page that was served at `epoch` (by server `server_id`) must do now."""
         with self.condition:
-            message: dict[str, object] = {"type": "hello", "epoch": self.epoch, "errors": list(self.errors)}
             if server_id != self.server_id or epoch > self.epoch:
-                message["reload"] = epoch != self.epoch or server_id != self.server_id
-            elif epoch < self.epoch:
-                missed = [e for e in self.history if e.epoch > epoch]
-                if len(missed) < self.epoch - epoch:
-                    message["reload"] = True
-                else:
-                    message["changed"] = sorted({url for e in missed for url in e.changed})
-            return message
+                # another server (a restart) or another session: the page may be stale
+                return {"type": "hello", "epoch": self.epoch, "errors": list(self.errors), "reload": True}
+            return self.since(epoch) | {"type": "hello"}
 
     def since(self, epoch: int) -> dict[str, object]:
         """One message for everything that happened after `epoch` (call with the condition held)."""

@@ -29,9 +29,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 class ServeProcess:
     """`digest serve` in a subprocess, with its output collected line by line."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *extra: str, port: int = 0) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "digest", "serve", "--root", str(root), "--port", "0"],
+            [sys.executable, "-m", "digest", "serve", "--root", str(root), "--port", str(port), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
@@ -224,3 +224,30 @@ def test_the_server_answers_like_a_static_host(serve: ServeProcess, site_root: P
     outside.write_text("secret")
     (site_root / ".digest-cache" / "serve" / "leak.txt").symlink_to(outside)
     assert get(serve, "/leak.txt")[0] == 404, "symlinks out of the site are not followed"
+
+
+def test_follow_takes_the_browser_to_the_brief_just_saved(site_root: Path, browser: object) -> None:
+    server = ServeProcess(site_root, "--follow")
+    try:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        page.goto(server.url)
+        brief = site_root / "content" / "briefs" / "older-brief.md"
+        brief.write_text(brief.read_text() + "\nFollowed here.\n")
+        page.wait_for_url("**/briefs/older-brief/", timeout=10_000)
+        wait_text(page, "Followed here.")
+    finally:
+        assert server.stop() == 0
+
+
+def test_pages_reconnect_after_the_server_restarts(site_root: Path, browser: object) -> None:
+    first = ServeProcess(site_root)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(first.url + "briefs/minerals/")
+    assert first.stop() == 0
+    brief = site_root / "content" / "briefs" / "minerals.md"
+    brief.write_text(brief.read_text() + "\nWritten while the server was down.\n")
+    second = ServeProcess(site_root, port=first.port)
+    try:
+        wait_text(page, "Written while the server was down.", timeout=15_000)
+    finally:
+        assert second.stop() == 0
