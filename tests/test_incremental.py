@@ -280,3 +280,28 @@ def test_outputs_changed_by_hand_are_restored(tmp_path: Path) -> None:
     (out / "stray.html").write_text("not part of the site")
     build(open_config(root), out, jobs=1)
     assert tree(out) == expected
+
+
+def test_builds_killed_at_random_moments_are_repaired_by_the_next_build(tmp_path: Path) -> None:
+    """SIGKILL `digest build` at a random moment after edits; the next build equals a clean build."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "root"
+    rng = make_site(root, 120, seed=11)
+    editor = Editor(root, rng)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    for _ in range(6):
+        for _ in range(3):
+            editor.step()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "digest", "build", "--root", str(root), "--quiet", "--jobs", "1"]
+        )
+        time.sleep(rng.uniform(0.2, 1.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        build(open_config(root), out, jobs=1)
+        assert tree(out) == clean_build(root, tmp_path / "reference")
