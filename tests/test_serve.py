@@ -251,3 +251,27 @@ def test_pages_reconnect_after_the_server_restarts(site_root: Path, browser: obj
         wait_text(page, "Written while the server was down.", timeout=15_000)
     finally:
         assert second.stop() == 0
+
+
+def test_many_live_reload_connections_do_not_block_pages(serve: ServeProcess) -> None:
+    import socket
+
+    sockets = []
+    try:
+        for _ in range(100):
+            sock = socket.create_connection(("127.0.0.1", serve.port), timeout=10)
+            sock.sendall(f"GET /__digest__/events?epoch=0 HTTP/1.1\r\nHost: 127.0.0.1:{serve.port}\r\n\r\n".encode())
+            sockets.append(sock)
+        for sock in sockets:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200"), "every page gets its event stream"
+        idle = [
+            socket.create_connection(("127.0.0.1", serve.port), timeout=10) for _ in range(20)
+        ]  # slow clients: connect, send nothing
+        for _ in range(50):  # each request would time out if the connections above held the server up
+            assert get(serve, "/")[0] == 200
+        for sock in idle:
+            sock.close()
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert get(serve, "/tags/")[0] == 200
