@@ -72,7 +72,12 @@ def run(tool: str, size: str, args: argparse.Namespace, port: int) -> dict[str, 
     if tool == "digest":
         serve = f"{args.digest} serve --port {port}"
         modes.append("css")
-        command += ["--css", str(folder / "templates" / "static" / "style.css"), "--css-url", f"http://127.0.0.1:{port}/static/style.css"]
+        command += [
+            "--css",
+            str(folder / "templates" / "static" / "style.css"),
+            "--css-url",
+            f"http://127.0.0.1:{port}/static/style.css",
+        ]
     else:
         binary = hugo_binary(args.work)
         if binary is None:
@@ -80,7 +85,14 @@ def run(tool: str, size: str, args: argparse.Namespace, port: int) -> dict[str, 
         serve = f"{binary} server --port {port} --bind 127.0.0.1 --disableFastRender=false"
     if size != "sample" and args.burst:
         modes.append("burst")
-        command += ["--burst", str(args.burst), "--burst-glob", str(folder / "content" / "briefs" / "*.md"), "--burst-repeats", "3"]
+        command += [
+            "--burst",
+            str(args.burst),
+            "--burst-glob",
+            str(folder / "content" / "briefs" / "*.md"),
+            "--burst-repeats",
+            "3",
+        ]
     command += ["--serve", serve, "--url", f"http://127.0.0.1:{port}/briefs/{slug}/", "--modes", ",".join(modes)]
     print(f"== {tool} {size}: {' '.join(command)}", flush=True)
     subprocess.run(command, check=False)
@@ -113,7 +125,9 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--work", type=Path, default=Path("/tmp/digest-bench"))
-    parser.add_argument("--digest", default=str(REPO / ".venv" / "bin" / "digest"), help="the digest command to measure")
+    parser.add_argument(
+        "--digest", default=str(REPO / ".venv" / "bin" / "digest"), help="the digest command to measure"
+    )
     args = parser.parse_args()
     rows = []
     port = 8310
@@ -123,7 +137,9 @@ def main() -> None:
                 continue
             port += 1
             rows.append(row(tool, size, run(tool, size, args, port)))
-    print("\n| tool | briefs | in-place save | atomic save | CSS edit | 200-file burst |\n| --- | --- | --- | --- | --- | --- |")
+    print(
+        "\n| tool | briefs | in-place save | atomic save | CSS edit | 200-file burst |\n| --- | --- | --- | --- | --- | --- |"
+    )
     for cells in rows:
         print("| " + " | ".join(cells) + " |")
 

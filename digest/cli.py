@@ -79,6 +79,19 @@ def _parser() -> argparse.ArgumentParser:
     n = command("new", "write a new draft brief and print its path")
     n.add_argument("title", help="the brief's title")
     n.add_argument("--tags", default="", help="comma-separated tags, e.g. china,export-controls")
+
+    m = command("import", "turn source documents (scraped text, HTML pages, Markdown notes) into briefs")
+    m.add_argument("paths", nargs="+", metavar="PATH", help="source files, folders (searched recursively) or globs")
+    m.add_argument(
+        "--out", type=Path, metavar="DIR", help="folder for new briefs (default: content/briefs in the site)"
+    )
+    m.add_argument(
+        "--date", metavar="YYYY-MM-DD", help="the date of every imported brief (default: found in the source)"
+    )
+    m.add_argument("--tags", default="", help="comma-separated tags added to every brief, e.g. china,chips")
+    m.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
+    m.add_argument("--force", action="store_true", help="overwrite briefs edited since import (a backup is kept first)")
+    m.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
 
 
@@ -189,4 +202,55 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"serve": _cmd_serve, "build": _cmd_build, "check": _cmd_check, "init": _cmd_init, "new": _cmd_new}
+def _cmd_import(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from digest.content import BRIEFS_DIR
+    from digest.importer import ImportOptions, import_sources  # HTML extraction loads only for this command
+
+    if not args.root.is_dir():
+        return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
+    date = None
+    if args.date is not None:
+        try:
+            date = dt.date.fromisoformat(args.date) if len(args.date) == 10 else None
+        except ValueError:
+            date = None
+        if date is None:
+            return _usage(f"--date must be YYYY-MM-DD, got {args.date!r}")
+    config = open_config(args.root)
+    taxonomy, _ = load_content(config)  # briefs must not be added to a site that does not build
+    briefs_dir = args.root / BRIEFS_DIR
+    out_dir = args.out if args.out is not None else briefs_dir
+    if not out_dir.resolve().is_relative_to(briefs_dir.resolve()):
+        print(
+            f"digest: warning: {out_dir} is outside {briefs_dir}; digest build will not see these briefs",
+            file=sys.stderr,
+        )
+    tags = tuple(t.strip() for t in args.tags.split(",") if t.strip())
+    options = ImportOptions(out_dir, date=date, tags=tags, dry_run=args.dry_run, force=args.force)
+    report = import_sources(config, taxonomy, args.paths, options)
+    if args.format == "json":
+        print(json.dumps(report.as_dict(), indent=2))
+        return EXIT_CONTENT if report.failed else EXIT_OK
+    for outcome in report.outcomes:
+        if outcome.error:
+            print(outcome.line(), file=sys.stderr)
+        else:
+            print(outcome.line())
+    counts = report.counts()
+    done = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    total = len(report.outcomes)
+    note = "; dry run, nothing was written" if args.dry_run else ""
+    print(f"{total} {'source' if total == 1 else 'sources'}: {done or 'nothing to import'}{note}")
+    return EXIT_CONTENT if report.failed else EXIT_OK
+
+
+_COMMANDS = {
+    "serve": _cmd_serve,
+    "build": _cmd_build,
+    "check": _cmd_check,
+    "init": _cmd_init,
+    "new": _cmd_new,
+    "import": _cmd_import,
+}

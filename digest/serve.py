@@ -22,15 +22,19 @@ from typing import TextIO
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from digest.build import BuildResult, build, open_config
+from digest.build import BuildResult, build, load_content, open_config
 from digest.cache import CACHE_DIR, BuildCache, code_version
+from digest.content import BRIEFS_DIR
 from digest.devserver import DevServer, Hub
 from digest.errors import ContentError
 from digest.output import OutputError
 from digest.templates import default_theme_dir
 from digest.watch import is_relevant, kind_of_change
 
-DEBOUNCE = 0.05
+DEBOUNCE = 0.05  # quiet time after a change before building
+SETTLED = 0.02  # ... after an event that ends a save (close after write, rename into place)
+INBOX = "content/sources/"
+INBOX_TYPES = (".txt", ".md", ".markdown", ".html", ".htm")
 SERVE_DIR = f"{CACHE_DIR}/serve"
 log = logging.getLogger(__name__)
 
@@ -42,12 +46,16 @@ class Changes:
     condition: threading.Condition = field(default_factory=threading.Condition)
     paths: set[str] = field(default_factory=set)
     last: float = 0.0
+    quiet: float = 0.05
     stopped: bool = False
 
-    def add(self, relative: str) -> None:
+    def add(self, relative: str, settled: bool = False) -> None:
+        """Record a change; `settled` when the event says a save finished (a file closed after
+        writing, or renamed into place), so a shorter quiet moment is enough."""
         with self.condition:
             self.paths.add(relative)
             self.last = time.monotonic()
+            self.quiet = SETTLED if settled else DEBOUNCE
             self.condition.notify_all()
 
     def take(self) -> set[str] | None:
@@ -56,9 +64,9 @@ class Changes:
             self.condition.wait_for(lambda: self.paths or self.stopped)
             while not self.stopped:
                 quiet = time.monotonic() - self.last
-                if quiet >= DEBOUNCE:
+                if quiet >= self.quiet:
                     break
-                self.condition.wait(DEBOUNCE - quiet)
+                self.condition.wait(self.quiet - quiet)
             if self.stopped:
                 return None
             paths, self.paths = self.paths, set()
@@ -87,11 +95,12 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        settled = event.event_type in ("closed", "moved")
         for path in (event.src_path, getattr(event, "dest_path", "")):
             if path:
                 relative = self.relative(path)
                 if relative is not None:
-                    self.changes.add(relative)
+                    self.changes.add(relative, settled)
 
 
 class Server:
@@ -208,7 +217,28 @@ class Server:
             changed = self.changes.take()
             if changed is None:
                 return
+            self.import_inbox(changed)
             self.rebuild(changed)
+
+    def import_inbox(self, changed: set[str]) -> None:
+        """Sources saved into content/sources/ become briefs before the rebuild (the inbox)."""
+        sources = sorted(
+            p for p in changed if p.startswith(INBOX) and p.endswith(INBOX_TYPES) and (self.root / p).is_file()
+        )
+        if not sources:
+            return
+        from digest.importer import ImportOptions, import_sources  # HTML extraction loads only when needed
+
+        try:
+            config = open_config(self.root)
+            taxonomy, _ = load_content(config)
+        except ContentError:
+            return  # the rebuild reports the problems
+        report = import_sources(
+            config, taxonomy, [str(self.root / p) for p in sources], ImportOptions(self.root / BRIEFS_DIR)
+        )
+        for outcome in report.outcomes:
+            print(f"import: {outcome.line()}", file=self.err if outcome.error else self.out, flush=True)
 
     def run(self, open_browser: bool = False, ready: Callable[[], None] | None = None) -> None:
         self.rebuild()

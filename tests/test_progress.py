@@ -12,7 +12,9 @@ from digest.progress import ProgressLine, summary
 
 
 def test_summary_line() -> None:
-    result = BuildResult(Path("site"), SiteCounts(10_000, 431, 157, 12_000, ()), 3, 312, WriteStats(312, 11_688, 0), 4.21)
+    result = BuildResult(
+        Path("site"), SiteCounts(10_000, 431, 157, 12_000, ()), 3, 312, WriteStats(312, 11_688, 0), 4.21
+    )
     assert summary(result) == "Built 10,000 briefs, 431 tag pages, 157 weeks in 4.2 s (312 written, 0 removed)"
     one = BuildResult(Path("site"), SiteCounts(1, 1, 1, 15, ()), 1, 15, WriteStats(15, 0, 0), 0.04)
     assert summary(one) == "Built 1 brief, 1 tag page, 1 week in 0.0 s (15 written, 0 removed)"

@@ -275,3 +275,16 @@ def test_many_live_reload_connections_do_not_block_pages(serve: ServeProcess) ->
         for sock in sockets:
             sock.close()
     assert get(serve, "/tags/")[0] == 200
+
+
+def test_a_source_dropped_into_the_inbox_becomes_a_brief_on_the_site(
+    serve: ServeProcess, site_root: Path, browser: object
+) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(serve.url + "tags/china/")
+    inbox = site_root / "content" / "sources"
+    inbox.mkdir()
+    (inbox / "note.md").write_text("# Beijing opens a new chip fund\n\nChina announced a fund for chips. It is large.\n\n"
+                                   "## Key points\n\n- The fund backs Chinese chipmakers.\n")  # fmt: skip
+    serve.wait_for(r"import: created \S*content/briefs/beijing-opens-a-new-chip-fund\.md")
+    wait_text(page, "Beijing opens a new chip fund", timeout=15_000)

@@ -1,0 +1,282 @@
+"""`digest import`: source documents (files, folders, globs) -> briefs in content/briefs.
+
+Every input is tried; each gets one outcome: created, updated, unchanged or skipped (with
+the reason). Every brief is validated with the brief parser before it is written. A brief
+that was edited since it was generated is never overwritten without `force`, and then a
+copy of it is kept in `.digest-cache/import-backups/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from digest.autotag import TagMatcher, scan_tags, tag_matcher
+from digest.brieftext import Provenance, compose, is_unedited
+from digest.cache import CACHE_DIR
+from digest.config import Config
+from digest.content import BRIEFS_DIR, parse_brief
+from digest.errors import ContentError, Problem
+from digest.extract import Draft, extract, kind_of
+from digest.model import Taxonomy, slugify
+from digest.sourcefile import MAX_BYTES, decode
+from digest.sources import ExistingBriefs, existing_briefs, find_sources
+
+log = logging.getLogger(__name__)
+
+BACKUP_DIR = f"{CACHE_DIR}/import-backups"
+MTIME = "file modification time"
+_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    out_dir: Path  # where new briefs go
+    date: dt.date | None = None  # overrides every other date
+    tags: tuple[str, ...] = ()  # added to every brief
+    dry_run: bool = False
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one input."""
+
+    source: str
+    status: str  # created, updated, unchanged, skipped
+    brief: str | None = None
+    reason: str | None = None  # why it was skipped
+    error: bool = False  # the input could not be read or parsed
+    date: str | None = None
+    date_from: str | None = None
+    tags: tuple[str, ...] = ()
+    suggested_tags: tuple[str, ...] = ()
+    generated: tuple[str, ...] = ()
+    backup: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def line(self) -> str:
+        """The report line: `created content/briefs/x.md (from ...; date ... from ...; tags: ...)`."""
+        if self.error:
+            return f"skipped {self.reason}"
+        if self.status == "skipped":
+            return f"skipped {self.brief}: {self.reason} (from {self.source})"
+        origin = "--date" if self.date_from == "--date" else f"the {self.date_from}"
+        parts = [f"from {self.source}", f"date {self.date} from {origin}"]
+        parts.append(f"tags: {', '.join(self.tags)}" if self.tags else "no tags found")
+        if self.suggested_tags:
+            parts.append(f"not in the taxonomy: {', '.join(self.suggested_tags)}")
+        if self.generated:
+            parts.append(f"generated {', '.join(self.generated)}: review them")
+        if self.backup:
+            parts.append(f"backup of the edited brief: {self.backup}")
+        return f"{self.status} {self.brief} ({'; '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    outcomes: tuple[Outcome, ...]
+    dry_run: bool
+
+    @property
+    def failed(self) -> bool:
+        return any(o.error for o in self.outcomes)
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("created", "updated", "unchanged", "skipped", "failed"), 0)
+        for outcome in self.outcomes:
+            counts["failed" if outcome.error else outcome.status] += 1
+        return counts
+
+    def as_dict(self) -> dict[str, object]:
+        return {"dry_run": self.dry_run, "counts": self.counts(), "results": [o.as_dict() for o in self.outcomes]}
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What every source of one import shares."""
+
+    config: Config
+    taxonomy: Taxonomy
+    matcher: TagMatcher
+    tags: tuple[str, ...] = ()  # resolved slugs added to every brief
+    date: dt.date | None = None  # overrides every other date
+
+    @classmethod
+    def create(
+        cls, config: Config, taxonomy: Taxonomy, tags: Sequence[str] = (), date: dt.date | None = None
+    ) -> ImportContext:
+        resolved: list[str] = []
+        for name in tags:
+            slug = (taxonomy.resolve(name) or slugify(name)) if name.strip() else ""
+            if slug and slug not in resolved:
+                resolved.append(slug)
+        return cls(config, taxonomy, tag_matcher(taxonomy), tuple(resolved), date)
+
+
+@dataclass(frozen=True)
+class Made:
+    """A brief made from a source, validated, not yet written."""
+
+    text: str
+    slug: str  # the slug its title gives (before any numeric suffix)
+    draft: Draft
+    tags: tuple[str, ...]
+    suggestions: tuple[str, ...]
+    date: str
+    date_from: str
+
+
+def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], options: ImportOptions) -> ImportReport:
+    """Import every source that `paths` names; nothing is written on a dry run."""
+    root = config.root
+    briefs_dir = root / BRIEFS_DIR
+    sources, missing = find_sources(paths, skip=(briefs_dir, options.out_dir, root / CACHE_DIR))
+    outcomes = [Outcome(m.path, "skipped", reason=m.reason, error=True) for m in missing]
+    existing = existing_briefs((briefs_dir, options.out_dir))
+    context = ImportContext.create(config, taxonomy, options.tags, options.date)
+    for path in sources:
+        try:
+            outcomes.append(_import_one(path, context, existing, options))
+        except ContentError as exc:
+            outcomes.append(Outcome(str(path), "skipped", reason=str(exc.problems[0]), error=True))
+        except OSError as exc:
+            reason = (
+                f"{exc.filename or path}: {exc.strerror}; expected a readable source and a writable {options.out_dir}"
+            )
+            outcomes.append(Outcome(str(path), "skipped", reason=reason, error=True))
+    return ImportReport(tuple(outcomes), options.dry_run)
+
+
+def make_brief(
+    data: bytes, source: str, key: str, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None = None
+) -> Made:
+    """The brief for a source's bytes, validated with the brief parser; ContentError (naming
+    `source`) if the source cannot be read. `key` names the source in `imported_from`, `old`
+    is the front matter of the brief imported from it before, if any."""
+    kind = kind_of(source, data[:300].decode("utf-8", "replace"))
+    draft = extract(_read_text(data, source, kind), source, kind, context.matcher.distinct)
+    scan = scan_tags(
+        context.matcher,
+        [("title", draft.title), ("summary", draft.summary)]
+        + [("key_points", p) for p in draft.key_points]
+        + [("body", draft.body)],
+    )
+    tags = context.tags + tuple(t for t in scan.tags if t not in context.tags)
+    suggestions = tuple(s for s in scan.suggestions if context.taxonomy.resolve(s) is None)
+    date, date_from = _date(draft, context, mtime, old)
+    provenance = Provenance(key, hashlib.sha256(data).hexdigest(), date_from, draft.author)
+    text = compose(draft, date=date, tags=tags, provenance=provenance)
+    slug = slugify(draft.title) or slugify(Path(source).stem) or "brief"
+    try:
+        parse_brief(text, source, slug, context.config, context.taxonomy)
+    except ContentError as exc:  # a bug in the importer, not in the source: say so
+        log.debug("the brief made from %s:\n%s", source, text)
+        message = f"internal error: the brief made from this source does not validate ({exc.problems[0]})"
+        raise ContentError([Problem(source, 0, message)]) from None
+    return Made(text, slug, draft, tags, suggestions, date, date_from)
+
+
+def _import_one(path: Path, context: ImportContext, existing: ExistingBriefs, options: ImportOptions) -> Outcome:
+    source = str(path)
+    data = path.read_bytes()
+    mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, context.config.tz).date()
+    key = _source_key(path, context.config.root)
+    found = existing.by_source.get(key)
+    made = make_brief(data, source, key, context, mtime, found[1] if found else None)
+    target = found[0] if found else options.out_dir / f"{existing.claim(made.slug)}.md"
+    outcome = Outcome(
+        source,
+        "created",
+        str(target),
+        date=made.date,
+        date_from=made.date_from,
+        tags=made.tags,
+        suggested_tags=made.suggestions,
+        generated=made.draft.generated,
+    )
+    if target.exists():
+        old = target.read_bytes().decode("utf-8", "replace")
+        if old == made.text:
+            return replace(outcome, status="unchanged")
+        backup = None
+        if not is_unedited(old):
+            if not options.force:
+                return replace(outcome, status="skipped", reason="edited since import (use --force)")
+            backup = _backup_path(context.config.root, target)
+            if not options.dry_run:
+                backup.parent.mkdir(parents=True, exist_ok=True)
+                backup.write_text(old, encoding="utf-8")
+        outcome = replace(outcome, status="updated", backup=str(backup) if backup else None)
+    if not options.dry_run:
+        _write(target, made.text)
+    log.debug("%s %s from %s", outcome.status, target, source)
+    return outcome
+
+
+def _read_text(data: bytes, source: str, kind: str) -> str:
+    """The source's text; an HTML page that is not UTF-8 is read in the charset it declares."""
+    if kind != "html" or len(data) > MAX_BYTES or b"\x00" in data:
+        return decode(data, source)
+    try:
+        return decode(data, source)
+    except ContentError:
+        match = _CHARSET.search(data[:4096])
+        try:
+            return data.decode(match.group(1).decode("ascii") if match else "cp1252", "replace")
+        except LookupError:
+            return data.decode("cp1252", "replace")
+
+
+def _source_key(path: Path, root: Path) -> str:
+    """How a brief names its source: the path relative to the site folder, with '/'."""
+    try:
+        return Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.resolve().as_posix()
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _date(draft: Draft, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None) -> tuple[str, str]:
+    if context.date:
+        return context.date.isoformat(), "--date"
+    if draft.date:
+        return draft.date.isoformat(), draft.date_from or "document"
+    if old is not None:  # keep the date a re-imported brief already has: a checkout changes the mtime
+        origin, date = old.get("imported_from"), old.get("date")
+        if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) and isinstance(origin, dict):
+            return date, str(origin.get("date_from") or MTIME)
+    return mtime.isoformat(), MTIME
+
+
+def _backup_path(root: Path, target: Path) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    backup = root / BACKUP_DIR / f"{target.name}.bak-{stamp}"
+    n = 1
+    while backup.exists():
+        n += 1
+        backup = root / BACKUP_DIR / f"{target.name}.bak-{stamp}-{n}"
+    return backup
+
+
+def _write(target: Path, text: str) -> None:
+    """Write atomically: a hidden temporary file (never read as a brief), then a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(temporary, target)
