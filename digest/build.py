@@ -96,15 +96,18 @@ def build(
     progress: Progress | None = None,
     cache: BuildCache | None = None,
     commit_lock: AbstractContextManager[object] | None = None,
+    on_commit: Callable[[tuple[str, ...]], None] | None = None,
 ) -> BuildResult:
     """Bring `out_dir` to exactly the site that `config.root` describes.
 
     On any content or template error nothing in `out_dir` changes (ContentError lists every
     problem). `clean` ignores everything cached by earlier builds. A long-running caller (the
     dev server) passes the `cache` it keeps in memory, and a `commit_lock` that is held
-    while files in `out_dir` change, so that it never serves a half-updated site.
+    while files in `out_dir` change, so that it never serves a half-updated site, and an
+    `on_commit` callback that learns the changed URLs as soon as the files are in place (before
+    the cache is saved), to tell the open pages.
     """
-    options = {"jobs": jobs, "progress": progress, "commit_lock": commit_lock or nullcontext()}
+    options = {"jobs": jobs, "progress": progress, "commit_lock": commit_lock or nullcontext(), "on_commit": on_commit}
     try:
         return _build(config, out_dir, clean=clean, cache=cache, **options)  # type: ignore[arg-type]
     except MissingBody:
@@ -123,6 +126,7 @@ def _build(
     jobs: int | None,
     progress: Progress | None,
     commit_lock: AbstractContextManager[object],
+    on_commit: Callable[[tuple[str, ...]], None] | None,
 ) -> BuildResult:
     started = time.perf_counter()
     jobs = jobs or default_jobs()
@@ -227,6 +231,9 @@ def _build(
     journal.touch()
     with commit_lock:
         writer.commit(staged, stale)  # on OutputError the journal stays: the next build checks every file
+    changed_urls = tuple(sorted({url_of(p) for p in (*staged, *stale)}))
+    if on_commit:
+        on_commit(changed_urls)
     cache.outputs[out_key] = entries
     cache.save(version)
     bodies.save(b.body_key for b in site.briefs)
@@ -244,7 +251,7 @@ def _build(
         written=len(staged),
         unchanged=len(entries) - len(staged),
         removed=len(stale),
-        changed_urls=tuple(sorted({url_of(p) for p in (*staged, *stale)})),
+        changed_urls=changed_urls,
     )
     return BuildResult(out_dir, counts, loaded.parsed, len(todo), stats, time.perf_counter() - started)
 

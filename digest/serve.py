@@ -159,7 +159,13 @@ class Server:
             config = open_config(self.root, drafts=self.drafts, base_url=self.url)
             if self.cache is None:
                 self.cache = BuildCache.load(self.root, code_version())
-            result = build(config, self.site_dir, cache=self.cache, commit_lock=self.lock)
+            result = build(
+                config,
+                self.site_dir,
+                cache=self.cache,
+                commit_lock=self.lock,
+                on_commit=lambda urls: self.hub.publish(urls, (), self._follow(changed)),
+            )
         except ContentError as exc:
             lines = [str(p) for p in exc.problems]
             for line in lines:
@@ -178,17 +184,19 @@ class Server:
             return None
         for warning in result.warnings:
             print(warning, file=self.err)
-        follow = None
-        if changed:
-            edited = [p for p in changed if kind_of_change(p) == "brief"]
-            follow = self._brief_url(edited[-1]) if len(edited) == 1 else None
-        self.hub.publish(result.stats.changed_urls, (), follow if self.follow else None)
         print(
             f"Rebuilt in {time.perf_counter() - started:.2f} s ({result.stats.written} written, {result.stats.removed} removed)",
             file=self.out,
             flush=True,
         )
         return result
+
+    def _follow(self, changed: set[str] | None) -> str | None:
+        """With --follow, the URL of the one brief this change saved (if its slug is known)."""
+        if not self.follow or not changed:
+            return None
+        edited = [p for p in changed if kind_of_change(p) == "brief"]
+        return self._brief_url(edited[0]) if len(edited) == 1 else None
 
     def _brief_url(self, relative: str) -> str | None:
         if self.cache is None:
