@@ -132,9 +132,11 @@ def _build(
     jobs = jobs or default_jobs()
     version = code_version()
     out_dir = out_dir.absolute()
-    signature = input_signature(config, version)
+    # The no-op shortcut serves separate `digest build` runs; a long-running caller that keeps
+    # the cache in memory (the dev server) builds because it saw a change, so it skips it.
+    signature = input_signature(config, version) if cache is None else None
     on_disk = scan(out_dir)
-    if not clean:
+    if signature is not None and not clean:
         state = BuildState.load(config.root, out_dir)
         if state and state.signature == signature and on_disk == state.files:
             # Nothing that the site is made of changed, and the output is as the last build left it.
@@ -245,7 +247,10 @@ def _build(
         pages=len(pages),
         warnings=site.problems,
     )
-    BuildState(signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(config.root, out_dir)
+    if signature is not None:
+        BuildState(signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(config.root, out_dir)
+    else:
+        BuildState.forget(config.root, out_dir)
     journal.unlink(missing_ok=True)
     stats = WriteStats(
         written=len(staged),

@@ -166,6 +166,10 @@ class BuildState:
         except Exception:  # noqa: BLE001 - unreadable means unknown
             return None
 
+    @classmethod
+    def forget(cls, root: Path, out_dir: Path) -> None:
+        cls._path(root, out_dir).unlink(missing_ok=True)
+
     def save(self, root: Path, out_dir: Path) -> None:
         path = self._path(root, out_dir)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
