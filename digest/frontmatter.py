@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from digest.yamldoc import YamlDoc, YamlError, parse_yaml
 
 
-class FrontMatterError(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
+class FrontMatterError(YamlError):
+    """A problem with the front matter of a brief, at a line of the file."""
 
 
 @dataclass(frozen=True)
