@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from digest.autotag import TagMatcher, scan_tags, tag_matcher
+from digest.brief import parse_brief
 from digest.brieftext import Provenance, compose, is_unedited
 from digest.cache import CACHE_DIR
 from digest.config import Config
-from digest.content import BRIEFS_DIR, parse_brief
+from digest.content import BRIEFS_DIR
 from digest.errors import ContentError, Problem
 from digest.extract import Draft, extract, kind_of
 from digest.model import Taxonomy, slugify

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digest.content import SLUG
+from digest.brief import SLUG
 from digest.errors import ContentError
 from digest.extract import KINDS
 from digest.frontmatter import FrontMatterError, split

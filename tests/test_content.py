@@ -8,8 +8,8 @@ from types import MappingProxyType
 
 import pytest
 
+from digest.brief import parse_brief
 from digest.config import Config
-from digest.content import parse_brief
 from digest.errors import ContentError
 from digest.model import Brief, TagDef, Taxonomy
 

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest.autotag import scan_tags, tag_matcher
+from digest.brief import parse_brief
 from digest.build import build, open_config
 from digest.cli import main
-from digest.content import parse_brief
 from digest.docdate import find_date, parse_date
 from digest.errors import ContentError
 from digest.frontmatter import split
