@@ -8,14 +8,15 @@ did not change are not rendered again, and files whose bytes did not change are 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import BodyStore, BuildCache, BuildState, OutputEntry, code_version
+from digest.cache import CACHE_DIR, BodyStore, BuildCache, BuildState, OutputEntry, code_version
 from digest.config import CONFIG_FILE, Config, load_config
 from digest.content import LoadResult, brief_files, load_briefs
 from digest.errors import ContentError, Problem
@@ -29,7 +30,13 @@ from digest.taxonomy import empty_taxonomy, load_taxonomy
 from digest.templates import make_environment, theme_assets, theme_dirs
 from digest.workers import default_jobs, run_batches, shared
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,13 +115,35 @@ def build(
     the cache is saved), to tell the open pages.
     """
     options = {"jobs": jobs, "progress": progress, "commit_lock": commit_lock or nullcontext(), "on_commit": on_commit}
-    try:
-        return _build(config, out_dir, clean=clean, cache=cache, **options)  # type: ignore[arg-type]
-    except MissingBody:
-        # The body cache lost something the brief cache relies on: parse everything again.
-        if cache is not None:
-            cache.briefs.clear()
-        return _build(config, out_dir, clean=True, cache=cache, **options)  # type: ignore[arg-type]
+    with site_lock(config.root):
+        try:
+            return _build(config, out_dir, clean=clean, cache=cache, **options)  # type: ignore[arg-type]
+        except MissingBody:
+            # The body cache lost something the brief cache relies on: parse everything again.
+            if cache is not None:
+                cache.briefs.clear()
+            return _build(config, out_dir, clean=True, cache=cache, **options)  # type: ignore[arg-type]
+
+
+@contextmanager
+def site_lock(root: Path) -> Iterator[None]:
+    """One build of a site at a time (a `digest build` beside `digest serve`, or two builds):
+    the second waits for the first, so their outputs and caches never interleave."""
+    folder = root / CACHE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "build.lock").open("a") as handle:
+        if fcntl is None:  # pragma: no cover - not POSIX
+            yield
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another digest build of %s is running; waiting for it", root)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _build(

@@ -149,3 +149,28 @@ def test_links_between_briefs_resolve_to_brief_urls(sample_site: Path) -> None:
     for source in linking:
         page = (sample_site / "briefs" / source.stem / "index.html").read_text()
         assert '.md"' not in page and "digest-ref:" not in page
+
+
+def test_a_second_build_waits_for_the_first(golden_copy: Path) -> None:
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    lock = golden_copy / ".digest-cache" / "build.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # another build holds the site
+        process = subprocess.Popen(
+            [sys.executable, "-m", "digest", "build", "--root", str(golden_copy), "--quiet"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1.5)
+        assert process.poll() is None, "the second build waits"
+        assert not (golden_copy / "site").exists(), "and writes nothing meanwhile"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "another digest build" in err
+    assert (golden_copy / "site" / "index.html").is_file()
