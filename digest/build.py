@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import CACHE_DIR, BodyStore, BuildCache, BuildState, OutputEntry, code_version
+from digest.cache import CACHE_DIR, BuildCache, BuildState, OutputEntry, code_version
 from digest.config import CONFIG_FILE, Config, load_config
 from digest.content import LoadResult, brief_files, load_briefs
 from digest.errors import ContentError, Problem
@@ -177,7 +177,7 @@ def _build(
     elif cache is None or cache.root != config.root:
         cache = BuildCache.load(config.root, version)
     taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress)
-    bodies = BodyStore(cache.folder, loaded.bodies)
+    bodies = loaded.bodies
     site = build_site(config, taxonomy, loaded.briefs, cache.memo)
     pages = plan_pages(site)
     env = make_environment(config.root)
@@ -230,6 +230,7 @@ def _build(
             if progress:
                 progress("rendering", done, len(todo))
 
+        bodies.close()  # processes forked to render open their own connection
         state = {
             "site": site,
             "pages": pages,

@@ -179,12 +179,36 @@ class BuildState:
 
 
 class BodyStore:
-    """Rendered Markdown bodies by content hash: fresh ones in memory, earlier ones in SQLite."""
+    """Rendered Markdown bodies by content hash: fresh ones in memory, earlier ones in SQLite.
+
+    Fresh bodies go to SQLite in batches of FLUSH_AT, so a cold build of a large site never
+    holds every body in memory; a small rebuild keeps its few fresh bodies in memory."""
+
+    FLUSH_AT = 1000
 
     def __init__(self, folder: Path | None, fresh: Mapping[str, str] | None = None) -> None:
         self.folder = folder
         self.fresh: dict[str, str] = dict(fresh or {})
         self._db: sqlite3.Connection | None = None
+
+    def add(self, key: str, html: str) -> None:
+        self.fresh[key] = html
+        if len(self.fresh) >= self.FLUSH_AT:
+            self.flush()
+
+    def flush(self) -> None:
+        """Move the fresh bodies to SQLite and close the connection (so that processes forked
+        later open their own). Without a database they stay in memory."""
+        db = self._connect()
+        if db is None or not self.fresh:
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO bodies (key, html) VALUES (?, ?)", self.fresh.items())
+            self.fresh.clear()
+        except sqlite3.Error as exc:
+            log.debug("could not store bodies: %s", exc)
+        self.close()
 
     def _connect(self) -> sqlite3.Connection | None:
         if self.folder is None:
@@ -193,6 +217,7 @@ class BodyStore:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.folder / "bodies.sqlite")
+                self._db.execute("PRAGMA synchronous = OFF")  # a cache: losing it costs a rebuild, not data
                 self._db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
             except sqlite3.Error as exc:
                 log.debug("body cache unavailable: %s", exc)

@@ -6,7 +6,6 @@ import difflib
 from dataclasses import dataclass
 
 from digest.build import load_content
-from digest.cache import BodyStore
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Taxonomy
@@ -44,7 +43,7 @@ def check_site(config: Config) -> CheckReport:
     warnings = list(site.problems) + tag_warnings(site) + config_warnings(config)
     errors: list[Problem] = [p for p in warnings if p.severity == "error"]
     try:
-        render_pages(site, plan_pages(site), make_environment(config.root), BodyStore(None, loaded.bodies))
+        render_pages(site, plan_pages(site), make_environment(config.root), loaded.bodies)
     except ContentError as exc:
         errors.extend(exc.problems)
     return CheckReport(tuple(sorted(errors)), tuple(sorted(p for p in warnings if p.severity != "error")), len(briefs))

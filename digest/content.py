@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.brief import content_hash, parse_brief
-from digest.cache import BuildCache, FileEntry
+from digest.cache import BodyStore, BuildCache, FileEntry
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Brief, ParsedBrief, Taxonomy
@@ -45,7 +45,7 @@ def brief_files(root: Path) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class LoadResult:
     briefs: tuple[Brief, ...]  # valid briefs, drafts only if config.drafts
-    bodies: dict[str, str]  # bodies rendered in this run: body_key -> HTML
+    bodies: BodyStore  # the bodies rendered in this run, and those of earlier runs
     parsed: int  # files parsed in this run (the others came from the cache)
 
 
@@ -64,8 +64,10 @@ def load_briefs(
 ) -> LoadResult:
     """Read every brief, parsing only files the cache does not already know.
 
-    Raises ContentError with the problems of every invalid brief.
+    Raises ContentError with the problems of every invalid brief. Bodies rendered now go to
+    the cache's body store (in memory only when there is no cache).
     """
+    store_bodies = cache is not None
     cache = cache if cache is not None else BuildCache(config.root)
     env = parse_environment(config, taxonomy)
     known: dict[str, FileEntry] = {}
@@ -90,7 +92,7 @@ def load_briefs(
             todo.append((rel, os.path.splitext(os.path.basename(rel))[0], data, stat, sha))
     if progress:
         progress("reading briefs", len(known), len(known) + len(todo))
-    bodies: dict[str, str] = {}
+    bodies = BodyStore(cache.folder if store_bodies else None)
     done = len(known)
 
     def advance(count: int) -> None:
@@ -110,7 +112,7 @@ def load_briefs(
     )
     for (rel, _, _, stat, sha), result in zip(todo, results, strict=True):
         if isinstance(result, ParsedBrief):
-            bodies[result.brief.body_key] = result.body_html
+            bodies.add(result.brief.body_key, result.body_html)
             known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, result.brief)
         else:
             known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, result)
