@@ -193,10 +193,8 @@ def _template_position(exc: BaseException, fallback: str) -> tuple[str, int]:
     """The innermost template frame of a rendering error (Jinja rewrites its tracebacks)."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename and not frame.filename.endswith(".py") and frame.lineno:
-            for d in ("templates/",):
-                if d in frame.filename.replace("\\", "/"):
-                    return frame.filename.replace("\\", "/").rsplit(d, 1)[1], frame.lineno
-            return frame.filename, frame.lineno
+            name = frame.filename.replace("\\", "/")
+            return (name.rsplit("templates/", 1)[1] if "templates/" in name else name), frame.lineno
     return fallback, 0
 
 

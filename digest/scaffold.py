@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from pathlib import Path
 
+from digest.brieftext import scalar
 from digest.config import CONFIG_FILE, Config
 from digest.content import BRIEFS_DIR
 from digest.model import Taxonomy, slugify
@@ -103,9 +102,9 @@ def new_brief(config: Config, taxonomy: Taxonomy, title: str, tags: list[str], t
             if found and found not in resolved:
                 resolved.append(found)
     day = today or dt.datetime.now(config.tz).date()
-    quoted_tags = ", ".join(_quote(t) for t in resolved)
+    quoted_tags = ", ".join(scalar(t, flow=True) for t in resolved)
     front = (
-        f"title: {_quote(title)}\n"
+        f"title: {scalar(title)}\n"
         f"date: {day.isoformat()}\n"
         "summary: >-\n  One or two sentences that say what happened and why it matters.\n"
         "key_points:\n  - The first key point.\n"
@@ -117,10 +116,3 @@ def new_brief(config: Config, taxonomy: Taxonomy, title: str, tags: list[str], t
     with path.open("x", encoding="utf-8") as handle:
         handle.write(f"---\n{front}---\nWrite the brief here.\n")
     return path
-
-
-def _quote(text: str) -> str:
-    """A YAML scalar for `text`: plain if safe, else double-quoted (JSON strings are valid YAML)."""
-    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ,.'()/-]*", text) and ": " not in text and not text.endswith(":"):
-        return text if "," not in text else json.dumps(text, ensure_ascii=False)
-    return json.dumps(text, ensure_ascii=False)
