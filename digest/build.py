@@ -22,7 +22,7 @@ from digest.content import LoadResult, brief_files, load_briefs
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
 from digest.model import Taxonomy
-from digest.output import SiteWriter, WriteStats, scan, url_of
+from digest.output import OutputError, SiteWriter, WriteStats, scan, url_of
 from digest.pages import Page, plan_pages
 from digest.render import MissingBody, Renderer, render_page
 from digest.site import Site, build_site
@@ -104,6 +104,7 @@ def build(
     cache: BuildCache | None = None,
     commit_lock: AbstractContextManager[object] | None = None,
     on_commit: Callable[[tuple[str, ...]], None] | None = None,
+    wait: bool = True,
 ) -> BuildResult:
     """Bring `out_dir` to exactly the site that `config.root` describes.
 
@@ -112,10 +113,11 @@ def build(
     dev server) passes the `cache` it keeps in memory, and a `commit_lock` that is held
     while files in `out_dir` change, so that it never serves a half-updated site, and an
     `on_commit` callback that learns the changed URLs as soon as the files are in place (before
-    the cache is saved), to tell the open pages.
+    the cache is saved), to tell the open pages. If another build of the site is running,
+    this one waits for it, or with `wait=False` raises OutputError at once.
     """
     options = {"jobs": jobs, "progress": progress, "commit_lock": commit_lock or nullcontext(), "on_commit": on_commit}
-    with site_lock(config.root):
+    with site_lock(config.root, wait=wait):
         try:
             return _build(config, out_dir, clean=clean, cache=cache, **options)  # type: ignore[arg-type]
         except MissingBody:
@@ -126,24 +128,37 @@ def build(
 
 
 @contextmanager
-def site_lock(root: Path) -> Iterator[None]:
+def site_lock(root: Path, *, wait: bool = True) -> Iterator[None]:
     """One build of a site at a time (a `digest build` beside `digest serve`, or two builds):
-    the second waits for the first, so their outputs and caches never interleave."""
+    the second waits for the first (or refuses, without `wait`), so their outputs and caches
+    never interleave."""
     folder = root / CACHE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "build.lock").open("a") as handle:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / "build.lock").open("a")
+    except OSError as exc:
+        raise OutputError(f"cannot use the build cache {folder}: {exc.strerror or exc}; {_WRITABLE}") from None
+    with handle:
         if fcntl is None:  # pragma: no cover - not POSIX
             yield
             return
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log.warning("another digest build of %s is running; waiting for it", root)
+            if not wait:
+                raise OutputError(
+                    f"another build of this site is running (it holds {folder / 'build.lock'}); "
+                    "expected it to finish first (without --no-wait, digest build waits for it)"
+                ) from None
+            log.warning("waiting for another build of this site to finish (%s)...", folder / "build.lock")
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_WRITABLE = "expected a writable folder (fix its permissions, free some space, or delete it)"
 
 
 def _build(
@@ -259,17 +274,21 @@ def _build(
     stale = sorted(path for path in on_disk if path not in keep)
     if progress:
         progress("writing", 0, len(staged) + len(stale))
-    journal.parent.mkdir(parents=True, exist_ok=True)
-    journal.touch()
+    try:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        journal.touch()
+    except OSError as exc:
+        writer.abort()
+        raise OutputError(
+            f"cannot write the build cache {journal.parent}: {exc.strerror or exc}; {_WRITABLE}; "
+            "the previous site is unchanged"
+        ) from None
     with commit_lock:
         writer.commit(staged, stale)  # on OutputError the journal stays: the next build checks every file
     changed_urls = tuple(sorted({url_of(p) for p in (*staged, *stale)}))
     if on_commit:
         on_commit(changed_urls)
     cache.outputs[out_key] = entries
-    cache.save(version)
-    bodies.save(b.body_key for b in site.briefs)
-    bodies.close()
     counts = SiteCounts(
         briefs=len(site.briefs),
         tag_pages=sum(1 for p in pages if p.template == "tag.html"),
@@ -277,11 +296,23 @@ def _build(
         pages=len(pages),
         warnings=site.problems,
     )
-    if signature is not None:
-        BuildState(signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(config.root, out_dir)
-    else:
-        BuildState.forget(config.root, out_dir)
-    journal.unlink(missing_ok=True)
+    try:
+        cache.save(version)
+        bodies.save(b.body_key for b in site.briefs)
+        bodies.close()
+        if signature is not None:
+            BuildState(signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(
+                config.root, out_dir
+            )
+        else:
+            BuildState.forget(config.root, out_dir)
+        journal.unlink(missing_ok=True)
+    except OSError as exc:
+        # The site is complete; the journal stays, so the next build checks every output.
+        raise OutputError(
+            f"the site in {out_dir} is complete, but the build cache {cache.folder} could not be saved: "
+            f"{exc.strerror or exc}; {_WRITABLE}"
+        ) from None
     stats = WriteStats(
         written=len(staged),
         unchanged=len(entries) - len(staged),

@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs", "-j", type=_positive, metavar="N", help="processes for large builds (default: the number of cores)"
     )
     b.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
+    b.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="if another build of this site is running, exit 1 at once instead of waiting for it",
+    )
 
     c = command("check", "validate content, taxonomy, templates and links without writing anything")
     c.add_argument(
@@ -138,7 +143,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     config = open_config(args.root, drafts=args.drafts, base_url=args.base_url)
     out_dir = args.out if args.out is not None else args.root / "site"
     with ProgressLine(enabled=not args.quiet and sys.stderr.isatty()) as progress:
-        result = build(config, out_dir, clean=args.clean, jobs=args.jobs, progress=progress)
+        result = build(config, out_dir, clean=args.clean, jobs=args.jobs, progress=progress, wait=not args.no_wait)
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if not args.quiet:

@@ -9,7 +9,6 @@ a sync tool uploads only what changed. A first build renames the whole staging f
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import shutil
@@ -84,6 +83,8 @@ class SiteWriter:
             raise OutputError(f"{self.out_dir} exists and is not a folder; expected the output folder")
         self.fresh = not self.out_dir.exists()
         self.staging = self.out_dir.parent / f".{self.out_dir.name}.staging-{os.getpid()}"
+        self.undo = self.staging.with_name(self.staging.name + ".undo")
+        _remove_leftovers(self.out_dir)
 
     def put(self, relative: str, data: bytes) -> Written:
         """Stage `data` for `relative` unless the output folder already has exactly these bytes."""
@@ -103,7 +104,7 @@ class SiteWriter:
             stat = target.stat()
         except OSError as exc:
             raise OutputError(
-                f"cannot write {relative}: {exc.strerror or exc}; the previous site is unchanged"
+                f"cannot write {self.out_dir / relative}: {exc.strerror or exc}; the previous site is unchanged"
             ) from None
         return Written(relative, True, stat.st_size, stat.st_mtime_ns)
 
@@ -111,40 +112,140 @@ class SiteWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def commit(self, staged: list[str], stale: list[str]) -> None:
-        """Move staged files into place and remove stale outputs."""
-        if self.fresh:
-            self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-            if not self.staging.exists():
-                self.staging.mkdir(parents=True)
-            os.rename(self.staging, self.out_dir)
-            return
+        """Move staged files into place and remove stale outputs. If a step fails (a full disk,
+        a permission), the steps already taken are undone: the previous site stays as it was."""
         try:
-            for relative in staged:
-                target = self.out_dir / relative
-                if target.is_dir() and not target.is_symlink():
-                    shutil.rmtree(target)
-                elif not target.parent.is_dir():
-                    _make_parent(self.out_dir, target.parent)
-                os.replace(self.staging / relative, target)
-            for relative in stale:
-                check_output_path(relative)
-                with contextlib.suppress(FileNotFoundError):
-                    (self.out_dir / relative).unlink()
-                _remove_empty_parents(self.out_dir, (self.out_dir / relative).parent)
-        except OSError as exc:
-            raise OutputError(f"cannot update {self.out_dir}: {exc.strerror or exc}") from None
+            if self.fresh:
+                try:
+                    self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+                    self.staging.mkdir(parents=True, exist_ok=True)
+                    os.rename(self.staging, self.out_dir)
+                except OSError as exc:
+                    raise OutputError(f"cannot create {self.out_dir}: {exc.strerror or exc}") from None
+                return
+            undo = _Undo(self.out_dir, self.undo)
+            current = ""
+            try:
+                for current in staged:
+                    target = self.out_dir / current
+                    if target.is_dir() and not target.is_symlink():
+                        undo.move_away(current)
+                    elif not target.parent.is_dir():
+                        _make_parent(undo, target.parent)
+                    undo.keep(current)
+                    os.replace(self.staging / current, target)
+                    undo.placed(current)
+                for current in stale:
+                    check_output_path(current)
+                    if undo.keep(current):
+                        (self.out_dir / current).unlink()
+                        _remove_empty_parents(self.out_dir, (self.out_dir / current).parent)
+            except OSError as exc:
+                restored = undo.rollback()
+                outcome = "the previous site is unchanged" if restored else "the next build repairs it"
+                raise OutputError(f"cannot update {self.out_dir / current}: {exc.strerror or exc}; {outcome}") from None
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
+            shutil.rmtree(self.undo, ignore_errors=True)
 
 
-def _make_parent(root: Path, folder: Path) -> None:
-    """Create `folder`, replacing a file that stands where a folder must be."""
-    current = root
-    for part in folder.relative_to(root).parts:
+class _Undo:
+    """What a commit changed in the output folder, and how to take it back: old files are
+    hard-linked (or moved) into a folder beside it before they are replaced or removed."""
+
+    def __init__(self, out_dir: Path, folder: Path) -> None:
+        self.out_dir, self.folder = out_dir, folder
+        self.steps: list[tuple[str, str]] = []  # (kind, relative path), in order
+
+    def _save(self, relative: str, move: bool) -> bool:
+        source, copy = self.out_dir / relative, self.folder / relative
+        try:
+            if not source.is_symlink() and not source.exists():
+                return False
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            if move:
+                os.rename(source, copy)
+            else:
+                try:
+                    os.link(source, copy, follow_symlinks=False)
+                except OSError:
+                    shutil.copy2(source, copy, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        self.steps.append(("moved" if move else "kept", relative))
+        return True
+
+    def keep(self, relative: str) -> bool:
+        """Keep a copy of the file at `relative` (if there is one); True if there was."""
+        return self._save(relative, move=False)
+
+    def move_away(self, relative: str) -> None:
+        """Move what stands at `relative` (a folder, or a file where a folder must be) aside."""
+        self._save(relative, move=True)
+
+    def made(self, relative: str) -> None:
+        self.steps.append(("made", relative))
+
+    def placed(self, relative: str) -> None:
+        self.steps.append(("placed", relative))
+
+    def rollback(self) -> bool:
+        """Undo every step, newest first; True if the output folder is as it was."""
+        ok = True
+        for kind, relative in reversed(self.steps):
+            target = self.out_dir / relative
+            try:
+                if kind == "placed":
+                    target.unlink()
+                elif kind == "made":
+                    target.rmdir()
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(self.folder / relative, target)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                ok = False
+        return ok
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Remove staging folders of builds that were killed (their process is gone)."""
+    prefix = f".{out_dir.name}.staging-"
+    try:
+        entries = list(os.scandir(out_dir.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        pid = entry.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _make_parent(undo: _Undo, folder: Path) -> None:
+    """Create `folder`, moving aside a file that stands where a folder must be."""
+    current = undo.out_dir
+    for part in folder.relative_to(undo.out_dir).parts:
         current = current / part
-        if current.exists() and not current.is_dir():
-            current.unlink()
-        current.mkdir(exist_ok=True)
+        if current.is_dir():
+            continue
+        relative = current.relative_to(undo.out_dir).as_posix()
+        if current.exists() or current.is_symlink():
+            undo.move_away(relative)
+        current.mkdir()
+        undo.made(relative)
 
 
 def _remove_empty_parents(root: Path, folder: Path) -> None:

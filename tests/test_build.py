@@ -172,5 +172,5 @@ def test_a_second_build_waits_for_the_first(golden_copy: Path) -> None:
         fcntl.flock(handle, fcntl.LOCK_UN)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0
-    assert "another digest build" in err
+    assert "waiting for another build of this site to finish" in err
     assert (golden_copy / "site" / "index.html").is_file()

@@ -283,7 +283,8 @@ def test_outputs_changed_by_hand_are_restored(tmp_path: Path) -> None:
 
 
 def test_builds_killed_at_random_moments_are_repaired_by_the_next_build(tmp_path: Path) -> None:
-    """SIGKILL `digest build` at a random moment after edits; the next build equals a clean build."""
+    """SIGKILL `digest build` at a random moment after edits (anywhere from start-up to the
+    commit and the cache save); the next build equals a clean build. DIGEST_KILLS sets how many."""
     import signal
     import subprocess
     import sys
@@ -294,14 +295,19 @@ def test_builds_killed_at_random_moments_are_repaired_by_the_next_build(tmp_path
     editor = Editor(root, rng)
     out = root / "site"
     build(open_config(root), out, jobs=1)
-    for _ in range(6):
+    command = [sys.executable, "-m", "digest", "build", "--root", str(root), "--quiet", "--jobs", "1"]
+    for _ in range(3):
+        editor.step()
+    started = time.monotonic()
+    subprocess.run(command, check=True)
+    span = (time.monotonic() - started) * 1.1  # how long a whole build takes on this machine
+    for _ in range(int(os.environ.get("DIGEST_KILLS", "15"))):
         for _ in range(3):
             editor.step()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "digest", "build", "--root", str(root), "--quiet", "--jobs", "1"]
-        )
-        time.sleep(rng.uniform(0.2, 1.0))
+        process = subprocess.Popen(command)
+        time.sleep(rng.uniform(0.0, span))
         process.send_signal(signal.SIGKILL)
         process.wait()
         build(open_config(root), out, jobs=1)
         assert tree(out) == clean_build(root, tmp_path / "reference")
+    assert not list(root.glob(".site.staging-*")), "staging folders of killed builds are removed"

@@ -1,0 +1,245 @@
+"""Faults while writing the site: a full disk, a refused permission, an unwritable cache, two
+builds at once. The previous site stays as it was, the error says where and why, and the
+next build after the fault equals a clean build."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from digest.cli import main
+from tests.sitegen import make_site
+from tests.test_incremental import clean_build, tree
+
+FAULTS = {"disk-full": errno.ENOSPC, "permission": errno.EACCES}
+
+
+def fault(code: int, path: object) -> OSError:
+    return OSError(code, os.strerror(code), str(path))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A built site, then edits that change, add and remove outputs (so the next build both
+    stages files and removes stale ones)."""
+    root = tmp_path / "root"
+    make_site(root, 12, seed=4)
+    assert main(["build", "--root", str(root), "--quiet", "--jobs", "1"]) == 0
+    briefs = root / "content" / "briefs"
+    for n in (1, 2, 3):
+        path = briefs / f"brief-{n}.md"
+        path.write_text(path.read_text().replace(f"title: Brief number {n}", f"title: Edited brief {n}"))
+    (briefs / "brief-5.md").unlink()
+    shutil.copy(briefs / "brief-6.md", briefs / "added.md")
+    (briefs / "added.md").write_text((briefs / "added.md").read_text().replace("Brief number 6", "Added brief"))
+    return root
+
+
+def failing_build(root: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run `digest build`; it must fail with exit 1 and exactly one line on stderr."""
+    capsys.readouterr()
+    assert main(["build", "--root", str(root), "--quiet", "--jobs", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, f"one line, got: {err!r}"
+    assert "Traceback" not in err and "internal error" not in err, err
+    return err
+
+
+def assert_recovers(root: Path, tmp_path: Path) -> None:
+    """No staging folders left, and the next build (fault cleared) equals a clean build."""
+    assert not [p.name for p in root.iterdir() if ".staging-" in p.name], "no staging folder is left behind"
+    assert main(["build", "--root", str(root), "--quiet", "--jobs", "1"]) == 0
+    assert tree(root / "site") == clean_build(root, tmp_path / "reference")
+
+
+def fail_on_call(real: Callable[..., object], number: int, code: int, only: str = "") -> Callable[..., object]:
+    """`real`, except that its `number`th call (counting calls whose first argument contains
+    `only`) raises OSError(code)."""
+    calls = {"n": 0}
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        if only in str(args[0]):
+            calls["n"] += 1
+            if calls["n"] == number:
+                raise fault(code, args[0])
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+@pytest.mark.parametrize("number", [1, 4])
+def test_a_fault_while_staging_leaves_the_previous_site(
+    site: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    number: int,
+) -> None:
+    before = tree(site / "site")
+    monkeypatch.setattr(Path, "write_bytes", fail_on_call(Path.write_bytes, number, FAULTS[kind], ".staging-"))
+    err = failing_build(site, capsys)
+    assert err.startswith(f"digest: error: cannot write {site.absolute() / 'site'}/"), err
+    assert f": {os.strerror(FAULTS[kind])}; the previous site is unchanged" in err
+    assert tree(site / "site") == before
+    monkeypatch.undo()
+    assert_recovers(site, tmp_path)
+
+
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+@pytest.mark.parametrize("point", ["first-move", "later-move", "removing-stale"])
+def test_a_fault_while_committing_restores_the_previous_site(
+    site: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    point: str,
+) -> None:
+    before = tree(site / "site")
+    code = FAULTS[kind]
+    if point == "removing-stale":
+        monkeypatch.setattr(Path, "unlink", fail_on_call(Path.unlink, 1, code, str(site / "site" / "briefs")))
+    else:
+        replace = fail_on_call(os.replace, 1 if point == "first-move" else 6, code, ".staging-")
+        monkeypatch.setattr("digest.output.os.replace", replace)
+    err = failing_build(site, capsys)
+    assert err.startswith(f"digest: error: cannot update {site.absolute() / 'site'}/"), err
+    assert err.endswith(f": {os.strerror(code)}; the previous site is unchanged"), err
+    assert tree(site / "site") == before, "every step of the commit was undone"
+    monkeypatch.undo()
+    assert_recovers(site, tmp_path)
+
+
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+def test_a_fault_on_the_first_build_leaves_no_site_and_no_staging(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    root = tmp_path / "root"
+    make_site(root, 5)
+    monkeypatch.setattr("digest.output.os.rename", fail_on_call(os.rename, 1, FAULTS[kind], ".staging-"))
+    err = failing_build(root, capsys)
+    assert err == f"digest: error: cannot create {root.absolute() / 'site'}: {os.strerror(FAULTS[kind])}"
+    assert not (root / "site").exists()
+    monkeypatch.undo()
+    assert_recovers(root, tmp_path)
+
+
+def test_an_unwritable_cache_is_a_clear_error_before_anything_changes(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision: the build needs its cache folder (for the lock and the journal that makes a
+    killed build repairable); if it cannot be written, the build stops with a clear error
+    before the site changes, rather than building without it."""
+    before = tree(site / "site")
+    monkeypatch.setattr(Path, "touch", fail_on_call(Path.touch, 1, errno.EACCES, ".digest-cache"))
+    err = failing_build(site, capsys)
+    assert err == (
+        f"digest: error: cannot write the build cache {site / '.digest-cache'}: Permission denied; expected a "
+        "writable folder (fix its permissions, free some space, or delete it); the previous site is unchanged"
+    )
+    assert tree(site / "site") == before
+    monkeypatch.undo()
+    assert_recovers(site, tmp_path)
+
+
+def test_a_cache_folder_that_is_a_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "root"
+    make_site(root, 5)
+    (root / ".digest-cache").write_text("not a folder")
+    err = failing_build(root, capsys)
+    assert err.startswith(f"digest: error: cannot use the build cache {root / '.digest-cache'}: "), err
+    assert err.endswith("expected a writable folder (fix its permissions, free some space, or delete it)")
+    assert not (root / "site").exists()
+    (root / ".digest-cache").unlink()
+    assert_recovers(root, tmp_path)
+
+
+def test_a_cache_that_cannot_be_saved_after_the_site_is_written_is_reported(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("digest.cache._write", lambda path, *_: (_ for _ in ()).throw(fault(errno.ENOSPC, path)))
+    err = failing_build(site, capsys)
+    assert err.startswith(f"digest: error: the site in {site.absolute() / 'site'} is complete, but the build cache ")
+    assert "could not be saved: No space left on device;" in err
+    monkeypatch.undo()
+    assert tree(site / "site") == clean_build(site, tmp_path / "reference"), "the site itself is right"
+    path = site / "content" / "briefs" / "brief-7.md"
+    path.write_text(path.read_text() + "\nAn edit after the fault.\n")
+    assert_recovers(site, tmp_path)
+
+
+# --- two builds of one site at once ------------------------------------------------------------
+
+
+def start_build(root: Path, *extra: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "build", "--root", str(root), "--quiet", "--jobs", "1", *extra],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    return process, lines
+
+
+def lock_is_held(root: Path) -> bool:
+    path = root / ".digest-cache" / "build.lock"
+    if not path.exists():
+        return False
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def test_a_second_build_waits_and_a_no_wait_build_refuses(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_site(root, 30, seed=9)
+    (root / "templates").mkdir()
+    (root / "templates" / "404.html").write_text(  # a page that takes a few seconds to render
+        '{% extends "base.html" %}{% block main %}{% set ns = namespace(x=0) %}'
+        "{% for i in range(8000000) %}{% set ns.x = ns.x + i %}{% endfor %}<h1>Lost {{ ns.x }}</h1>{% endblock %}"
+    )
+    first, _ = start_build(root)
+    deadline = time.monotonic() + 60
+    while not lock_is_held(root):
+        assert first.poll() is None and time.monotonic() < deadline, "the first build takes the lock"
+        time.sleep(0.02)
+    path = root / "content" / "briefs" / "brief-4.md"
+    path.write_text(path.read_text().replace("title: Brief number 4", "title: Saved during the first build"))
+    second, second_err = start_build(root)
+    assert second_err.get(timeout=60).startswith("WARNING: waiting for another build of this site to finish (")
+    refused = subprocess.run(
+        [sys.executable, "-m", "digest", "build", "--root", str(root), "--no-wait", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("digest: error: another build of this site is running (it holds ")
+    assert "without --no-wait, digest build waits for it" in refused.stderr and refused.stderr.count("\n") == 1
+    assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0
+    assert b"Saved during the first build" in (root / "site" / "briefs" / "brief-4" / "index.html").read_bytes()
+    assert tree(root / "site") == clean_build(root, tmp_path / "reference"), "never interleaved"
