@@ -129,7 +129,7 @@ def load_config(root: Path) -> Config:
             try:
                 zoneinfo.ZoneInfo(str(value))
                 values[key] = str(value)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as 'Europe'
                 problems.append(
                     Problem(
                         rel, line, f"unknown timezone '{value}'; expected an IANA name such as UTC or Europe/Brussels"

@@ -79,6 +79,12 @@ def parse_yaml(text: str, first_line: int = 1) -> YamlDoc:
         text_lines = text.split("\n")
         has_tab = 0 < line <= len(text_lines) and "\t" in text_lines[line - 1]
         raise YamlError(line + first_line - 1, _describe(exc, has_tab)) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (DEL, C1 controls): its own line, in one line.
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        at = text.find(chr(code))
+        line = text.count("\n", 0, at) + first_line if at >= 0 else first_line
+        raise YamlError(line, f"character U+{code:04X} is not allowed in YAML; expected printable text") from None
     except yaml.YAMLError as exc:
         raise YamlError(first_line, f"invalid YAML: {exc}; expected a valid YAML document") from None
     finally:
