@@ -33,6 +33,7 @@ class Config:
     taxonomy: str = "content/tags.yaml"
     search: bool = True
     drafts: bool = False
+    serving: bool = False  # set by `digest serve`: plain asset names, drafts searchable
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -54,7 +55,8 @@ class Config:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_STR_KEYS = ("title", "description", "language", "author", "taxonomy")
+_STR_KEYS = ("title", "description", "language", "author")
+KEYS = ("title", "description", "base_url", "language", "author", "per_page", "timezone", "taxonomy", "search")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -67,6 +69,31 @@ def check_base_url(value: object) -> str | None:
         return f"'base_url' must be an absolute http(s) URL, got '{value}'; expected e.g. https://example.org/digest/"
     if parts.query or parts.fragment:
         return f"'base_url' must not have a query or fragment, got '{value}'; expected e.g. https://example.org/digest/"
+    return None
+
+
+def _shown(value: object) -> str:
+    """A YAML value as the writer wrote it: `true`, `0`, `'ten'`."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def _known_key(key: object) -> str | None:
+    """The key that `key` misspells by case, '-' or '_' (`baseurl`, `Per-Page`), if any."""
+    squashed = re.sub(r"[-_ ]", "", str(key).lower())
+    return next((k for k in KEYS if k != key and k.replace("_", "") == squashed), None)
+
+
+def check_taxonomy_path(root: Path, value: object) -> str | None:
+    """An error message unless `value` names an existing file inside the site folder."""
+    example = "expected a path inside the site folder such as content/tags.yaml"
+    if not isinstance(value, str) or not value.strip():
+        return f"'taxonomy' must be a path; {example}"
+    text = value.strip()
+    path = Path(text)
+    if path.is_absolute() or ".." in path.parts or "\\" in text:
+        return f"'taxonomy' must be a relative path without '..', got '{text}'; {example}"
+    if not (root / path).is_file():
+        return f"'taxonomy' names '{text}', which is not a file; {example}"
     return None
 
 
@@ -90,14 +117,9 @@ def load_config(root: Path) -> Config:
     if data is None:
         return Config(root=root)
     if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "text"
         raise ContentError(
-            [
-                Problem(
-                    rel,
-                    1,
-                    f"the configuration must be a mapping of keys, got {type(data).__name__}; expected `title: ...` lines",
-                )
-            ]
+            [Problem(rel, 1, f"the configuration must be `key: value` lines, got {kind}; expected e.g. `title: ...`")]
         )
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
@@ -120,7 +142,7 @@ def load_config(root: Path) -> Config:
                     Problem(
                         rel,
                         line,
-                        f"'per_page' must be a whole number from 1 to 1000, got {value!r}; expected e.g. `per_page: 10`",
+                        f"'per_page' must be a whole number from 1 to 1000, got {_shown(value)}; expected e.g. `per_page: 10`",
                     )
                 )
             else:
@@ -135,6 +157,12 @@ def load_config(root: Path) -> Config:
                         rel, line, f"unknown timezone '{value}'; expected an IANA name such as UTC or Europe/Brussels"
                     )
                 )
+        elif key == "taxonomy":
+            message = check_taxonomy_path(root, value)
+            if message:
+                problems.append(Problem(rel, line, message))
+            else:
+                values[key] = str(value).strip()
         elif key == "search":
             if not isinstance(value, bool):
                 problems.append(
@@ -142,6 +170,12 @@ def load_config(root: Path) -> Config:
                 )
             else:
                 values[key] = value
+        elif _known_key(key):
+            problems.append(
+                Problem(
+                    rel, line, f"unknown key '{key}'; did you mean '{_known_key(key)}'? (other keys go to site.extra)"
+                )
+            )
         else:
             extra[str(key)] = value
     if "language" in values and not _LANG.match(values["language"]):

@@ -13,7 +13,7 @@ from digest.cache import BodyStore, BuildCache, FileEntry
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Brief, ParsedBrief, Taxonomy
-from digest.sourcefile import decode
+from digest.sourcefile import MAX_BYTES, OUTSIDE, decode, inside, too_large
 from digest.workers import run_batches, shared
 
 Progress = Callable[[str, int, int], None]
@@ -21,25 +21,55 @@ Progress = Callable[[str, int, int], None]
 BRIEFS_DIR = "content/briefs"
 
 
+@dataclass(frozen=True)
+class BriefFiles:
+    """The brief files under content/briefs, and the symbolic links there that lead outside the site."""
+
+    files: list[tuple[str, str]]  # (path relative to the root, path), sorted
+    outside: list[tuple[str, str]]  # links not followed: each one is an error
+
+
 def brief_files(root: Path) -> list[tuple[str, str]]:
-    """Every brief file under content/briefs as (path relative to the root, path), sorted;
-    hidden files and folders are skipped."""
+    """Every brief file under content/briefs as (path relative to the root, path), sorted, with
+    the links that lead outside the site (which `load_briefs` reports); hidden files and folders
+    are skipped."""
+    found = scan_brief_files(root)
+    return sorted(found.files + found.outside)
+
+
+def scan_brief_files(root: Path) -> BriefFiles:
+    """Walk content/briefs. Symbolic links are followed only where they stay inside the site
+    folder, and a linked folder is searched once (a link to its own parent is no loop)."""
+    base = os.path.realpath(root)
+    top = str(root / BRIEFS_DIR)
+    if not inside(base, os.path.realpath(top)):  # content/ or content/briefs is a link out of the site
+        link = next((p for p in ("content", BRIEFS_DIR) if os.path.islink(root / p)), BRIEFS_DIR)
+        return BriefFiles([], [(link, top)])
     found: list[tuple[str, str]] = []
-    stack = [(str(root / BRIEFS_DIR), BRIEFS_DIR + "/")]
+    outside: list[tuple[str, str]] = []
+    seen = {os.path.realpath(top)}
+    stack = [(top, BRIEFS_DIR + "/")]
     while stack:
         folder, rel = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             continue
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if entry.is_dir():
-                stack.append((entry.path, rel + entry.name + "/"))
+            real = os.path.realpath(entry.path) if entry.is_symlink() else None
+            if real is not None and not inside(base, real):
+                if entry.name.endswith(".md") or entry.is_dir():
+                    outside.append((rel + entry.name, entry.path))
+            elif entry.is_dir():
+                real = real or os.path.realpath(entry.path)
+                if real not in seen:
+                    seen.add(real)
+                    stack.append((entry.path, rel + entry.name + "/"))
             elif entry.name.endswith(".md") and entry.is_file():
                 found.append((rel + entry.name, entry.path))
-    return sorted(found)
+    return BriefFiles(sorted(found), sorted(outside))
 
 
 @dataclass(frozen=True)
@@ -72,10 +102,14 @@ def load_briefs(
     env = parse_environment(config, taxonomy)
     known: dict[str, FileEntry] = {}
     todo: list[tuple[str, str, bytes, os.stat_result, str]] = []
-    problems: list[Problem] = []
-    for rel, name in brief_files(config.root):
+    found = scan_brief_files(config.root)
+    problems = [Problem(rel, 0, OUTSIDE) for rel, _ in found.outside]
+    for rel, name in found.files:
         try:
             stat = os.stat(name)
+            if stat.st_size > MAX_BYTES:  # not read at all: a huge file is an error, not a memory spike
+                problems.append(too_large(rel, stat.st_size))
+                continue
             entry = cache.briefs.get(rel)
             if entry and entry.env == env and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
                 known[rel] = entry

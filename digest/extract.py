@@ -59,6 +59,8 @@ def extract(text: str, rel: str, kind: str, tags_in: Callable[[str], int]) -> Dr
     """The draft of one source document; ContentError (with `rel`) if it has no usable text.
 
     `tags_in(sentence)` counts the taxonomy tags a sentence names, for generated key points."""
+    if not text.strip():
+        raise ContentError([Problem(rel, 1, "the file is empty; expected a document with a title and text")])
     if kind == "html":
         parsed = read_html(text, rel)
     elif kind == "markdown":

@@ -27,7 +27,7 @@ from digest.content import BRIEFS_DIR
 from digest.errors import ContentError, Problem
 from digest.extract import Draft, extract, kind_of
 from digest.model import Taxonomy, slugify
-from digest.sourcefile import MAX_BYTES, decode
+from digest.sourcefile import CONTROL, MAX_BYTES, decode
 from digest.sources import ExistingBriefs, existing_briefs, find_sources
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], opt
     """Import every source that `paths` names; nothing is written on a dry run."""
     root = config.root
     briefs_dir = root / BRIEFS_DIR
-    sources, missing = find_sources(paths, skip=(briefs_dir, options.out_dir, root / CACHE_DIR))
+    sources, missing = find_sources(paths, skip=(briefs_dir, options.out_dir, root / CACHE_DIR), root=root)
     outcomes = [Outcome(m.path, "skipped", reason=m.reason, error=True) for m in missing]
     existing = existing_briefs((briefs_dir, options.out_dir))
     context = ImportContext.create(config, taxonomy, options.tags, options.date)
@@ -227,15 +227,16 @@ def _import_one(path: Path, context: ImportContext, existing: ExistingBriefs, op
 def _read_text(data: bytes, source: str, kind: str) -> str:
     """The source's text; an HTML page that is not UTF-8 is read in the charset it declares."""
     if kind != "html" or len(data) > MAX_BYTES or b"\x00" in data:
-        return decode(data, source)
+        return decode(data, source, strip_controls=True)
     try:
-        return decode(data, source)
+        return decode(data, source, strip_controls=True)
     except ContentError:
         match = _CHARSET.search(data[:4096])
         try:
-            return data.decode(match.group(1).decode("ascii") if match else "cp1252", "replace")
+            text = data.decode(match.group(1).decode("ascii") if match else "cp1252", "replace")
         except LookupError:
-            return data.decode("cp1252", "replace")
+            text = data.decode("cp1252", "replace")
+        return CONTROL.sub(" ", text)
 
 
 def _source_key(path: Path, root: Path) -> str:

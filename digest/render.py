@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,8 +28,11 @@ CARD_TEMPLATE = "_macros.html"
 class Renderer:
     """Renders the pages of one site with one Jinja environment."""
 
-    def __init__(self, site: Site, env: jinja2.Environment, bodies: BodyStore) -> None:
+    def __init__(
+        self, site: Site, env: jinja2.Environment, bodies: BodyStore, assets: Mapping[str, str] | None = None
+    ) -> None:
         self.site = site
+        self.assets = assets or {}
         self.config = site.config
         self.env = env
         self.store = bodies
@@ -43,11 +46,11 @@ class Renderer:
                 base_url=self.config.base_url,
                 language=self.config.language,
                 author=self.config.author,
-                # The search page arrives with the search index; until then no page links to it.
-                search=False,
+                search=self.config.search,
                 extra=self.config.extra,
             ),
             url=self.url,
+            asset=self.asset,
             abs_url=self.abs_url,
             brief_url=brief_url,
             tag=self.tag,
@@ -61,6 +64,13 @@ class Renderer:
     def url(self, path: str) -> str:
         """Site path ('/tags/') -> URL path under the base URL ('/digest/tags/')."""
         return self.config.base_path + path.lstrip("/")
+
+    def asset(self, name: str) -> str:
+        """URL of a theme asset by its plain name ('style.css'), as published (fingerprinted by `digest build`)."""
+        published = self.assets.get(name)
+        if published is None:
+            raise jinja2.TemplateRuntimeError(f"no theme asset '{name}'; expected a file templates/static/{name}")
+        return self.url("/" + published)
 
     def abs_url(self, path: str) -> str:
         return self.config.origin + self.url(path)
@@ -154,12 +164,15 @@ def render_page(renderer: Renderer, page: Page, root: Path) -> tuple[bytes, tupl
     except jinja2.TemplateSyntaxError as exc:
         name = exc.name or page.template
         return Problem(
-            template_path(root, name), exc.lineno, f"template syntax error: {exc.message}; expected valid Jinja syntax"
+            template_path(root, name),
+            exc.lineno,
+            f"template syntax error: {(exc.message or '').rstrip('.')}; expected valid Jinja syntax",
         )
     except jinja2.TemplateNotFound as exc:
+        name, line = _template_position(exc, page.template)  # the include or extends that names it
         return Problem(
-            template_path(root, page.template),
-            0,
+            template_path(root, name),
+            line,
             f"template '{exc.name}' not found; expected it in templates/ or the default theme",
         )
     except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's
@@ -167,9 +180,15 @@ def render_page(renderer: Renderer, page: Page, root: Path) -> tuple[bytes, tupl
         return Problem(template_path(root, name), line, f"error rendering {page.url}: {_describe(exc)}")
 
 
-def render_pages(site: Site, pages: Iterable[Page], env: jinja2.Environment, bodies: BodyStore) -> dict[str, bytes]:
+def render_pages(
+    site: Site,
+    pages: Iterable[Page],
+    env: jinja2.Environment,
+    bodies: BodyStore,
+    assets: Mapping[str, str] | None = None,
+) -> dict[str, bytes]:
     """Render every page in memory; raise ContentError naming template file and line on failure."""
-    renderer = Renderer(site, env, bodies)
+    renderer = Renderer(site, env, bodies, assets)
     outputs: dict[str, bytes] = {}
     problems: set[Problem] = set()
     for page in pages:

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from digest.errors import ContentError, Problem
 
 MAX_BYTES = 4 * 1024 * 1024
+# Characters that no page or feed may carry (XML 1.0 forbids them): C0 controls other than
+# tab, newline and carriage return, and the noncharacters U+FFFE and U+FFFF.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+OUTSIDE = "a symbolic link that leads outside the site folder; expected a file inside the site folder (it is not read)"
 
 
-def decode(data: bytes, rel: str) -> str:
-    """Bytes of an input file to text with '\\n' newlines; ContentError if it is not text."""
+def inside(base: str, real: str) -> bool:
+    """Whether the resolved path `real` is the folder `base` (resolved) or under it."""
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def decode(data: bytes, rel: str, *, strip_controls: bool = False) -> str:
+    """Bytes of an input file to text with '\\n' newlines; ContentError if it is not text.
+
+    Control characters are an error, or replaced by spaces with `strip_controls` (source
+    documents, which come from anywhere)."""
     if len(data) > MAX_BYTES:
-        raise ContentError(
-            [Problem(rel, 1, f"file is {len(data):,} bytes; expected at most {MAX_BYTES:,} bytes of text")]
-        )
+        raise ContentError([too_large(rel, len(data))])
+    if data.startswith(_UTF16_BOMS):
+        raise ContentError([Problem(rel, 1, "the file is saved as UTF-16; expected the file saved as UTF-8")])
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise ContentError([Problem(rel, line, "file contains NUL bytes (a binary file?); expected UTF-8 text")])
@@ -28,7 +43,19 @@ def decode(data: bytes, rel: str) -> str:
         ) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    found = CONTROL.search(text)
+    if found and strip_controls:
+        text = CONTROL.sub(" ", text)
+    elif found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise ContentError(
+            [Problem(rel, line, f"control character U+{ord(found.group()):04X}; expected printable text")]
+        )
     return text
+
+
+def too_large(rel: str, size: int) -> Problem:
+    return Problem(rel, 1, f"file is {size:,} bytes; expected at most {MAX_BYTES:,} bytes of text")
 
 
 def read_text(path: Path, rel: str) -> str:

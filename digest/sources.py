@@ -16,7 +16,7 @@ from digest.errors import ContentError
 from digest.extract import KINDS
 from digest.frontmatter import FrontMatterError, split
 from digest.model import slugify
-from digest.sourcefile import decode
+from digest.sourcefile import OUTSIDE, decode, inside
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,13 @@ class Missing:
     reason: str
 
 
-def find_sources(paths: Sequence[str], skip: Sequence[Path] = ()) -> tuple[list[Path], list[Missing]]:
+def find_sources(
+    paths: Sequence[str], skip: Sequence[Path] = (), root: Path | None = None
+) -> tuple[list[Path], list[Missing]]:
     """Files named by `paths` without repeats, in order: files as given, folders searched for
     source files (hidden files and folders, and the folders in `skip`, left out), globs
-    expanded; and every path that names nothing."""
+    expanded; and every path that names nothing. Inside a folder, a symbolic link that leads
+    outside the site folder `root` is not followed but reported, like a path that names nothing."""
     skipped = {p.resolve() for p in skip}
     found: list[Path] = []
     missing: list[Missing] = []
@@ -45,7 +48,14 @@ def find_sources(paths: Sequence[str], skip: Sequence[Path] = ()) -> tuple[list[
         if not matches:
             missing.append(Missing(raw, f"{raw}: no such file or folder; expected a source file, a folder or a glob"))
         for match in matches:
-            found.extend(_walk(match, skipped) if match.is_dir() else [match])
+            if not match.is_dir():
+                found.append(match)
+                continue
+            for path in _walk(match, skipped):
+                if root is not None and path.is_symlink() and not inside(str(root.resolve()), str(path.resolve())):
+                    missing.append(Missing(str(path), f"{path}: {OUTSIDE}"))
+                else:
+                    found.append(path)
     seen: set[Path] = set()
     unique = []
     for path in found:

@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from digest.errors import ContentError, Problem
 from digest.model import TagDef, Taxonomy
-from digest.sourcefile import read_text
+from digest.sourcefile import OUTSIDE, read_text
 from digest.yamldoc import YamlError, parse_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -21,6 +21,8 @@ def empty_taxonomy(rel: str) -> Taxonomy:
 def load_taxonomy(root: Path, rel: str) -> Taxonomy:
     """Read the taxonomy file (optional); raise ContentError listing every problem."""
     path = root / rel
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise ContentError([Problem(rel, 0, OUTSIDE)])
     if not path.exists():
         return empty_taxonomy(rel)
     try:

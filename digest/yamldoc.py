@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from digest.sourcefile import CONTROL
+
 try:
     _BaseLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
@@ -34,6 +36,8 @@ _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False
 
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+_STANDARD = "tag:yaml.org,2002:"
+PLAIN_TAGS = frozenset(_STANDARD + t for t in ("str", "int", "float", "bool", "null", "seq", "map"))
 
 Path = tuple[str | int, ...]
 
@@ -109,6 +113,10 @@ def _describe(exc: yaml.MarkedYAMLError, has_tab: bool) -> str:
         hint = "expected a closing quote"
     elif "could not find expected ':'" in problem:
         hint = "expected `key: value`; check indentation and quotes"
+    elif "undefined alias" in problem:
+        hint = "expected an anchor `&name` before `*name`, or quote a value that starts with '*'"
+    elif "escape" in problem or "hexdecimal" in problem:
+        hint = "a backslash starts an escape in double quotes; expected single quotes or a doubled backslash"
     return f"invalid YAML: {problem}{context}; {hint}"
 
 
@@ -130,6 +138,9 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise YamlError(line, f"nested more than {MAX_DEPTH} levels deep; expected a flat document")
         self.lines.setdefault(path, line)
+        if node.tag not in PLAIN_TAGS:
+            tag = node.tag.replace(_STANDARD, "!!")
+            raise YamlError(line, f"the YAML tag '{tag}' is not supported; expected plain values without `!` tags")
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -160,8 +171,15 @@ class _Builder:
                 items.append(self.build(item, (*path, index), depth + 1))
             return items
         try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            raise YamlError(line, f"invalid value: {exc.problem}; expected a plain YAML value") from None
+        except (yaml.YAMLError, ValueError) as exc:
             raise YamlError(line, f"invalid value: {exc}; expected a plain YAML value") from None
-        except ValueError as exc:
-            raise YamlError(line, f"invalid value: {exc}; expected a plain YAML value") from None
+        if isinstance(value, str):
+            found = CONTROL.search(value)
+            if found:
+                raise YamlError(
+                    line, f"control character U+{ord(found.group()):04X} in a value; expected printable text"
+                )
+        return value

@@ -44,7 +44,7 @@ def test_values_and_sub_path(tmp_path: Path) -> None:
         ("search: maybe\n", "digest.yaml:1: 'search' must be true or false, got 'maybe'; expected `search: true`"),
         (
             "- a\n- b\n",
-            "digest.yaml:1: the configuration must be a mapping of keys, got list; expected `title: ...` lines",
+            "digest.yaml:1: the configuration must be `key: value` lines, got a list; expected e.g. `title: ...`",
         ),
     ],
 )
