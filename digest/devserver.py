@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 PREFIX = "/__digest__/"
 SCRIPT = (Path(__file__).parent / "assets" / "livereload.js").read_bytes()
@@ -146,12 +146,10 @@ class Handler(BaseHTTPRequestHandler):
     def host_allowed(self) -> bool:
         if not self.server.loopback:
             return True
-        host = (self.headers.get("Host") or "").strip().lower()
-        if host.startswith("["):
-            name = host[1 : host.find("]")] if "]" in host else host
-        else:
-            name = host.rsplit(":", 1)[0] if ":" in host else host
-        return name in ("localhost", "127.0.0.1", "::1") or name.endswith(".localhost")
+        hosts = [self.headers.get("Host") or ""]
+        if not self.path.startswith("/"):  # an absolute URL: its host is the one that counts (RFC 9112)
+            hosts.append(urlsplit(self.path).netloc)
+        return all(_local_host(host) for host in hosts)
 
     def static(self, raw_path: str, head: bool) -> None:
         relative = resolve(raw_path)
@@ -164,7 +162,7 @@ class Handler(BaseHTTPRequestHandler):
             if target.is_dir():
                 if not raw_path.endswith("/"):
                     self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-                    self.send_header("Location", raw_path + "/")
+                    self.send_header("Location", quote(f"/{relative}/"))  # never `//host/`
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
@@ -243,9 +241,22 @@ class Handler(BaseHTTPRequestHandler):
         self.send_bytes(status, text.encode(), "text/plain; charset=utf-8", head)
 
 
+def _local_host(header: str) -> bool:
+    """Whether a Host header (or the host of an absolute URL) names this machine."""
+    host = header.strip().lower()
+    if host.startswith("["):
+        name = host[1 : host.find("]")] if "]" in host else host
+    else:
+        name = host.rsplit(":", 1)[0] if ":" in host else host
+    return name in ("localhost", "127.0.0.1", "::1") or name.endswith(".localhost")
+
+
 def resolve(raw_path: str) -> str | None:
     """A request path to a relative file path inside the site, or None if it tries to leave it."""
-    path = unquote(raw_path, errors="strict") if "%" in raw_path else raw_path
+    try:
+        path = unquote(raw_path, errors="strict") if "%" in raw_path else raw_path
+    except UnicodeDecodeError:  # e.g. overlong encodings such as %c0%ae
+        return None
     if "\\" in path or "\x00" in path or not path.startswith("/"):
         return None
     parts = path.split("/")

@@ -254,16 +254,16 @@ class Server:
         threading.Thread(target=self.builder, name="digest-builder", daemon=True).start()
         server_thread = threading.Thread(target=self.httpd.serve_forever, name="digest-http", daemon=True)
         server_thread.start()
-        print(
-            f"Serving {self.root} at {self.url} (drafts {'included' if self.drafts else 'hidden'}); Ctrl-C stops",
-            file=self.out,
-            flush=True,
-        )
-        if open_browser:
-            webbrowser.open(self.url)
-        if ready:
-            ready()
-        try:
+        try:  # from the moment the address is printed, Ctrl-C stops cleanly
+            print(
+                f"Serving {self.root} at {self.url} (drafts {'included' if self.drafts else 'hidden'}); Ctrl-C stops",
+                file=self.out,
+                flush=True,
+            )
+            if open_browser:
+                webbrowser.open(self.url)
+            if ready:
+                ready()
             while server_thread.is_alive():
                 server_thread.join(0.5)
         except KeyboardInterrupt:
