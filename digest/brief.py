@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any
 
 from digest.config import Config
@@ -171,6 +172,7 @@ class _Validator:
             lines=lines,
             digest=content_hash(self.rel, self.source_text),
             meta_digest=content_hash(self.rel, self.source_text[: len(self.source_text) - len(self.doc.body)]),
+            images=tuple(replace(image, line=self.doc.body_line + image.line) for image in body.images),
         ), body.html
 
     def key_points(self) -> tuple[str, ...]:

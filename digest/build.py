@@ -21,6 +21,7 @@ from digest.config import CONFIG_FILE, Config, load_config
 from digest.content import LoadResult, brief_files, load_briefs
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
+from digest.images import image_sizes
 from digest.model import Taxonomy
 from digest.output import OutputError, SiteWriter, WriteStats, scan, url_of
 from digest.pages import Page, plan_pages
@@ -193,7 +194,7 @@ def _build(
         cache = BuildCache.load(config.root, version)
     taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress)
     bodies = loaded.bodies
-    site = build_site(config, taxonomy, loaded.briefs, cache.memo)
+    site = build_site(config, taxonomy, loaded.briefs, cache.memo, image_sizes(config.root, loaded.briefs))
     pages = plan_pages(site)
     env = make_environment(config.root)
     assets = theme_assets(config.root)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from digest.build import load_content
 from digest.config import Config
 from digest.errors import ContentError, Problem
+from digest.images import image_sizes
 from digest.model import Taxonomy
 from digest.pages import plan_pages
 from digest.render import render_pages
@@ -39,7 +40,7 @@ def check_site(config: Config) -> CheckReport:
     except ContentError as exc:
         return CheckReport(exc.problems, (), 0)
     briefs = loaded.briefs
-    site = build_site(config, taxonomy, briefs)
+    site = build_site(config, taxonomy, briefs, images=image_sizes(config.root, briefs))
     warnings = list(site.problems) + tag_warnings(site) + config_warnings(config)
     errors: list[Problem] = [p for p in warnings if p.severity == "error"]
     try:

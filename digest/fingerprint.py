@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
+from digest.images import local_path
 from digest.model import Brief
 from digest.pages import Page
 from digest.render import CARD_TEMPLATE
@@ -102,7 +103,13 @@ class Fingerprinter:
         self.previous = previous if previous is not None else {}
         labels = repr(sorted((t.slug, t.label) for t in site.tags.values()))
         self.site_key = _h(global_key, labels, repr(sorted(site.links.items())))
-        self.body_keys = {b.slug: b.body_key for b in site.briefs}
+        # a body's HTML also shows the sizes of the site's images in it
+        self.body_keys = {
+            b.slug: _h(b.body_key, [site.images.get(local_path(i.src) or "") for i in b.images])
+            if b.images
+            else b.body_key
+            for b in site.briefs
+        }
         tags, links = site.tags, site.links
         self.keys: dict[int, str] = {
             id(b): _h(b.meta_digest, [tags[s].label for s in b.tags], [links.get((b.path, ref)) for ref, _ in b.refs])

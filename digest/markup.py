@@ -12,12 +12,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from html import unescape as html_unescape
+from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+
+from digest.model import Image
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 REF = "digest-ref:"
@@ -27,10 +31,11 @@ _PLACEHOLDER = re.compile(r'(href|src)="(digest-ref|digest-root):([^"]*)"')
 
 @dataclass(frozen=True)
 class Rendered:
-    """HTML with link placeholders, and the brief files it links to."""
+    """HTML with link placeholders, the brief files it links to, and its images."""
 
     html: str
     refs: tuple[str, ...]
+    images: tuple[Image, ...] = ()  # lines are 0-based, in the text rendered
 
 
 def is_safe_url(url: str) -> bool:
@@ -44,18 +49,25 @@ def is_safe_url(url: str) -> bool:
 
 def _rewrite_links(state: StateCore) -> None:
     refs: list[str] = state.env.setdefault("digest_refs", [])
+    images: list[Image] = state.env.setdefault("digest_images", [])
     for block in state.tokens:
         if (block.type == "heading_open" and block.tag == "h1") or (
             block.type == "heading_close" and block.tag == "h1"
         ):
             block.tag = "h2"
+        line = block.map[0] if block.map else 0
         for token in block.children or ():
+            if token.type in ("softbreak", "hardbreak"):
+                line += 1
             attr = "href" if token.type == "link_open" else "src" if token.type == "image" else None
             if attr is None:
                 continue
             url = str(token.attrGet(attr) or "")
             if token.type == "image":
+                # Images below the fold must not delay the page: fetched when near, decoded off the main thread.
                 token.attrSet("loading", "lazy")
+                token.attrSet("decoding", "async")
+                images.append(Image(url, token.content.strip(), line))
             if url.startswith("/") and not url.startswith("//"):
                 token.attrSet(attr, ROOT + url)
                 continue
@@ -79,23 +91,32 @@ def _parser() -> MarkdownIt:
 
 def render_body(text: str) -> Rendered:
     """A brief's Markdown body to HTML (with placeholders)."""
-    env: dict[str, list[str]] = {}
+    env: dict[str, list[Any]] = {}
     html = _parser().render(text, env)
-    return Rendered(html, tuple(env.get("digest_refs", ())))
+    return Rendered(html, tuple(env.get("digest_refs", ())), tuple(env.get("digest_images", ())))
 
 
 def render_inline(text: str) -> Rendered:
     """One line of inline Markdown (a key point) to HTML without a paragraph."""
-    env: dict[str, list[str]] = {}
+    env: dict[str, list[Any]] = {}
     html = _parser().renderInline(text, env)
     return Rendered(html, tuple(env.get("digest_refs", ())))
 
 
-def resolve_links(html: str, resolve: Callable[[str, str], str]) -> str:
-    """Replace placeholders: resolve(kind, target) -> URL, kind 'ref' or 'root'."""
+def resolve_links(
+    html: str, resolve: Callable[[str, str], str], size: Callable[[str], tuple[int, int] | None] | None = None
+) -> str:
+    """Replace placeholders: resolve(kind, target) -> URL, kind 'ref' or 'root'; an image whose
+    root-relative path `size(path)` knows gets its width and height (so the page does not shift
+    when it loads)."""
 
     def replace(match: re.Match[str]) -> str:
         kind = "ref" if match.group(2) == "digest-ref" else "root"
-        return f'{match.group(1)}="{resolve(kind, match.group(3))}"'
+        resolved = f'{match.group(1)}="{resolve(kind, match.group(3))}"'
+        if size is not None and kind == "root" and match.group(1) == "src":
+            dimensions = size(html_unescape(match.group(3)))
+            if dimensions:
+                resolved += f' width="{dimensions[0]}" height="{dimensions[1]}"'
+        return resolved
 
     return _PLACEHOLDER.sub(replace, html)

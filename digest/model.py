@@ -24,6 +24,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Image:
+    """An image in a brief's body: its `src` as written, its alt text, and its line."""
+
+    src: str
+    alt: str
+    line: int
+
+
+@dataclass(frozen=True)
 class TagDef:
     """A tag as the taxonomy defines it."""
 
@@ -77,6 +86,7 @@ class Brief:
     lines: Mapping[str, int]  # front-matter key -> line, for later messages
     digest: str  # hash of the path and the whole file: changes with any edit
     meta_digest: str  # hash of the path and the front matter: unchanged by body edits
+    images: tuple[Image, ...] = ()  # the body's images, with their line in the file
 
     @property
     def date(self) -> dt.date:

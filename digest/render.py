@@ -14,11 +14,14 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
+from digest import structured
 from digest.cache import BodyStore
 from digest.errors import ContentError, Problem
+from digest.images import local_path
 from digest.markup import resolve_links
 from digest.model import Brief
-from digest.pages import Page
+from digest.pages import Page, Pager
+from digest.reading import plain_text, reading_minutes
 from digest.site import Site, Tag, brief_url
 from digest.templates import template_path
 
@@ -39,6 +42,7 @@ class Renderer:
         self.bodies: dict[str, Markup] = {}
         self.used: set[str] = set()  # slugs whose body the page being rendered used
         self.cards: dict[str, Markup] = {}
+        self.minutes: dict[str, int] = {}
         env.globals.update(
             site=SimpleNamespace(
                 title=self.config.title,
@@ -58,6 +62,10 @@ class Renderer:
             key_points=self.key_points,
             brief_card=self.brief_card,
             feed_updated=feed_updated,
+            reading_time=self.reading_time,
+            article_ld=self.article_ld,
+            breadcrumb_ld=self.breadcrumb_ld,
+            collection_ld=self.collection_ld,
         )
         env.filters.update(longdate=longdate, isodate=isodate, rfc3339=rfc3339, shortdate=shortdate)
 
@@ -96,8 +104,40 @@ class Renderer:
             html = self.store.get(brief.body_key)
             if html is None:
                 raise MissingBody(brief.path)
-            self.bodies[brief.slug] = Markup(resolve_links(html, self._resolve(brief)))
+            self.bodies[brief.slug] = Markup(resolve_links(html, self._resolve(brief), self._image_size))
         return self.bodies[brief.slug]
+
+    def _image_size(self, src: str) -> tuple[int, int] | None:
+        path = local_path(src)
+        return self.site.images.get(path) if path else None
+
+    def reading_time(self, brief: Brief) -> int:
+        """Minutes to read the brief (summary, key points and body); like `body()`, the page
+        is rendered again when the body changes."""
+        body = self.body(brief)
+        minutes = self.minutes.get(brief.slug)
+        if minutes is None:
+            points = [plain_text(p) for p in brief.key_points_html]
+            minutes = self.minutes[brief.slug] = reading_minutes(brief.summary, *points, plain_text(body))
+        return minutes
+
+    def article_ld(self, brief: Brief) -> dict[str, Any]:
+        """JSON-LD `NewsArticle` of a brief (print it with `| tojson`)."""
+        keywords = [self.tag(slug).label for slug in brief.tags]
+        url = self.abs_url(brief_url(brief))
+        return structured.article(brief, self.config, self.abs_url, url, keywords, self.reading_time(brief))
+
+    def breadcrumb_ld(self, *trail: tuple[str, str]) -> dict[str, Any]:
+        """JSON-LD `BreadcrumbList` from the home page through (name, site path) pairs."""
+        home = (self.config.title, self.abs_url("/"))
+        return structured.breadcrumbs([home, *((name, self.abs_url(path)) for name, path in trail)])
+
+    def collection_ld(self, page: Page, briefs: Iterable[Brief], pager: Pager | None = None) -> dict[str, Any]:
+        """JSON-LD `CollectionPage` of a page listing `briefs` (page `pager` of a paginated list)."""
+        items = [(b.title, self.abs_url(brief_url(b))) for b in briefs]
+        url, config = self.abs_url(page.url), self.config
+        first = (pager.number - 1) * config.per_page + 1 if pager else 1
+        return structured.collection(page.title, page.description, url, items, config, self.abs_url, first)
 
     def brief_card(self, brief: Brief) -> Markup:
         """The `card` macro of `_macros.html` for a brief, rendered once per build and reused

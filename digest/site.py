@@ -8,7 +8,7 @@ import posixpath
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -105,7 +105,8 @@ class Site:
     related: Mapping[str, tuple[Brief, ...]]
     neighbours: Mapping[str, Neighbours]
     links: Mapping[tuple[str, str], str | None]  # (brief path, ref) -> slug or None
-    problems: tuple[Problem, ...]  # warnings found while arranging (broken links)
+    problems: tuple[Problem, ...]  # warnings found while arranging (broken links, images without alt text)
+    images: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))  # path -> size
 
     def week_of(self, brief: Brief) -> str:
         year, week, _ = brief.published.isocalendar()
@@ -117,12 +118,17 @@ def brief_url(brief: Brief) -> str:
 
 
 def build_site(
-    config: Config, taxonomy: Taxonomy, briefs: tuple[Brief, ...], memo: dict[str, object] | None = None
+    config: Config,
+    taxonomy: Taxonomy,
+    briefs: tuple[Brief, ...],
+    memo: dict[str, object] | None = None,
+    images: Mapping[str, tuple[int, int]] | None = None,
 ) -> Site:
     """Arrange validated briefs into the site's structure.
 
     `memo` carries the related-briefs table from one build to the next: it is reused when
-    no brief's slug, date or tags changed (the result is the same as computing it again)."""
+    no brief's slug, date or tags changed (the result is the same as computing it again).
+    `images` are the sizes of the site's image files that briefs show (see digest.images)."""
     ordered = tuple(sorted(briefs, key=lambda b: b.sort_key, reverse=True))
     tags = _tags(taxonomy, ordered)
     links, problems = _links(ordered)
@@ -142,7 +148,8 @@ def build_site(
             }
         ),
         links=links,
-        problems=tuple(problems),
+        problems=tuple(problems + _image_problems(ordered)),
+        images=MappingProxyType(dict(images or {})),
     )
 
 
@@ -242,6 +249,22 @@ def _related(briefs: tuple[Brief, ...]) -> Mapping[str, tuple[Brief, ...]]:
         best = sorted([(-count, abs(j - index), j) for j, count in counts.items()])[:RELATED_COUNT]
         related[brief.slug] = tuple(briefs[j] for _, _, j in best)
     return MappingProxyType(related)
+
+
+def _image_problems(briefs: tuple[Brief, ...]) -> list[Problem]:
+    """Images without alt text: a reader who cannot see them learns nothing of them."""
+    return [
+        Problem(
+            brief.path,
+            image.line,
+            f"image '{image.src}' has no alt text; expected a short description of what it shows, "
+            f"as in ![Chart of chip exports]({image.src})",
+            "warning",
+        )
+        for brief in briefs
+        for image in brief.images
+        if not image.alt
+    ]
 
 
 def _links(briefs: tuple[Brief, ...]) -> tuple[Mapping[tuple[str, str], str | None], list[Problem]]:
