@@ -16,16 +16,18 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import CACHE_DIR, BuildCache, BuildState, OutputEntry, code_version
+from digest.assets import publish_assets
+from digest.cache import CACHE_DIR, BodyStore, BuildCache, BuildState, OutputEntry, code_version
 from digest.config import CONFIG_FILE, Config, load_config
 from digest.content import LoadResult, brief_files, load_briefs
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
 from digest.images import image_sizes
-from digest.model import Taxonomy
+from digest.model import Brief, Taxonomy
 from digest.output import OutputError, SiteWriter, WriteStats, scan, url_of
 from digest.pages import Page, plan_pages
-from digest.render import MissingBody, Renderer, render_page
+from digest.render import MissingBody, Renderer, longdate, render_page
+from digest.search import SEARCH_DIR, Indexer, document_key, index_key, indexed, pagefind_version, start_index
 from digest.site import Site, build_site
 from digest.taxonomy import empty_taxonomy, load_taxonomy
 from digest.templates import make_environment, theme_assets, theme_dirs
@@ -197,11 +199,12 @@ def _build(
     site = build_site(config, taxonomy, loaded.briefs, cache.memo, image_sizes(config.root, loaded.briefs))
     pages = plan_pages(site)
     env = make_environment(config.root)
-    assets = theme_assets(config.root)
+    published = publish_assets(theme_assets(config.root), fingerprint=not config.serving)
+    assets = published.files
     collisions = [
         Problem(f"static/{p.path}", 0, f"a static file collides with the generated page {p.url}; expected another name")
         for p in pages
-        if p.path in assets
+        if p.path in assets or p.path.startswith(SEARCH_DIR + "/")
     ]
     if collisions:
         raise ContentError(collisions)
@@ -209,7 +212,7 @@ def _build(
     out_key = str(out_dir)
     journal = cache.journal(out_dir)
     previous = {} if clean or journal.exists() else cache.outputs.get(out_key, {})
-    global_key = _digest(version, config.with_overrides(root=Path(".")))
+    global_key = _digest(version, config.with_overrides(root=Path(".")), sorted(published.names.items()))
     fingerprints = Fingerprinter(
         site, global_key, template_keys(env, {p.template for p in pages}), cache.pages.setdefault(out_key, {})
     )
@@ -227,7 +230,23 @@ def _build(
     writer = SiteWriter(out_dir)
     staged: list[str] = []
     problems: set[Problem] = set()
+    indexer: Indexer | None = None
+    search_key = ""
     try:
+        if config.search:
+            # Pagefind indexes in its own process while the pages render.
+            keys = {b.slug: document_key(site, b) for b in indexed(site)}
+            search_key = index_key(site, keys)
+            kept = {p: e for p, e in previous.items() if p.startswith(SEARCH_DIR + "/")}
+            if not keys:
+                pass  # nothing to find: no index (the search page says so)
+            elif kept and all(
+                e.fingerprint == search_key and on_disk.get(p) == (e.size, e.mtime_ns) for p, e in kept.items()
+            ):
+                entries.update(kept)
+            else:
+                folder = cache.folder / "search" / _digest(out_key)[:12]
+                indexer = start_index(site, folder, keys, lambda b: _body(bodies, b), lambda b: longdate(b.published))
         for relative, data in assets.items():
             fingerprint = _digest(data)
             old = previous.get(relative)
@@ -254,6 +273,7 @@ def _build(
             "bodies": bodies,
             "writer": writer,
             "fingerprints": fingerprints,
+            "assets": published.names,
         }
         for result in run_batches(
             _render_batch, todo, jobs=jobs, min_parallel=600, state=state, batch_size=100, on_batch=advance
@@ -267,11 +287,19 @@ def _build(
                 staged.append(path)
         if problems:
             raise ContentError(sorted(problems))
+        if indexer is not None and not config.serving:
+            staged += _stage_index(indexer.finish(), writer, entries, search_key)
+            indexer = None
     except BaseException:
         writer.abort()
+        if indexer is not None:
+            indexer.cancel()
         raise
 
     keep = set(entries)
+    if indexer is not None:
+        # `digest serve` shows the new pages first and brings the index up to date after them.
+        keep.update(p for p in on_disk if p.startswith(SEARCH_DIR + "/"))
     stale = sorted(path for path in on_disk if path not in keep)
     if progress:
         progress("writing", 0, len(staged) + len(stale))
@@ -289,6 +317,20 @@ def _build(
     changed_urls = tuple(sorted({url_of(p) for p in (*staged, *stale)}))
     if on_commit:
         on_commit(changed_urls)
+    if indexer is not None:
+        index_writer = SiteWriter(out_dir)
+        try:
+            index_staged = _stage_index(indexer.finish(), index_writer, entries, search_key)
+        except BaseException:
+            index_writer.abort()
+            raise
+        index_stale = sorted(p for p in on_disk if p.startswith(SEARCH_DIR + "/") and p not in entries)
+        with commit_lock:
+            index_writer.commit(index_staged, index_stale)
+        staged += index_staged
+        stale += index_stale
+        if on_commit and (index_staged or index_stale):
+            on_commit(tuple(sorted({url_of(p) for p in (*index_staged, *index_stale)})))
     cache.outputs[out_key] = entries
     counts = SiteCounts(
         briefs=len(site.briefs),
@@ -323,10 +365,28 @@ def _build(
     return BuildResult(out_dir, counts, loaded.parsed, len(todo), stats, time.perf_counter() - started)
 
 
+def _body(bodies: BodyStore, brief: Brief) -> str:
+    html = bodies.get(brief.body_key)
+    if html is None:
+        raise MissingBody(brief.path)
+    return html
+
+
+def _stage_index(files: dict[str, bytes], writer: SiteWriter, entries: dict[str, OutputEntry], key: str) -> list[str]:
+    """Stage the search index's files; the ones whose bytes changed."""
+    staged = []
+    for relative, data in files.items():
+        written = writer.put(relative, data)
+        entries[relative] = OutputEntry(key, written.size, written.mtime_ns)
+        if written.changed:
+            staged.append(relative)
+    return staged
+
+
 def input_signature(config: Config, version: str) -> str:
     """A hash of every input file's name, size and modification time, the code and the
     configuration: when it is unchanged, so is the site."""
-    parts: list[object] = [version, config.with_overrides(root=Path("."))]
+    parts: list[object] = [version, config.with_overrides(root=Path(".")), pagefind_version() if config.search else ""]
     for rel, path in brief_files(config.root):
         try:
             stat = os.stat(path)
@@ -373,5 +433,5 @@ _RENDERER: list[Renderer] = []
 def _renderer(site: Site) -> Renderer:
     """One Renderer (and its caches) per process and site, reused across batches."""
     if not _RENDERER or _RENDERER[0].site is not site:
-        _RENDERER[:] = [Renderer(site, shared("env"), shared("bodies"))]
+        _RENDERER[:] = [Renderer(site, shared("env"), shared("bodies"), shared("assets"))]
     return _RENDERER[0]

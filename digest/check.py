@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from digest.assets import publish_assets
 from digest.build import load_content
 from digest.config import Config
 from digest.errors import ContentError, Problem
@@ -13,7 +14,7 @@ from digest.model import Taxonomy
 from digest.pages import plan_pages
 from digest.render import render_pages
 from digest.site import Site, build_site
-from digest.templates import make_environment
+from digest.templates import make_environment, theme_assets
 
 CONFIG_KEYS = ("title", "description", "base_url", "language", "author", "per_page", "timezone", "taxonomy", "search")
 
@@ -44,7 +45,8 @@ def check_site(config: Config) -> CheckReport:
     warnings = list(site.problems) + tag_warnings(site) + config_warnings(config)
     errors: list[Problem] = [p for p in warnings if p.severity == "error"]
     try:
-        render_pages(site, plan_pages(site), make_environment(config.root), loaded.bodies)
+        assets = publish_assets(theme_assets(config.root), fingerprint=False).names
+        render_pages(site, plan_pages(site), make_environment(config.root), loaded.bodies, assets)
     except ContentError as exc:
         errors.extend(exc.problems)
     return CheckReport(tuple(sorted(errors)), tuple(sorted(p for p in warnings if p.severity != "error")), len(briefs))

@@ -167,6 +167,17 @@ def plan_pages(site: Site) -> tuple[Page, ...]:
             MappingProxyType({"years": site.years}),
         )
     )
+    if config.search:
+        pages.append(
+            Page(
+                "/search/",
+                "search.html",
+                "Search",
+                f"Search every brief of {config.title} by words, tags and year.",
+                "search",
+                in_sitemap=False,
+            )
+        )
     pages.append(Page("/404.html", "404.html", "Page not found", "This page does not exist.", "", in_sitemap=False))
     pages.append(
         Page(

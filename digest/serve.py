@@ -156,7 +156,7 @@ class Server:
                 flush=True,
             )
         try:
-            config = open_config(self.root, drafts=self.drafts, base_url=self.url)
+            config = open_config(self.root, drafts=self.drafts, base_url=self.url).with_overrides(serving=True)
             if self.cache is None:
                 self.cache = BuildCache.load(self.root, code_version())
             result = build(

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
-PAGES = ["/", "/tags/", "/tags/china/", "week", "brief", "/archive/", "/weeks/"]
+PAGES = ["/", "/tags/", "/tags/china/", "week", "brief", "/archive/", "/weeks/", "/search/?q=export&Year=2024"]
 
 
 def resolve(site: Path, page: str) -> str:
@@ -83,6 +83,9 @@ def test_no_axe_violations(
         tab = context.new_page()
         response = tab.goto(server + path)
         assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        if path.startswith("/search/"):  # checked with its results and filters shown
+            tab.wait_for_selector(".search-result")
+            tab.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('found')")
         tab.add_script_tag(path=AXE_JS)
         results = tab.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
     finally:

@@ -1,0 +1,290 @@
+"""The search index: one small HTML document per brief, indexed by Pagefind into `pagefind/`.
+
+The index is made from the content model, not from the rendered pages, so an incremental
+build that renders a single page still indexes every brief. Each brief becomes a document in
+`.digest-cache/search/<output>/briefs/<slug>/index.html` holding what a reader searches
+(title, summary, key points and body, weighted toward the title and key points) and what a
+result shows (title, date, summary, tags), plus the filters (one per tag group, and the
+year). Documents are rewritten only when their brief, its tags or the settings changed; the
+Pagefind binary (PyPI `pagefind[extended]`) then indexes the folder in a separate process,
+while the build renders its pages.
+
+Chinese and Japanese text has no spaces between words, and Pagefind only splits it in a
+Chinese or Japanese index, which a page in the site's language never loads. So han and kana
+characters are indexed one by one (a space between each), and the search page splits a
+query the same way: a search for 芯片 finds every brief with 芯 and 片, best matches first.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import cbor2
+
+from digest.model import Brief
+from digest.site import OTHER_GROUP, Site, brief_url
+
+SEARCH_DIR = "pagefind"
+log = logging.getLogger(__name__)
+FORMAT = "1"  # bump when the documents change shape
+YEAR_FILTER = "Year"
+# Pagefind's own UIs: the theme has its own search page, so they are not published.
+_UNPUBLISHED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b|^playground/")
+_CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_PAIR = re.compile(f"(?<=[{_CJK}])(?=[{_CJK}])")
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+class SearchError(Exception):
+    """The index could not be made; the message says why and what to do."""
+
+
+def pagefind_binary() -> Path:
+    try:
+        from pagefind.service import get_executable
+    except ImportError:  # pragma: no cover - a dependency of digest
+        get_executable = None  # type: ignore[assignment]
+    found = get_executable() if get_executable else None
+    if found is None:
+        raise SearchError(
+            "search needs the Pagefind binary, which is missing; "
+            "expected `pip install 'pagefind[extended]'`, or `search: false` in digest.yaml"
+        )
+    return found
+
+
+def pagefind_version() -> str:
+    try:
+        return metadata.version("pagefind")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a dependency of digest
+        return "missing"
+
+
+def space_cjk(markup: str) -> str:
+    """A space between adjacent han/kana characters in the text of `markup` (not in its tags)."""
+    parts = _TAG.split(markup)
+    return "".join(p if p.startswith("<") else _CJK_PAIR.sub(" ", p) for p in parts)
+
+
+def indexed(site: Site) -> tuple[Brief, ...]:
+    """The briefs a reader can find: drafts only in `digest serve`."""
+    return tuple(b for b in site.briefs if site.config.serving or not b.draft)
+
+
+def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
+    labels = dict(site.taxonomy.groups)
+    labels.setdefault(*OTHER_GROUP)
+    found = []
+    for slug in brief.tags:
+        tag = site.tags[slug]
+        found.append((labels.get(tag.group, OTHER_GROUP[1]), tag.label))
+    found.append((YEAR_FILTER, str(brief.date.year)))
+    return found
+
+
+def document_key(site: Site, brief: Brief) -> str:
+    """Everything a brief's search document is made of (its body through `brief.digest`)."""
+    tags = [(site.tags[s].url, site.tags[s].label) for s in brief.tags]
+    parts = (FORMAT, brief.digest, tags, _filters(site, brief), site.config.language, brief_url(brief))
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def index_key(site: Site, keys: Mapping[str, str]) -> str:
+    """The whole index: changes when any document does, or the Pagefind version, or the language."""
+    digest = hashlib.blake2b(f"{FORMAT} {pagefind_version()} {site.config.language}".encode(), digest_size=16)
+    for slug in sorted(keys):
+        digest.update(f"{slug}={keys[slug]};".encode())
+    return digest.hexdigest()
+
+
+def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
+    """The HTML Pagefind indexes for one brief. Meta values are the plain text a result shows."""
+    e = html.escape
+    tags = json.dumps([[site.tags[s].label, site.tags[s].url] for s in brief.tags], ensure_ascii=False)
+    meta = {
+        "title": brief.title,
+        "summary": brief.summary,
+        "date": date_text,
+        "datetime": brief.date.isoformat(),
+        "tags": tags,
+    }
+    if brief.draft:
+        meta["draft"] = "draft"
+    hidden = "".join(f'<span data-pagefind-meta="{k}">{e(v)}</span>' for k, v in meta.items())
+    hidden += "".join(f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in _filters(site, brief))
+    hidden += f'<span data-pagefind-sort="date">{e(brief.published.isoformat())}</span>'
+    points = "".join(f"<li>{space_cjk(p)}</li>" for p in brief.key_points_html)
+    return (
+        f'<!DOCTYPE html><html lang="{e(site.config.language)}"><head><meta charset="utf-8">'
+        f"<title>{e(brief.title)}</title></head><body><main data-pagefind-body>"
+        f'<h1 data-pagefind-weight="10">{space_cjk(e(brief.title))}</h1>'
+        f'<p data-pagefind-weight="4">{space_cjk(e(brief.summary))}</p>'
+        f'<ul data-pagefind-weight="6">{points}</ul>'
+        f"<div>{space_cjk(body_html)}</div>"
+        f"<div data-pagefind-ignore>{hidden}</div>"
+        "</main></body></html>"
+    )
+
+
+@dataclass
+class Indexer:
+    """Pagefind running over the documents folder, into a temporary output folder."""
+
+    process: subprocess.Popen[bytes]
+    output: Path
+
+    def finish(self) -> dict[str, bytes]:
+        """The published files of the index, relative to the output folder (`pagefind/...`)."""
+        try:
+            out, _ = self.process.communicate()
+            if self.process.returncode != 0:
+                tail = out.decode("utf-8", "replace").strip().splitlines()[-3:]
+                raise SearchError(f"Pagefind failed ({'; '.join(tail) or f'exit {self.process.returncode}'})")
+            files: dict[str, bytes] = {}
+            for path in sorted(self.output.rglob("*")):
+                relative = path.relative_to(self.output).as_posix()
+                if path.is_file() and not _UNPUBLISHED.search(relative):
+                    files[f"{SEARCH_DIR}/{relative}"] = path.read_bytes()
+            if f"{SEARCH_DIR}/pagefind.js" not in files:
+                raise SearchError("Pagefind wrote no index")
+            return reproducible(files)
+        finally:
+            shutil.rmtree(self.output, ignore_errors=True)
+
+    def cancel(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.output, ignore_errors=True)
+
+
+_SIGNATURE = b"pagefind_dcd"
+
+
+def _unpack(data: bytes) -> Any:
+    raw = gzip.decompress(data)
+    if not raw.startswith(_SIGNATURE):
+        raise ValueError("not a Pagefind file")
+    return cbor2.loads(raw[len(_SIGNATURE) :])
+
+
+def _pack(value: Any) -> bytes:
+    return gzip.compress(_SIGNATURE + cbor2.dumps(value, canonical=True), mtime=0)
+
+
+def reproducible(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The same index files for the same documents, build after build.
+
+    Pagefind writes the values of each filter in hash-map order, which changes from run to run,
+    and names files after their bytes, so the filter files, the metadata file naming them and
+    `pagefind-entry.json` would differ between two builds of one site. Their values are sorted
+    here and the files renamed after the sorted bytes. If the format is not the one expected
+    (another Pagefind version), the files are left as Pagefind wrote them: still correct."""
+    prefix = f"{SEARCH_DIR}/"
+    try:
+        entry_name = prefix + "pagefind-entry.json"
+        entry = json.loads(files[entry_name])
+        out = dict(files)
+        for language, info in entry["languages"].items():
+            meta_name = f"{prefix}pagefind.{info['hash']}.pf_meta"
+            meta = _unpack(files[meta_name])
+            filters = []
+            for name, old_hash in meta[3]:
+                old_path = f"{prefix}filter/{old_hash}.pf_filter"
+                filter_name, values = _unpack(files[old_path])
+                data = _pack([filter_name, sorted(values, key=lambda v: v[0])])
+                new_hash = f"{language}_{hashlib.sha256(data).hexdigest()[:7]}"
+                del out[old_path]
+                out[f"{prefix}filter/{new_hash}.pf_filter"] = data
+                filters.append([name, new_hash])
+            meta[3] = sorted(filters)
+            data = _pack(meta)
+            new_hash = f"{language}_{hashlib.sha256(data).hexdigest()[:10]}"
+            del out[meta_name]
+            out[f"{prefix}pagefind.{new_hash}.pf_meta"] = data
+            info["hash"] = new_hash
+        out[entry_name] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return dict(sorted(out.items()))
+    except (KeyError, ValueError, TypeError, IndexError, OSError, EOFError, cbor2.CBORError) as exc:
+        log.warning("search index left as Pagefind wrote it (%s)", exc)
+        return files
+
+
+def start_index(
+    site: Site,
+    folder: Path,
+    keys: Mapping[str, str],
+    body: Callable[[Brief], str],
+    date_text: Callable[[Brief], str],
+) -> Indexer:
+    """Bring the documents in `folder` up to date with `keys` and start Pagefind on them."""
+    docs = folder / "docs"
+    manifest_path = folder / "manifest.json"
+    try:
+        manifest: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            manifest = {}
+    except (OSError, ValueError):
+        manifest = {}
+        shutil.rmtree(docs, ignore_errors=True)
+    try:
+        manifest_path.unlink(missing_ok=True)  # written again only once every document is in place
+        briefs = {b.slug: b for b in indexed(site)}
+        _remove_others(docs / "briefs", briefs)
+        for slug, brief in briefs.items():
+            target = docs / "briefs" / slug / "index.html"
+            if manifest.get(slug) == keys[slug] and target.is_file():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write(target, document(site, brief, body(brief), date_text(brief)))
+        manifest_path.write_text(json.dumps({s: keys[s] for s in briefs}), encoding="utf-8")
+        output = Path(tempfile.mkdtemp(prefix="index.", dir=folder))
+    except OSError as exc:
+        raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
+    command = [
+        str(pagefind_binary()),
+        "--site",
+        str(docs),
+        "--output-path",
+        str(output),
+        "--force-language",
+        site.config.language.split("-")[0].lower(),
+        "--quiet",
+    ]
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    except OSError as exc:
+        shutil.rmtree(output, ignore_errors=True)
+        raise SearchError(f"cannot run Pagefind ({command[0]}): {exc.strerror or exc}") from None
+    return Indexer(process, output)
+
+
+def _remove_others(folder: Path, keep: Iterable[str]) -> None:
+    wanted = set(keep)
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name not in wanted:
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _write(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)

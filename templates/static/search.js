@@ -1,0 +1,182 @@
+// The search page: Pagefind's JavaScript API driving the theme's own form, filters and results.
+// The query lives in the address (?q=...&Year=2024), so a search can be shared and reloaded.
+const root = document.querySelector("[data-search]");
+const form = root.querySelector("form");
+const input = form.querySelector("input[type=search]");
+const sort = root.querySelector("[data-search-sort]");
+const panel = root.querySelector("[data-search-filters]");
+const status = root.querySelector("[data-search-status]");
+const list = root.querySelector("[data-search-results]");
+const more = root.querySelector("[data-search-more]");
+const PAGE = 10;
+// Han and kana are indexed one character at a time (see digest/search.py): split queries alike.
+const CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff";
+const pair = new RegExp(`(?<=[${CJK}])(?=[${CJK}])`, "g");
+const joined = new RegExp(`(?<=[${CJK}](?:</?mark>)?) (?=(?:</?mark>)?[${CJK}])`, "g");
+let pagefind = null;
+let shown = [];
+let count = 0;
+let run = 0;
+
+function say(text) {
+  status.textContent = text;
+}
+
+function chosen() {
+  const filters = {};
+  for (const box of panel.querySelectorAll("input[type=checkbox]:checked")) {
+    (filters[box.name] ||= []).push(box.value);
+  }
+  return filters;
+}
+
+function remember(query, filters) {
+  const params = new URLSearchParams();
+  if (query) params.set("q", query);
+  for (const [name, values] of Object.entries(filters)) for (const v of values) params.append(name, v);
+  if (sort.value !== "relevance") params.set("sort", sort.value);
+  const search = params.toString();
+  history.replaceState(null, "", search ? `?${search}` : location.pathname);
+}
+
+function element(tag, attrs = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text) node.textContent = text;
+  return node;
+}
+
+function filterPanel(available, selected) {
+  panel.replaceChildren();
+  const names = Object.keys(available).sort((a, b) => (a === "Year") - (b === "Year"));
+  for (const name of names) {
+    const values = Object.entries(available[name]).sort((a, b) =>
+      name === "Year" ? b[0].localeCompare(a[0]) : a[0].localeCompare(b[0]),
+    );
+    if (!values.length) continue;
+    const details = element("details", { class: "search-filter" });
+    if (selected[name]) details.open = true;
+    details.append(element("summary", {}, name));
+    const fieldset = element("fieldset");
+    fieldset.append(element("legend", { class: "visually-hidden" }, name));
+    for (const [value, n] of values) {
+      const label = element("label");
+      const box = element("input", { type: "checkbox", name, value });
+      box.checked = (selected[name] || []).includes(value);
+      label.append(box, ` ${value} `, element("span", { class: "count" }, `(${n})`));
+      fieldset.append(label);
+    }
+    details.append(fieldset);
+    panel.append(details);
+  }
+  panel.hidden = !names.length;
+}
+
+function result(data) {
+  const meta = data.meta;
+  const item = element("li");
+  const article = element("article", { class: "card search-result" });
+  const title = element("h2", { class: "card-title" });
+  title.append(element("a", { href: data.url }, meta.title));
+  article.append(title);
+  const line = element("p", { class: "meta" });
+  line.append(element("time", { datetime: meta.datetime }, meta.date));
+  if (meta.draft) line.append(" · ", element("strong", { class: "draft" }, "Draft"));
+  article.append(line);
+  article.append(element("p", { class: "summary" }, meta.summary));
+  if (data.excerpt) {
+    const excerpt = element("p", { class: "excerpt" });
+    excerpt.innerHTML = data.excerpt.replace(joined, "");
+    article.append(excerpt);
+  }
+  let tags = [];
+  try {
+    tags = JSON.parse(meta.tags || "[]");
+  } catch {
+    tags = [];
+  }
+  if (tags.length) {
+    const ul = element("ul", { class: "tags", "aria-label": "Tags" });
+    for (const [label, url] of tags) {
+      const li = element("li");
+      li.append(element("a", { class: "tag", href: root.dataset.base + url.replace(/^\//, "") }, label));
+      ul.append(li);
+    }
+    article.append(ul);
+  }
+  item.append(article);
+  return item;
+}
+
+async function showMore(mine, focus = false) {
+  const next = shown.slice(list.children.length, list.children.length + PAGE);
+  const data = await Promise.all(next.map((r) => r.data()));
+  if (mine !== run) return;
+  const first = list.children.length;
+  for (const d of data) list.append(result(d));
+  more.hidden = list.children.length >= shown.length;
+  if (focus && list.children[first]) list.children[first].querySelector("a").focus();
+}
+
+async function search() {
+  const mine = ++run;
+  const query = input.value.trim();
+  const filters = chosen();
+  remember(query, filters);
+  if (!pagefind) return;
+  const anyFilter = Object.keys(filters).length > 0;
+  if (!query && !anyFilter) {
+    list.replaceChildren();
+    more.hidden = true;
+    shown = [];
+    say(`Type a word or pick a filter to search ${count} briefs.`);
+    return;
+  }
+  const options = { filters: Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, { any: v }])) };
+  if (sort.value === "newest") options.sort = { date: "desc" };
+  else if (!query) options.sort = { date: "desc" };
+  const found = await pagefind.search(query ? query.replace(pair, " ") : null, options);
+  if (mine !== run) return;
+  shown = found.results;
+  list.replaceChildren();
+  await showMore(mine);
+  if (mine !== run) return;
+  const n = shown.length;
+  const picked = Object.values(filters).flat();
+  const words = (query ? ` for “${query}”` : "") + (picked.length ? ` in ${picked.join(", ")}` : "");
+  say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.` : `No briefs found${words}.`);
+}
+
+async function start() {
+  const params = new URLSearchParams(location.search);
+  input.value = params.get("q") || "";
+  sort.value = params.get("sort") === "newest" ? "newest" : "relevance";
+  const selected = {};
+  for (const [k, v] of params) if (k !== "q" && k !== "sort") (selected[k] ||= []).push(v);
+  try {
+    pagefind = await import(`${root.dataset.bundle}pagefind.js`);
+    await pagefind.options({ baseUrl: root.dataset.base, excerptLength: 24 });
+    await pagefind.init();
+    const available = await pagefind.filters();
+    count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
+    filterPanel(available, selected);
+  } catch {
+    say("There is nothing to search yet: no briefs are published.");
+    return;
+  }
+  await search();
+}
+
+let timer = 0;
+input.addEventListener("input", () => {
+  clearTimeout(timer);
+  timer = setTimeout(search, 150);
+});
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  search();
+});
+panel.addEventListener("change", search);
+sort.addEventListener("change", search);
+more.addEventListener("click", () => showMore(run, true));
+start();

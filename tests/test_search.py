@@ -1,0 +1,254 @@
+"""Search: the Pagefind index built by `digest build`, and the search page in a real browser."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from digest.brief import parse_brief
+from digest.build import build, open_config
+from digest.taxonomy import load_taxonomy
+from tests.conftest import FIXTURES, REPO, copy_site
+from tests.test_accessibility import QuietHandler
+from tests.test_accessibility import browser as browser
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+SIGNATURE = b"pagefind_dcd"
+LOCAL = "http://127.0.0.1/"  # the fixture site's own base URL has a sub-path
+
+
+def fragments(site: Path) -> dict[str, dict[str, Any]]:
+    """What the index holds for each result: URL -> its fragment (content, meta, filters)."""
+    found = {}
+    for path in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+        raw = gzip.decompress(path.read_bytes())
+        assert raw.startswith(SIGNATURE)
+        fragment = json.loads(raw[len(SIGNATURE) :])
+        found[fragment["url"]] = fragment
+    return found
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def results(tab: Page) -> list[dict[str, Any]]:
+    """The results the page shows once it has searched: title, link, tags."""
+    tab.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('found')")
+    return tab.evaluate(
+        """() => [...document.querySelectorAll('.search-result')].map(r => ({
+            title: r.querySelector('h2 a').textContent,
+            href: r.querySelector('h2 a').getAttribute('href'),
+            date: r.querySelector('time').getAttribute('datetime'),
+            summary: r.querySelector('.summary').textContent,
+            tags: [...r.querySelectorAll('.tag')].map(t => t.textContent),
+            tagLinks: [...r.querySelectorAll('.tag')].map(t => t.getAttribute('href')),
+        }))"""
+    )
+
+
+def status(tab: Page) -> str:
+    return tab.inner_text("[data-search-status]")
+
+
+def search(browser: Browser, url: str, words: str) -> tuple[Page, list[dict[str, Any]]]:
+    tab = browser.new_page()
+    tab.goto(url)
+    tab.fill("#search-query", words)
+    return tab, results(tab)
+
+
+def sample_brief(name: str) -> Any:
+    taxonomy = load_taxonomy(REPO, "content/tags.yaml")
+    path = REPO / "content" / "briefs" / name
+    text = path.read_text(encoding="utf-8")
+    return parse_brief(text, f"content/briefs/{name}", path.stem, open_config(REPO), taxonomy).brief
+
+
+@pytest.mark.parametrize(
+    "name", ["us-hbm-chipmaking-tool-controls-2024.md", "south-korea-ai-basic-act-passed.md", "deepseek-r1-release.md"]
+)
+def test_a_phrase_from_a_key_point_lists_its_brief_first(browser: Browser, sample_site: Path, name: str) -> None:
+    brief = sample_brief(name)
+    words = " ".join(brief.key_points[0].replace("**", "").split()[:6])
+    with serving(sample_site) as origin:
+        tab, found = search(browser, origin + "/search/", words)
+        assert found, f"nothing found for {words!r}: {status(tab)} {tab.url}"
+        first = found[0]
+        assert first["href"] == f"/briefs/{brief.slug}/", f"{words!r} listed {first['title']!r} first"
+        assert first["title"] == brief.title
+        assert first["date"] == brief.date.isoformat()
+        assert first["summary"] == brief.summary
+        assert sorted(first["tags"]) == sorted(
+            load_taxonomy(REPO, "content/tags.yaml").tags[t].label for t in brief.tags
+        )
+        assert f"q={words.split()[0]}" in tab.url, "the query is kept in the address, to share or reload"
+
+
+def test_a_tag_filter_narrows_the_results(browser: Browser, sample_site: Path) -> None:
+    with serving(sample_site) as origin:
+        tab, everything = search(browser, origin + "/search/", "export")
+        total = status(tab)
+        tab.click("summary:text('Countries and regions')")
+        tab.check("input[name='Countries and regions'][value='Japan']")
+        tab.wait_for_function("old => document.querySelector('[data-search-status]').textContent !== old", arg=total)
+        narrowed = results(tab)
+        assert 0 < len(narrowed) < len(everything)
+        assert all("Japan" in r["tags"] for r in narrowed)
+        assert "Countries+and+regions=Japan" in tab.url
+        assert status(tab) == f"{len(narrowed)} {'brief' if len(narrowed) == 1 else 'briefs'} found for “export” in Japan."
+        tab.uncheck("input[name='Countries and regions'][value='Japan']")
+        tab.check("input[name='Year'][value='2023']")
+        tab.wait_for_function("() => document.querySelector('[data-search-status]').textContent.endsWith('in 2023.')")
+        by_year = results(tab)
+        assert 0 < len(by_year) < len(everything)
+        assert all(r["date"].startswith("2023") for r in by_year)
+
+
+def test_search_works_under_a_sub_path(browser: Browser, subpath_site: Path, tmp_path: Path) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "digest").symlink_to(subpath_site, target_is_directory=True)
+    with serving(host) as origin:
+        tab = browser.new_page()
+        tab.goto(origin + "/digest/")
+        tab.fill("#site-search", "diffusion")
+        tab.press("#site-search", "Enter")  # the header box goes to the search page
+        tab.wait_for_url("**/digest/search/?q=diffusion")
+        found = results(tab)
+        assert found and all(r["href"].startswith("/digest/briefs/") for r in found)
+        assert all(link.startswith("/digest/tags/") for r in found for link in r["tagLinks"])
+        tab.click(f"a[href='{found[0]['href']}']")
+        assert tab.title().startswith(found[0]["title"])
+
+
+def test_han_characters_are_found_inside_a_sentence(browser: Browser, tmp_path: Path) -> None:
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    (root / "content" / "briefs" / "huawei-chip.md").write_text(
+        "---\ntitle: 华为发布新芯片\ndate: 2025-03-03\nsummary: 华为发布了新的人工智能芯片。\n"
+        "key_points:\n  - 国产芯片的性能接近国际水平。\n---\n华为在深圳发布了新的人工智能芯片，用于训练大模型。\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    build(open_config(root, base_url=LOCAL), out)
+    with serving(out) as origin:
+        for words in ("芯片", "人工智能", "深圳"):
+            _, found = search(browser, origin + "/search/", words)
+            assert found and found[0]["href"] == "/briefs/huawei-chip/", words
+            assert found[0]["title"] == "华为发布新芯片"
+
+
+def test_drafts_are_never_indexed_by_digest_build(browser: Browser, tmp_path: Path) -> None:
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    (root / "content" / "briefs" / "secret.md").write_text(
+        "---\ntitle: Unannounced plan\ndate: 2025-03-03\nsummary: Zanzibarium reserves.\ndraft: true\n"
+        "key_points:\n  - Zanzibarium.\n---\nZanzibarium.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "site"
+    for config in (open_config(root), open_config(root, drafts=True)):
+        build(config, out)
+        assert fragments(out), "the other briefs are indexed"
+        assert "/briefs/secret/" not in fragments(out)
+        assert not any("zanzibarium" in json.dumps(f).lower() for f in fragments(out))
+    preview = tmp_path / "preview"
+    build(open_config(root, drafts=True, base_url=LOCAL).with_overrides(serving=True), preview)  # what `digest serve` builds
+    with serving(preview) as origin:
+        _, found = search(browser, origin + "/search/", "zanzibarium")
+        assert [r["href"] for r in found] == ["/briefs/secret/"]
+
+
+def test_the_index_follows_edits_and_deletions(tmp_path: Path) -> None:
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    for n in (1, 2):
+        (root / "content" / "briefs" / f"extra-{n}.md").write_text(
+            f"---\ntitle: Extra {n}\ndate: 2025-01-0{n}\nsummary: Extra brief {n}.\n"
+            f"key_points:\n  - Point {n}.\n---\nBody {n}.\n", encoding="utf-8"
+        )
+    out = tmp_path / "site"
+    build(open_config(root), out)
+    brief = root / "content" / "briefs" / "extra-1.md"
+    url = f"/briefs/{brief.stem}/"
+    assert url in fragments(out)
+    brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline supply chains.\n", encoding="utf-8")
+    build(open_config(root), out)
+    assert "Quasicrystalline" in fragments(out)[url]["content"]
+    brief.unlink()
+    build(open_config(root), out)
+    assert url not in fragments(out)
+    clean = tmp_path / "clean"
+    build(open_config(root), clean, clean=True)
+    index = sorted(p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*") if p.is_file())
+    assert index == sorted(p.relative_to(clean).as_posix() for p in (clean / "pagefind").rglob("*") if p.is_file())
+    assert all((out / p).read_bytes() == (clean / p).read_bytes() for p in index), "incremental index == clean index"
+
+
+def test_search_false_removes_the_page_the_index_and_every_link(tmp_path: Path) -> None:
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    out = tmp_path / "site"
+    build(open_config(root), out)
+    assert (out / "search" / "index.html").is_file() and (out / "pagefind" / "pagefind.js").is_file()
+    assert 'role="search"' in (out / "index.html").read_text(encoding="utf-8")
+    config_file = root / "digest.yaml"
+    config_file.write_text(config_file.read_text(encoding="utf-8") + "\nsearch: false\n", encoding="utf-8")
+    build(open_config(root), out)
+    assert not (out / "search").exists() and not (out / "pagefind").exists()
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "/search/" not in text and 'role="search"' not in text, page
+
+
+def test_a_site_with_nothing_published_has_a_search_page_that_says_so(browser: Browser, tmp_path: Path) -> None:
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    shutil.rmtree(root / "content" / "briefs")
+    (root / "content" / "briefs").mkdir()
+    out = tmp_path / "site"
+    build(open_config(root, base_url=LOCAL), out)
+    assert not (out / "pagefind").exists()
+    with serving(out) as origin:
+        tab = browser.new_page()
+        tab.goto(origin + "/search/?q=chips")
+        tab.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('nothing')")
+
+
+
+def test_digest_serve_shows_the_edited_page_first_then_brings_the_index_up_to_date(tmp_path: Path) -> None:
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    out = tmp_path / "site"
+    config = open_config(root, drafts=True).with_overrides(serving=True)  # what `digest serve` builds
+    build(config, out)
+    brief = root / "content" / "briefs" / "valid-brief.md"
+    brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline supply chains.\n", encoding="utf-8")
+    seen: list[tuple[tuple[str, ...], bool, bool]] = []
+
+    def on_commit(urls: tuple[str, ...]) -> None:
+        page = (out / "briefs" / "valid-brief" / "index.html").read_text(encoding="utf-8")
+        indexed = "Quasicrystalline" in json.dumps(fragments(out))
+        seen.append((urls, "Quasicrystalline" in page, indexed))
+
+    build(config, out, on_commit=on_commit)
+    (pages, page_new, index_new), (index_urls, _, index_later) = seen
+    assert "/briefs/valid-brief/" in pages and page_new and not index_new, "the page is served before the index"
+    assert index_later and index_urls and all(u.startswith("/pagefind/") for u in index_urls)
+    assert (out / "static" / "style.css").is_file(), "digest serve keeps plain asset names (CSS swaps in place)"
