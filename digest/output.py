@@ -14,6 +14,7 @@ import posixpath
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISLNK
 
 
 class OutputError(Exception):
@@ -84,12 +85,32 @@ class SiteWriter:
         self.fresh = not self.out_dir.exists()
         self.staging = self.out_dir.parent / f".{self.out_dir.name}.staging-{os.getpid()}"
         self.undo = self.staging.with_name(self.staging.name + ".undo")
+        self.linked_dirs: dict[str, bool] = {}
         _remove_leftovers(self.out_dir)
+
+    def _via_link(self, relative: str) -> bool:
+        """Whether `relative` is, or is inside, a symbolic link in the output folder. Such links
+        are never written or read through: a linked folder is replaced by a real one, so no
+        build writes outside the output folder."""
+        parts = relative.split("/")
+        for n in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:n])
+            linked = self.linked_dirs.get(prefix)
+            if linked is None:
+                try:
+                    linked = S_ISLNK(os.lstat(self.out_dir / prefix).st_mode)
+                except OSError:
+                    return False  # nothing there, so nothing below it either
+                if n < len(parts):
+                    self.linked_dirs[prefix] = linked
+            if linked:
+                return True
+        return False
 
     def put(self, relative: str, data: bytes) -> Written:
         """Stage `data` for `relative` unless the output folder already has exactly these bytes."""
         check_output_path(relative)
-        if not self.fresh:
+        if not self.fresh and not self._via_link(relative):
             old = self.out_dir / relative
             try:
                 stat = old.stat()
@@ -128,6 +149,8 @@ class SiteWriter:
             try:
                 for current in staged:
                     target = self.out_dir / current
+                    if self._via_link(current):
+                        _make_parent(undo, target.parent)
                     if target.is_dir() and not target.is_symlink():
                         undo.move_away(current)
                     elif not target.parent.is_dir():
@@ -137,6 +160,8 @@ class SiteWriter:
                     undo.placed(current)
                 for current in stale:
                     check_output_path(current)
+                    if (self.out_dir / current).is_dir() and not (self.out_dir / current).is_symlink():
+                        continue  # a link to a folder, replaced by a real folder above
                     if undo.keep(current):
                         (self.out_dir / current).unlink()
                         _remove_empty_parents(self.out_dir, (self.out_dir / current).parent)
@@ -239,7 +264,7 @@ def _make_parent(undo: _Undo, folder: Path) -> None:
     current = undo.out_dir
     for part in folder.relative_to(undo.out_dir).parts:
         current = current / part
-        if current.is_dir():
+        if current.is_dir() and not current.is_symlink():
             continue
         relative = current.relative_to(undo.out_dir).as_posix()
         if current.exists() or current.is_symlink():

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import jinja2
+
+from digest.errors import ContentError, Problem
+from digest.sourcefile import OUTSIDE, inside
 
 THEME_ASSETS = "static"
 
@@ -83,10 +87,19 @@ def theme_assets(root: Path) -> dict[str, bytes]:
         if base.is_dir():
             for path in sorted(base.rglob("*")):
                 if path.is_file() and not path.name.startswith("."):
+                    if d == root / "templates":
+                        _refuse_links_out(root, path)
                     assets[f"{THEME_ASSETS}/{path.relative_to(base).as_posix()}"] = path.read_bytes()
     site_static = root / "static"
     if site_static.is_dir():
         for path in sorted(site_static.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
+                _refuse_links_out(root, path)
                 assets[path.relative_to(site_static).as_posix()] = path.read_bytes()
     return assets
+
+
+def _refuse_links_out(root: Path, path: Path) -> None:
+    """A file of the site that is a symbolic link to a place outside the site is never published."""
+    if path.is_symlink() and not inside(os.path.realpath(root), os.path.realpath(path)):
+        raise ContentError([Problem(path.relative_to(root).as_posix(), 0, OUTSIDE)])

@@ -1,0 +1,242 @@
+"""No writes outside the output folder, and no files from outside the site published, whatever
+slugs, tags, configuration keys or symbolic links say.
+
+Every test works in `tmp/parent/`: the site folder `parent/root/` and, beside it, `parent/outside/`
+with a secret. Everything under `parent/` but the site folder is compared before and after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from digest.cli import main
+from tests.conftest import FIXTURES
+
+SECRET = "SECRET-7f3a: this file lives outside the site"
+OUTSIDE = "a symbolic link that leads outside the site folder; expected a file inside the site folder (it is not read)"
+SECRET_BRIEF = f"---\ntitle: {SECRET}\ndate: 2025-01-01\nsummary: {SECRET}\nkey_points: [One]\n---\n{SECRET}\n"
+
+
+def tree(folder: Path, skip: Path | None = None) -> dict[str, tuple[str, bytes | str]]:
+    """Every entry under `folder` (links not followed) with its content or link target."""
+    found: dict[str, tuple[str, bytes | str]] = {}
+    for current, dirs, files in os.walk(folder):
+        here = Path(current)
+        if skip is not None and (here == skip or skip in here.parents):
+            dirs[:] = []
+            continue
+        for name in dirs + files:
+            path = here / name
+            rel = path.relative_to(folder).as_posix()
+            if skip is not None and path == skip:
+                continue
+            if path.is_symlink():
+                found[rel] = ("link", os.readlink(path))
+            elif path.is_file():
+                found[rel] = ("file", path.read_bytes())
+            else:
+                found[rel] = ("dir", b"")
+    return found
+
+
+@dataclass
+class Layout:
+    parent: Path
+    root: Path
+    outside: Path
+
+    @property
+    def briefs(self) -> Path:
+        return self.root / "content" / "briefs"
+
+    def build(self, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, list[str]]:
+        capsys.readouterr()
+        code = main(["build", "--root", str(self.root), "--quiet", *extra])
+        return code, [line for line in capsys.readouterr().err.splitlines() if not line.startswith("digest: ")]
+
+    def published(self) -> str:
+        """Every file of the built site as text, for looking for the secret."""
+        site = self.root / "site"
+        return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in site.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> Iterator[Layout]:
+    parent = tmp_path / "parent"
+    root = parent / "root"
+    shutil.copytree(FIXTURES / "valid-site", root)
+    outside = parent / "outside"
+    (outside / "briefs").mkdir(parents=True)
+    (outside / "secret.txt").write_text(SECRET)
+    (outside / "secret.md").write_text(SECRET_BRIEF)
+    (outside / "briefs" / "secret.md").write_text(SECRET_BRIEF)
+    (outside / "tags.yaml").write_text(f"tags:\n  secret: {{label: '{SECRET}'}}\n")
+    shutil.copytree(root / "content", outside / "content")
+    (outside / "content" / "briefs" / "secret.md").write_text(SECRET_BRIEF)
+    before = tree(parent, skip=root)
+    yield Layout(parent, root, outside)
+    assert tree(parent, skip=root) == before, "nothing outside the site folder was created, changed or removed"
+
+
+HOSTILE_NAMES = [
+    "../../escape",
+    "../../../../../../tmp/escape",
+    "/etc/passwd",
+    "a/../../b",
+    "C:\\Windows\\evil",
+    "..\\..\\evil",
+    "%2e%2e%2fescape",
+    "~/.ssh/id_rsa",
+    "\u2024\u2024/\u2024\u2024/escape",
+    "site/../../escape",
+]
+
+
+def test_hostile_tag_names_and_file_names_stay_in_the_output_folder(
+    layout: Layout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tags = "".join(f'  - "{name.replace(chr(92), chr(92) * 2)}"\n' for name in HOSTILE_NAMES)
+    (layout.briefs / "tagged.md").write_text(
+        f"---\ntitle: Tagged\ndate: 2025-01-01\nsummary: S.\nkey_points: [One]\ntags:\n{tags}---\nBody.\n"
+    )
+    (layout.briefs / "sub" / "%2e%2e%2f").mkdir(parents=True)
+    (layout.briefs / "sub" / "%2e%2e%2f" / "%2e%2e%2fname.md").write_text(
+        "---\ntitle: Odd file name\ndate: 2025-01-02\nsummary: S.\nkey_points: [One]\n---\n"
+    )
+    code, errors = layout.build(capsys)
+    assert (code, errors) == (0, [])
+    site = layout.root / "site"
+    written = [p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()]
+    assert [path for path in written if not set(path) <= set("abcdefghijklmnopqrstuvwxyz0123456789-_./W")] == []
+    assert "briefs/2e-2e-2fname/index.html" in written
+    tag_pages = sorted(p.split("/")[1] for p in written if p.startswith("tags/") and p.endswith("/index.html"))
+    assert {"escape", "tmp-escape", "etc-passwd", "c-windows-evil", "ssh-id-rsa", "site-escape"} <= set(tag_pages)
+    assert sorted(p.name for p in layout.root.iterdir()) == sorted(
+        [*(p.name for p in (FIXTURES / "valid-site").iterdir()), "site", ".digest-cache"]
+    ), "nothing was written beside site/ but the cache"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "output: ../outside/site\nout_dir: ../outside\nsite_dir: /tmp\ncache: ../outside\nstatic: ../outside\n",
+        "templates: ../outside\nbase_url: https://example.org/../../\n",
+    ],
+    ids=["output-keys", "template-and-url-keys"],
+)
+def test_configuration_keys_never_move_the_output(
+    layout: Layout, config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (layout.root / "digest.yaml").write_text("title: Confined\n" + config)
+    code, errors = layout.build(capsys)
+    assert (code, errors) == (0, [])
+    assert (layout.root / "site" / "index.html").is_file(), "the site went to site/ as always"
+
+
+@pytest.mark.parametrize("value", ["../outside/tags.yaml", "/etc/passwd", "content/../../outside/tags.yaml"])
+def test_a_taxonomy_path_outside_the_site_is_an_error(
+    layout: Layout, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (layout.root / "digest.yaml").write_text(f"title: Confined\ntaxonomy: {value}\n")
+    code, errors = layout.build(capsys)
+    assert code == 1
+    assert errors == [
+        f"digest.yaml:2: 'taxonomy' must be a relative path without '..', got '{value}'; "
+        "expected a path inside the site folder such as content/tags.yaml"
+    ]
+
+
+def _link(path: Path, target: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    path.symlink_to(os.path.relpath(target, path.parent), target_is_directory=target.is_dir())
+
+
+LINKS_OUT = [  # (the link, what it points to in outside/, the files reported)
+    ("content/briefs/leak.md", "secret.md", ["content/briefs/leak.md"]),
+    ("content/briefs/leaked", "briefs", ["content/briefs/leaked"]),
+    ("content/briefs/nested/deeper/leak.md", "secret.md", ["content/briefs/nested/deeper/leak.md"]),
+    ("content/briefs", "briefs", ["content/briefs"]),
+    ("content", "content", ["content", "content/tags.yaml"]),
+    ("content/tags.yaml", "tags.yaml", ["content/tags.yaml"]),
+    ("static/leak.txt", "secret.txt", ["static/leak.txt"]),
+    ("templates/static/leak.css", "secret.txt", ["templates/static/leak.css"]),
+]
+
+
+@pytest.mark.parametrize(("link", "target", "named"), LINKS_OUT, ids=[link for link, _, _ in LINKS_OUT])
+def test_a_link_out_of_the_site_is_reported_not_followed(
+    layout: Layout, link: str, target: str, named: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = layout.build(capsys)
+    assert code == 0
+    site_before = tree(layout.root / "site")
+    _link(layout.root / link, layout.outside / target)
+
+    code, errors = layout.build(capsys)
+    assert code == 1
+    assert errors == [f"{name}: {OUTSIDE}" for name in named]
+    assert tree(layout.root / "site") == site_before, "the previous site is unchanged"
+    assert SECRET not in layout.published()
+
+    capsys.readouterr()
+    assert main(["check", "--root", str(layout.root)]) == 1
+    assert f"{named[0]}: {OUTSIDE}" in capsys.readouterr().err
+
+
+def test_links_inside_the_site_are_followed_once(layout: Layout, capsys: pytest.CaptureFixture[str]) -> None:
+    """A linked brief or folder that stays in the site is read; a link to a parent folder is no loop."""
+    drafts = layout.root / "drafts"
+    drafts.mkdir()
+    (drafts / "kept.md").write_text("---\ntitle: Kept\ndate: 2025-01-02\nsummary: S.\nkey_points: [One]\n---\n")
+    _link(layout.briefs / "kept.md", drafts / "kept.md")
+    _link(layout.briefs / "loop", layout.briefs)
+    _link(layout.briefs / "up", layout.root / "content")
+    code, errors = layout.build(capsys)
+    assert (code, errors) == (0, [])
+    site = layout.root / "site"
+    assert sorted(p.name for p in (site / "briefs").iterdir()) == ["kept", "valid-brief"]
+
+
+def test_a_link_inside_the_output_folder_is_replaced_not_written_through(
+    layout: Layout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Someone (a deploy tool, a person) left a link in site/ that leads outside: the build
+    replaces it with a real folder and writes nothing through it."""
+    assert layout.build(capsys) == (0, [])
+    site = layout.root / "site"
+    shutil.rmtree(site / "briefs")
+    _link(site / "briefs", layout.outside / "briefs")
+    _link(site / "index.html", layout.outside / "secret.txt")
+    assert layout.build(capsys) == (0, [])
+    assert not (site / "briefs").is_symlink() and (site / "briefs" / "valid-brief" / "index.html").is_file()
+    assert not (site / "index.html").is_symlink()
+    assert SECRET not in layout.published()
+
+
+def test_import_does_not_follow_a_link_out_of_the_site(
+    layout: Layout, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = layout.root / "content" / "sources"
+    sources.mkdir()
+    (sources / "fine.txt").write_text(
+        "Chip Rules Tighten | Home | News | Harbor Tech Review\nJapan added six tools to its export list today.\n"
+    )
+    _link(sources / "leak.txt", layout.outside / "secret.txt")
+    monkeypatch.chdir(layout.root)
+    capsys.readouterr()
+    code = main(["import", "--root", ".", "--date", "2025-01-05", "content/sources"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err.splitlines() == [f"skipped content/sources/leak.txt: {OUTSIDE}"]
+    assert "created content/briefs/chip-rules-tighten.md" in captured.out
+    assert all(SECRET not in p.read_text() for p in layout.briefs.rglob("*.md"))
