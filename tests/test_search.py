@@ -252,3 +252,46 @@ def test_digest_serve_shows_the_edited_page_first_then_brings_the_index_up_to_da
     assert "/briefs/valid-brief/" in pages and page_new and not index_new, "the page is served before the index"
     assert index_later and index_urls and all(u.startswith("/pagefind/") for u in index_urls)
     assert (out / "static" / "style.css").is_file(), "digest serve keeps plain asset names (CSS swaps in place)"
+
+
+def focus_after_tabs(tab: Page, selector: str, limit: int = 60) -> int:
+    """Press Tab until `selector` has the focus; how many presses it took."""
+    for presses in range(1, limit + 1):
+        tab.keyboard.press("Tab")
+        if tab.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return presses
+    raise AssertionError(f"{selector} is not reachable with Tab ({limit} presses)")
+
+
+def test_search_and_its_filters_work_from_the_keyboard(browser: Browser, sample_site: Path) -> None:
+    with serving(sample_site) as origin:
+        tab = browser.new_page()
+        tab.goto(origin + "/")
+        focus_after_tabs(tab, "#site-search")
+        tab.keyboard.type("export")
+        tab.keyboard.press("Enter")
+        tab.wait_for_url("**/search/?q=export")
+        everything = results(tab)
+        focus_after_tabs(tab, "summary")  # the first filter group
+        tab.keyboard.press("Enter")
+        focus_after_tabs(tab, "input[type=checkbox]")
+        box = tab.evaluate("document.activeElement.name + '=' + document.activeElement.value")
+        before = status(tab)
+        tab.keyboard.press("Space")
+        tab.wait_for_function("old => document.querySelector('[data-search-status]').textContent !== old", arg=before)
+        assert len(results(tab)) < len(everything), f"checking {box} from the keyboard narrows the results"
+        tab.goto(origin + "/search/?q=the")
+        shown = len(results(tab))
+        focus_after_tabs(tab, "[data-search-more]", limit=200)
+        tab.keyboard.press("Enter")
+        tab.wait_for_function(f"document.querySelectorAll('.search-result').length > {shown}")
+        assert tab.evaluate("document.activeElement.closest('.search-result') !== null"), "focus moves to the new results"
+
+
+def test_pagination_is_reachable_from_the_keyboard(browser: Browser, sample_site: Path) -> None:
+    with serving(sample_site) as origin:
+        tab = browser.new_page()
+        tab.goto(origin + "/")
+        focus_after_tabs(tab, "a[href$='/page/2/']", limit=300)
+        tab.keyboard.press("Enter")
+        tab.wait_for_url("**/page/2/")
