@@ -176,28 +176,29 @@ class SiteWriter:
 
 class _Undo:
     """What a commit changed in the output folder, and how to take it back: old files are
-    hard-linked (or moved) into a folder beside it before they are replaced or removed."""
+    hard-linked (or moved) into a flat folder beside it before they are replaced or removed."""
 
     def __init__(self, out_dir: Path, folder: Path) -> None:
         self.out_dir, self.folder = out_dir, folder
-        self.steps: list[tuple[str, str]] = []  # (kind, relative path), in order
+        self.steps: list[tuple[str, str, str]] = []  # (kind, relative path, name in the folder), in order
 
     def _save(self, relative: str, move: bool) -> bool:
-        source, copy = self.out_dir / relative, self.folder / relative
+        if not self.steps:
+            self.folder.mkdir(exist_ok=True)
+        source, name = self.out_dir / relative, str(len(self.steps))
         try:
-            if not source.is_symlink() and not source.exists():
-                return False
-            copy.parent.mkdir(parents=True, exist_ok=True)
             if move:
-                os.rename(source, copy)
+                os.rename(source, self.folder / name)
             else:
                 try:
-                    os.link(source, copy, follow_symlinks=False)
-                except OSError:
-                    shutil.copy2(source, copy, follow_symlinks=False)
+                    os.link(source, self.folder / name, follow_symlinks=False)
+                except (FileNotFoundError, NotADirectoryError):
+                    raise
+                except OSError:  # no hard links here: copy
+                    shutil.copy2(source, self.folder / name, follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError):
             return False
-        self.steps.append(("moved" if move else "kept", relative))
+        self.steps.append(("moved" if move else "kept", relative, name))
         return True
 
     def keep(self, relative: str) -> bool:
@@ -209,15 +210,15 @@ class _Undo:
         self._save(relative, move=True)
 
     def made(self, relative: str) -> None:
-        self.steps.append(("made", relative))
+        self.steps.append(("made", relative, ""))
 
     def placed(self, relative: str) -> None:
-        self.steps.append(("placed", relative))
+        self.steps.append(("placed", relative, ""))
 
     def rollback(self) -> bool:
         """Undo every step, newest first; True if the output folder is as it was."""
         ok = True
-        for kind, relative in reversed(self.steps):
+        for kind, relative, name in reversed(self.steps):
             target = self.out_dir / relative
             try:
                 if kind == "placed":
@@ -226,7 +227,7 @@ class _Undo:
                     target.rmdir()
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(self.folder / relative, target)
+                    os.replace(self.folder / name, target)
             except FileNotFoundError:
                 continue
             except OSError:

@@ -149,6 +149,20 @@ def test_a_css_change_applies_without_a_reload(serve: ServeProcess, site_root: P
     assert page.evaluate("window.__kept") == 42
 
 
+def test_a_css_change_saved_with_other_files_still_applies(
+    serve: ServeProcess, site_root: Path, browser: object
+) -> None:
+    """One build for a CSS change and another page's change (a save of several files at once,
+    a git checkout): the open page, which did not change, still gets the new CSS."""
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(serve.url + "briefs/older-brief/")
+    css = site_root / "templates" / "static" / "style.css"
+    brief = site_root / "content" / "briefs" / "minerals.md"
+    css.write_text(css.read_text() + "\nhtml { color: rgb(4, 5, 6); }\n")
+    brief.write_text(brief.read_text() + "\nSaved together with the CSS.\n")
+    page.wait_for_function("getComputedStyle(document.documentElement).color === 'rgb(4, 5, 6)'", timeout=10_000)
+
+
 def test_deleting_a_brief_removes_it_from_its_tag_page(serve: ServeProcess, site_root: Path, browser: object) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(serve.url + "tags/china/")

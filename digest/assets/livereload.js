@@ -63,8 +63,8 @@
       location.assign(message.follow);
     } else if (changed.includes(here)) {
       location.reload();
-    } else if (changed.length && changed.every((url) => url.endsWith(".css"))) {
-      swapStylesheets();
+    } else if (changed.some((url) => url.endsWith(".css"))) {
+      swapStylesheets(); // also when other pages changed in the same build (a save of several files)
     }
   }
 
