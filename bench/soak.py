@@ -58,6 +58,7 @@ class Serve:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "digest", "serve", "--root", str(root), "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            env=dict(os.environ, PYTHONFAULTHANDLER="1"),  # SIGABRT dumps every thread's stack
         )  # fmt: skip
         self.lines: list[str] = []
         self.url = ""
@@ -83,11 +84,17 @@ class Serve:
         return threads, rss
 
     def stop(self) -> int:
+        """Ctrl-C; if the server has not exited after 20 s, its threads' stacks go to the log."""
         self.process.send_signal(signal.SIGINT)
         try:
             return self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.send_signal(signal.SIGABRT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            time.sleep(0.5)
             return -9
 
 
@@ -100,6 +107,7 @@ class Soak:
         self.latencies: list[float] = []
         self.missed: list[str] = []
         self.kinds: dict[str, int] = {}
+        self.history: list[str] = []
 
     def files(self) -> list[Path]:
         return sorted(self.briefs.glob("*.md"))
@@ -112,12 +120,20 @@ class Soak:
         self.page.goto(self.serve.url + (f"briefs/{self.slug(path)}/" if path else ""))
 
     def wait(self, kind: str, condition: str, arg: object, started: float) -> None:
-        try:
-            self.page.wait_for_function(condition, arg=arg, timeout=self.timeout * 1000)
-            self.latencies.append(time.monotonic() - started)
-        except Exception as exc:  # noqa: BLE001 - a timeout is a missed reload; keep going
-            self.missed.append(f"{kind} #{self.n}: {type(exc).__name__}")
-            self.view(self.viewing if self.viewing and self.viewing.exists() else None)
+        deadline = started + self.timeout
+        while True:
+            try:
+                left = max(deadline - time.monotonic(), 0.1)
+                self.page.wait_for_function(condition, arg=arg, timeout=left * 1000)
+                self.latencies.append(time.monotonic() - started)
+                return
+            except Exception as exc:  # noqa: BLE001 - a timeout is a missed reload; keep going
+                if "TimeoutError" not in type(exc).__name__ and time.monotonic() < deadline:
+                    time.sleep(0.05)  # the page reloaded while it was being checked: check again
+                    continue
+                self.missed.append(f"{kind} #{self.n} (after {self.history[-3:]}): {type(exc).__name__}: {exc}"[:300])
+                self.view(self.viewing if self.viewing and self.viewing.exists() else None)
+                return
 
     def shows(self, kind: str, text: str, started: float) -> None:
         self.wait(kind, "t => document.documentElement.textContent.includes(t)", text, started)
@@ -140,6 +156,7 @@ class Soak:
             kind = self.rng.choice(["body", "body", "title", "summary", "atomic", "burst", "other", "add",
                                     "delete-other", "css", "broken"])  # fmt: skip
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        self.history.append(kind)
         marker = f"Soak marker {self.n} {self.rng.randint(0, 10**9)}."
         started = time.monotonic()
         path = self.viewing
@@ -288,6 +305,7 @@ def main() -> int:
         "http_responses_differing": over_http[:20],
         "server_exit": code,
         "rebuilds": sum("Rebuilt in" in line for line in serve.lines),
+        "server_log_tail": serve.lines[-80:] if code != 0 else serve.lines[-3:],
     }
     checks = {
         "no missed reloads": not soak.missed,
