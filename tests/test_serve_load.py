@@ -122,6 +122,11 @@ def test_slow_and_idle_clients_do_not_block_others(server: ServeProcess) -> None
         for sock in slow[2::3]:  # the half-sent requests still get their answer when they finish
             sock.sendall(b"w\r\n\r\n")
             assert read_until(sock, b"\r\n\r\n").startswith(b"HTTP/1.1 200")
+        for sock in slow:  # and no client holds a connection (and its thread) for ever: the server hangs up
+            sock.settimeout(90)
+            with contextlib.suppress(ConnectionResetError):
+                while sock.recv(65536):
+                    pass
     finally:
         for sock in slow:
             sock.close()
