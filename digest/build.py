@@ -108,6 +108,7 @@ def build(
     commit_lock: AbstractContextManager[object] | None = None,
     on_commit: Callable[[tuple[str, ...]], None] | None = None,
     wait: bool = True,
+    superseded: Callable[[], bool] | None = None,
 ) -> BuildResult:
     """Bring `out_dir` to exactly the site that `config.root` describes.
 
@@ -118,8 +119,18 @@ def build(
     `on_commit` callback that learns the changed URLs as soon as the files are in place (before
     the cache is saved), to tell the open pages. If another build of the site is running,
     this one waits for it, or with `wait=False` raises OutputError at once.
+
+    `digest serve` (`config.serving`) commits the pages first and the search index after them;
+    while the index is made, `superseded()` is asked now and then, and when it says newer
+    changes are waiting, the index is left as it was for the next build to bring up to date.
     """
-    options = {"jobs": jobs, "progress": progress, "commit_lock": commit_lock or nullcontext(), "on_commit": on_commit}
+    options = {
+        "jobs": jobs,
+        "progress": progress,
+        "commit_lock": commit_lock or nullcontext(),
+        "on_commit": on_commit,
+        "superseded": superseded,
+    }
     with site_lock(config.root, wait=wait):
         try:
             return _build(config, out_dir, clean=clean, cache=cache, **options)  # type: ignore[arg-type]
@@ -174,6 +185,7 @@ def _build(
     progress: Progress | None,
     commit_lock: AbstractContextManager[object],
     on_commit: Callable[[tuple[str, ...]], None] | None,
+    superseded: Callable[[], bool] | None,
 ) -> BuildResult:
     started = time.perf_counter()
     jobs = jobs or default_jobs()
@@ -288,7 +300,9 @@ def _build(
         if problems:
             raise ContentError(sorted(problems))
         if indexer is not None and not config.serving:
-            staged += _stage_index(indexer.finish(), writer, entries, search_key)
+            files = indexer.finish()
+            assert files is not None  # only a `superseded` caller gets None
+            staged += _stage_index(files, writer, entries, search_key)
             indexer = None
     except BaseException:
         writer.abort()
@@ -318,15 +332,7 @@ def _build(
     if on_commit:
         on_commit(changed_urls)
     if indexer is not None:
-        index_writer = SiteWriter(out_dir)
-        try:
-            index_staged = _stage_index(indexer.finish(), index_writer, entries, search_key)
-        except BaseException:
-            index_writer.abort()
-            raise
-        index_stale = sorted(p for p in on_disk if p.startswith(SEARCH_DIR + "/") and p not in entries)
-        with commit_lock:
-            index_writer.commit(index_staged, index_stale)
+        index_staged, index_stale = _commit_index(indexer, out_dir, on_disk, entries, search_key, commit_lock, superseded)
         staged += index_staged
         stale += index_stale
         if on_commit and (index_staged or index_stale):
@@ -381,6 +387,32 @@ def _stage_index(files: dict[str, bytes], writer: SiteWriter, entries: dict[str,
         if written.changed:
             staged.append(relative)
     return staged
+
+
+def _commit_index(
+    indexer: Indexer,
+    out_dir: Path,
+    on_disk: dict[str, tuple[int, int]],
+    entries: dict[str, OutputEntry],
+    key: str,
+    commit_lock: AbstractContextManager[object],
+    superseded: Callable[[], bool] | None,
+) -> tuple[list[str], list[str]]:
+    """The search index of a `digest serve` build, committed after its pages (staged, stale).
+    Left as it was when `superseded()`: its files then have no entry, so the next build makes it."""
+    files = indexer.finish(superseded)
+    if files is None:
+        return [], []
+    writer = SiteWriter(out_dir)
+    try:
+        staged = _stage_index(files, writer, entries, key)
+    except BaseException:
+        writer.abort()
+        raise
+    stale = sorted(p for p in on_disk if p.startswith(SEARCH_DIR + "/") and p not in entries)
+    with commit_lock:
+        writer.commit(staged, stale)
+    return staged, stale
 
 
 def input_signature(config: Config, version: str) -> str:

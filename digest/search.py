@@ -147,10 +147,20 @@ class Indexer:
     process: subprocess.Popen[bytes]
     output: Path
 
-    def finish(self) -> dict[str, bytes]:
-        """The published files of the index, relative to the output folder (`pagefind/...`)."""
+    def finish(self, superseded: Callable[[], bool] | None = None) -> dict[str, bytes] | None:
+        """The published files of the index, relative to the output folder (`pagefind/...`); None
+        if `superseded()` said, while Pagefind ran, that the index is no longer wanted."""
         try:
-            out, _ = self.process.communicate()
+            while True:
+                try:
+                    out, _ = self.process.communicate(timeout=0.05 if superseded else None)
+                    break
+                except subprocess.TimeoutExpired:
+                    if superseded is not None and superseded():
+                        self.cancel()
+                        return None
+            if superseded is not None and superseded():
+                return None
             if self.process.returncode != 0:
                 tail = out.decode("utf-8", "replace").strip().splitlines()[-3:]
                 raise SearchError(f"Pagefind failed ({'; '.join(tail) or f'exit {self.process.returncode}'})")

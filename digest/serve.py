@@ -72,6 +72,11 @@ class Changes:
             paths, self.paths = self.paths, set()
             return paths
 
+    def waiting(self) -> bool:
+        """Whether changes arrived that the next build will take."""
+        with self.condition:
+            return bool(self.paths) or self.stopped
+
     def stop(self) -> None:
         with self.condition:
             self.stopped = True
@@ -165,6 +170,7 @@ class Server:
                 cache=self.cache,
                 commit_lock=self.lock,
                 on_commit=lambda urls: self.hub.publish(urls, (), self._follow(changed)),
+                superseded=self.changes.waiting,
             )
         except ContentError as exc:
             lines = [str(p) for p in exc.problems]

@@ -119,6 +119,7 @@ def test_a_tag_filter_narrows_the_results(browser: Browser, sample_site: Path) -
         assert "Countries+and+regions=Japan" in tab.url
         assert status(tab) == f"{len(narrowed)} {'brief' if len(narrowed) == 1 else 'briefs'} found for “export” in Japan."
         tab.uncheck("input[name='Countries and regions'][value='Japan']")
+        tab.click("summary:text('Year')")
         tab.check("input[name='Year'][value='2023']")
         tab.wait_for_function("() => document.querySelector('[data-search-status]').textContent.endsWith('in 2023.')")
         by_year = results(tab)
@@ -295,3 +296,18 @@ def test_pagination_is_reachable_from_the_keyboard(browser: Browser, sample_site
         focus_after_tabs(tab, "a[href$='/page/2/']", limit=300)
         tab.keyboard.press("Enter")
         tab.wait_for_url("**/page/2/")
+
+
+def test_digest_serve_leaves_the_index_to_the_next_build_when_newer_changes_wait(tmp_path: Path) -> None:
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    out = tmp_path / "site"
+    config = open_config(root, drafts=True).with_overrides(serving=True)
+    build(config, out)
+    before = fragments(out)
+    brief = root / "content" / "briefs" / "valid-brief.md"
+    brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline.\n", encoding="utf-8")
+    build(config, out, superseded=lambda: True)  # another save arrived while Pagefind ran
+    assert "Quasicrystalline" in (out / "briefs" / "valid-brief" / "index.html").read_text(encoding="utf-8")
+    assert fragments(out) == before, "the last complete index is still served"
+    build(config, out)  # the next build brings it up to date
+    assert "Quasicrystalline" in fragments(out)["/briefs/valid-brief/"]["content"]
