@@ -233,6 +233,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds an edit may take to show")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "soak.json")
     args = parser.parse_args()
+    # Started in the background by a non-interactive shell, this process (and so `digest serve`)
+    # would ignore SIGINT; handling it here gives the server the default, so Ctrl-C stops it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="digest-soak-"))
