@@ -133,13 +133,14 @@ def load_taxonomy(root: Path, rel: str) -> Taxonomy:
             )
             label = slug
         group = spec.get("group")
-        if group is not None and group not in groups:
+        if group is not None and (not isinstance(group, str) or group not in groups):
             known = ", ".join(groups) or "none defined"
+            named = f"unknown group '{group}'" if isinstance(group, str) else "a group that is not a name"
             problems.append(
                 Problem(
                     rel,
                     doc.line("tags", slug, "group"),
-                    f"tag '{slug}' names unknown group '{group}'; expected one of: {known}",
+                    f"tag '{slug}' names {named}; expected one of: {known}",
                 )
             )
         aliases = spec.get("aliases") or []
