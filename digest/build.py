@@ -332,7 +332,9 @@ def _build(
     if on_commit:
         on_commit(changed_urls)
     if indexer is not None:
-        index_staged, index_stale = _commit_index(indexer, out_dir, on_disk, entries, search_key, commit_lock, superseded)
+        index_staged, index_stale = _commit_index(
+            indexer, out_dir, on_disk, entries, search_key, commit_lock, superseded
+        )
         staged += index_staged
         stale += index_stale
         if on_commit and (index_staged or index_stale):

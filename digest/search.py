@@ -125,7 +125,9 @@ def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
     if brief.draft:
         meta["draft"] = "draft"
     hidden = "".join(f'<span data-pagefind-meta="{k}">{e(v)}</span>' for k, v in meta.items())
-    hidden += "".join(f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in _filters(site, brief))
+    hidden += "".join(
+        f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in _filters(site, brief)
+    )
     hidden += f'<span data-pagefind-sort="date">{e(brief.published.isoformat())}</span>'
     points = "".join(f"<li>{space_cjk(p)}</li>" for p in brief.key_points_html)
     return (

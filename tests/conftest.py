@@ -42,5 +42,5 @@ def subpath_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def copy_site(source: Path, target: Path) -> Path:
     """A writable copy of a fixture site."""
-    shutil.copytree(source, target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".digest-cache"))
     return target

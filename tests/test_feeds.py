@@ -44,12 +44,14 @@ def test_json_feed(sample_site: Path) -> None:
     assert all(item["url"].startswith(ORIGIN + "briefs/") and item["content_html"] for item in feed["items"])
 
 
-def test_sitemap_lists_every_html_page_but_404(sample_site: Path) -> None:
+def test_sitemap_lists_every_html_page_but_404_and_noindex_pages(sample_site: Path) -> None:
     listed = set(re.findall(r"<loc>([^<]+)</loc>", (sample_site / "sitemap.xml").read_text()))
+    noindex = {p for p in sample_site.rglob("*.html") if '<meta name="robots" content="noindex">' in p.read_text()}
+    assert {p.relative_to(sample_site).as_posix() for p in noindex} == {"search/index.html"}
     pages = {
         ORIGIN + p.relative_to(sample_site).as_posix().removesuffix("index.html")
         for p in sample_site.rglob("*.html")
-        if p.name != "404.html"
+        if p.name != "404.html" and p not in noindex
     }
     assert listed == pages
 

@@ -117,7 +117,9 @@ def test_a_tag_filter_narrows_the_results(browser: Browser, sample_site: Path) -
         assert 0 < len(narrowed) < len(everything)
         assert all("Japan" in r["tags"] for r in narrowed)
         assert "Countries+and+regions=Japan" in tab.url
-        assert status(tab) == f"{len(narrowed)} {'brief' if len(narrowed) == 1 else 'briefs'} found for “export” in Japan."
+        assert (
+            status(tab) == f"{len(narrowed)} {'brief' if len(narrowed) == 1 else 'briefs'} found for “export” in Japan."
+        )
         tab.uncheck("input[name='Countries and regions'][value='Japan']")
         tab.click("summary:text('Year')")
         tab.check("input[name='Year'][value='2023']")
@@ -174,7 +176,9 @@ def test_drafts_are_never_indexed_by_digest_build(browser: Browser, tmp_path: Pa
         assert "/briefs/secret/" not in fragments(out)
         assert not any("zanzibarium" in json.dumps(f).lower() for f in fragments(out))
     preview = tmp_path / "preview"
-    build(open_config(root, drafts=True, base_url=LOCAL).with_overrides(serving=True), preview)  # what `digest serve` builds
+    build(
+        open_config(root, drafts=True, base_url=LOCAL).with_overrides(serving=True), preview
+    )  # what `digest serve` builds
     with serving(preview) as origin:
         _, found = search(browser, origin + "/search/", "zanzibarium")
         assert [r["href"] for r in found] == ["/briefs/secret/"]
@@ -185,7 +189,8 @@ def test_the_index_follows_edits_and_deletions(tmp_path: Path) -> None:
     for n in (1, 2):
         (root / "content" / "briefs" / f"extra-{n}.md").write_text(
             f"---\ntitle: Extra {n}\ndate: 2025-01-0{n}\nsummary: Extra brief {n}.\n"
-            f"key_points:\n  - Point {n}.\n---\nBody {n}.\n", encoding="utf-8"
+            f"key_points:\n  - Point {n}.\n---\nBody {n}.\n",
+            encoding="utf-8",
         )
     out = tmp_path / "site"
     build(open_config(root), out)
@@ -231,7 +236,6 @@ def test_a_site_with_nothing_published_has_a_search_page_that_says_so(browser: B
         tab = browser.new_page()
         tab.goto(origin + "/search/?q=chips")
         tab.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('nothing')")
-
 
 
 def test_digest_serve_shows_the_edited_page_first_then_brings_the_index_up_to_date(tmp_path: Path) -> None:
@@ -286,7 +290,9 @@ def test_search_and_its_filters_work_from_the_keyboard(browser: Browser, sample_
         focus_after_tabs(tab, "[data-search-more]", limit=200)
         tab.keyboard.press("Enter")
         tab.wait_for_function(f"document.querySelectorAll('.search-result').length > {shown}")
-        assert tab.evaluate("document.activeElement.closest('.search-result') !== null"), "focus moves to the new results"
+        assert tab.evaluate("document.activeElement.closest('.search-result') !== null"), (
+            "focus moves to the new results"
+        )
 
 
 def test_pagination_is_reachable_from_the_keyboard(browser: Browser, sample_site: Path) -> None:
