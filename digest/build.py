@@ -27,7 +27,16 @@ from digest.model import Brief, Taxonomy
 from digest.output import OutputError, SiteWriter, WriteStats, scan, url_of
 from digest.pages import Page, plan_pages
 from digest.render import MissingBody, Renderer, longdate, render_page
-from digest.search import SEARCH_DIR, Indexer, document_key, index_key, indexed, pagefind_version, start_index
+from digest.search import (
+    SEARCH_DIR,
+    Indexer,
+    document_key,
+    indexed,
+    pagefind_version,
+    shard_keys,
+    shard_of_path,
+    start_index,
+)
 from digest.site import Site, build_site
 from digest.taxonomy import empty_taxonomy, load_taxonomy
 from digest.templates import make_environment, theme_assets, theme_dirs
@@ -243,22 +252,30 @@ def _build(
     staged: list[str] = []
     problems: set[Problem] = set()
     indexer: Indexer | None = None
-    search_key = ""
+    search_keys: dict[int, str] = {}
     try:
         if config.search:
-            # Pagefind indexes in its own process while the pages render.
+            # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages render.
             keys = {b.slug: document_key(site, b) for b in indexed(site)}
-            search_key = index_key(site, keys)
-            kept = {p: e for p, e in previous.items() if p.startswith(SEARCH_DIR + "/")}
-            if not keys:
-                pass  # nothing to find: no index (the search page says so)
-            elif kept and all(
-                e.fingerprint == search_key and on_disk.get(p) == (e.size, e.mtime_ns) for p, e in kept.items()
-            ):
-                entries.update(kept)
-            else:
+            search_keys = shard_keys(site, keys)
+            stale_shards = []
+            by_shard: dict[int | None, dict[str, OutputEntry]] = {}
+            for path, entry in previous.items():
+                if path.startswith(SEARCH_DIR + "/"):
+                    by_shard.setdefault(shard_of_path(path), {})[path] = entry
+            for shard, key in search_keys.items():
+                kept = by_shard.get(shard, {})
+                if kept and all(
+                    e.fingerprint == key and on_disk.get(p) == (e.size, e.mtime_ns) for p, e in kept.items()
+                ):
+                    entries.update(kept)
+                else:
+                    stale_shards.append(shard)
+            if stale_shards:
                 folder = cache.folder / "search" / _digest(out_key)[:12]
-                indexer = start_index(site, folder, keys, lambda b: _body(bodies, b), lambda b: longdate(b.published))
+                indexer = start_index(
+                    site, folder, keys, stale_shards, lambda b: _body(bodies, b), lambda b: longdate(b.published), jobs
+                )
         for relative, data in assets.items():
             fingerprint = _digest(data)
             old = previous.get(relative)
@@ -274,6 +291,8 @@ def _build(
         def advance(count: int) -> None:
             nonlocal done
             done += count
+            if indexer is not None:
+                indexer.poll()  # start the next shards as others finish
             if progress:
                 progress("rendering", done, len(todo))
 
@@ -302,7 +321,7 @@ def _build(
         if indexer is not None and not config.serving:
             files = indexer.finish()
             assert files is not None  # only a `superseded` caller gets None
-            staged += _stage_index(files, writer, entries, search_key)
+            staged += _stage_index(files, writer, entries, search_keys)
             indexer = None
     except BaseException:
         writer.abort()
@@ -333,7 +352,7 @@ def _build(
         on_commit(changed_urls)
     if indexer is not None:
         index_staged, index_stale = _commit_index(
-            indexer, out_dir, on_disk, entries, search_key, commit_lock, superseded
+            indexer, out_dir, on_disk, entries, search_keys, commit_lock, superseded
         )
         staged += index_staged
         stale += index_stale
@@ -380,12 +399,14 @@ def _body(bodies: BodyStore, brief: Brief) -> str:
     return html
 
 
-def _stage_index(files: dict[str, bytes], writer: SiteWriter, entries: dict[str, OutputEntry], key: str) -> list[str]:
-    """Stage the search index's files; the ones whose bytes changed."""
+def _stage_index(
+    files: dict[str, bytes], writer: SiteWriter, entries: dict[str, OutputEntry], keys: dict[int, str]
+) -> list[str]:
+    """Stage the files of the shards just indexed; the ones whose bytes changed."""
     staged = []
     for relative, data in files.items():
         written = writer.put(relative, data)
-        entries[relative] = OutputEntry(key, written.size, written.mtime_ns)
+        entries[relative] = OutputEntry(keys[shard_of_path(relative) or 0], written.size, written.mtime_ns)
         if written.changed:
             staged.append(relative)
     return staged
@@ -396,7 +417,7 @@ def _commit_index(
     out_dir: Path,
     on_disk: dict[str, tuple[int, int]],
     entries: dict[str, OutputEntry],
-    key: str,
+    keys: dict[int, str],
     commit_lock: AbstractContextManager[object],
     superseded: Callable[[], bool] | None,
 ) -> tuple[list[str], list[str]]:
@@ -407,7 +428,7 @@ def _commit_index(
         return [], []
     writer = SiteWriter(out_dir)
     try:
-        staged = _stage_index(files, writer, entries, key)
+        staged = _stage_index(files, writer, entries, keys)
     except BaseException:
         writer.abort()
         raise

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from digest.model import Brief
+from digest.search import shards
 from digest.site import Site, brief_url
 
 FEED_SIZE = 20
@@ -175,6 +176,7 @@ def plan_pages(site: Site) -> tuple[Page, ...]:
                 "Search",
                 f"Search every brief of {config.title} by words, tags and year.",
                 "search",
+                MappingProxyType({"shards": tuple(shards(site))}),
                 in_sitemap=False,
             )
         )

@@ -5,9 +5,14 @@ build that renders a single page still indexes every brief. Each brief becomes a
 `.digest-cache/search/<output>/briefs/<slug>/index.html` holding what a reader searches
 (title, summary, key points and body, weighted toward the title and key points) and what a
 result shows (title, date, summary, tags), plus the filters (one per tag group, and the
-year). Documents are rewritten only when their brief, its tags or the settings changed; the
-Pagefind binary (PyPI `pagefind[extended]`) then indexes the folder in a separate process,
-while the build renders its pages.
+year). Documents are rewritten only when their brief, its tags or the settings changed.
+
+Pagefind needs about 0.3 MB of memory and 2 ms per brief of 700 words, all at once, so a large
+digest is indexed in shards of about SHARD_SIZE briefs (`pagefind/<n>/`, a brief's shard fixed
+by a hash of its slug, the number of shards a power of two): memory stays bounded, and an edit
+indexes one shard again. The Pagefind binary (PyPI `pagefind[extended]`) indexes the shards
+in separate processes while the build renders its pages; the search page loads the first
+shard and merges the others (Pagefind's multisite search), which add one small request each.
 
 Chinese and Japanese text has no spaces between words, and Pagefind only splits it in a
 Chinese or Japanese index, which a page in the site's language never loads. So han and kana
@@ -39,8 +44,9 @@ from digest.model import Brief
 from digest.site import OTHER_GROUP, Site, brief_url
 
 SEARCH_DIR = "pagefind"
+SHARD_SIZE = 1000  # briefs per index, about: Pagefind needs ~0.3 MB and ~2 ms per brief of 700 words
 log = logging.getLogger(__name__)
-FORMAT = "1"  # bump when the documents change shape
+FORMAT = "2"  # bump when the documents change shape
 YEAR_FILTER = "Year"
 # Pagefind's own UIs: the theme has its own search page, so they are not published.
 _UNPUBLISHED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b|^playground/")
@@ -85,6 +91,41 @@ def indexed(site: Site) -> tuple[Brief, ...]:
     return tuple(b for b in site.briefs if site.config.serving or not b.draft)
 
 
+def shard_count(briefs: int) -> int:
+    """How many indexes the briefs are split into: a power of two keeping each near or under
+    SHARD_SIZE briefs, so that Pagefind's memory stays bounded and an edit re-indexes one."""
+    count = 1
+    while briefs > count * SHARD_SIZE:
+        count *= 2
+    return count
+
+
+def shard_of(slug: str, count: int) -> int:
+    return int.from_bytes(hashlib.blake2b(slug.encode("utf-8"), digest_size=8).digest(), "big") % count
+
+
+def shards(site: Site) -> dict[int, tuple[Brief, ...]]:
+    """The non-empty shards of the index: shard number -> its briefs."""
+    briefs = indexed(site)
+    count = shard_count(len(briefs))
+    groups: dict[int, list[Brief]] = {}
+    for brief in briefs:
+        groups.setdefault(shard_of(brief.slug, count), []).append(brief)
+    return {n: tuple(groups[n]) for n in sorted(groups)}
+
+
+def shard_prefix(shard: int) -> str:
+    return f"{SEARCH_DIR}/{shard}/"
+
+
+def shard_of_path(relative: str) -> int | None:
+    """The shard an output file of the index belongs to ('pagefind/3/index/x' -> 3)."""
+    parts = relative.split("/")
+    if len(parts) > 2 and parts[0] == SEARCH_DIR and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
 def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
     labels = dict(site.taxonomy.groups)
     labels.setdefault(*OTHER_GROUP)
@@ -103,12 +144,20 @@ def document_key(site: Site, brief: Brief) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def index_key(site: Site, keys: Mapping[str, str]) -> str:
-    """The whole index: changes when any document does, or the Pagefind version, or the language."""
-    digest = hashlib.blake2b(f"{FORMAT} {pagefind_version()} {site.config.language}".encode(), digest_size=16)
-    for slug in sorted(keys):
-        digest.update(f"{slug}={keys[slug]};".encode())
-    return digest.hexdigest()
+def shard_keys(site: Site, keys: Mapping[str, str]) -> dict[int, str]:
+    """Each shard's index: changes when any of its documents does, or the Pagefind version, the
+    language or the number of shards."""
+    groups = shards(site)
+    count = shard_count(sum(len(g) for g in groups.values()))
+    found = {}
+    for shard, members in groups.items():
+        digest = hashlib.blake2b(
+            f"{FORMAT} {pagefind_version()} {site.config.language} {count} {shard}".encode(), digest_size=16
+        )
+        for slug in sorted(b.slug for b in members):
+            digest.update(f"{slug}={keys[slug]};".encode())
+        found[shard] = digest.hexdigest()
+    return found
 
 
 def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
@@ -143,45 +192,83 @@ def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
 
 
 @dataclass
-class Indexer:
-    """Pagefind running over the documents folder, into a temporary output folder."""
-
-    process: subprocess.Popen[bytes]
+class _Job:
+    shard: int
+    docs: Path
     output: Path
+    process: subprocess.Popen[bytes] | None = None
+
+
+@dataclass
+class Indexer:
+    """Pagefind over the documents of the shards to index, at most `limit` processes at a time,
+    each into a temporary folder."""
+
+    jobs: list[_Job]
+    limit: int
+    command: list[str]
+
+    def poll(self) -> None:
+        """Start queued shards while fewer than `limit` run (called between batches of pages)."""
+        running = sum(1 for j in self.jobs if j.process is not None and j.process.poll() is None)
+        for job in self.jobs:
+            if running >= self.limit:
+                return
+            if job.process is None:
+                command = [*self.command, "--site", str(job.docs), "--output-path", str(job.output)]
+                try:
+                    job.process = subprocess.Popen(
+                        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                    )
+                except OSError as exc:
+                    self.cancel()
+                    raise SearchError(f"cannot run Pagefind ({command[0]}): {exc.strerror or exc}") from None
+                running += 1
 
     def finish(self, superseded: Callable[[], bool] | None = None) -> dict[str, bytes] | None:
-        """The published files of the index, relative to the output folder (`pagefind/...`); None
-        if `superseded()` said, while Pagefind ran, that the index is no longer wanted."""
+        """The published files of the shards indexed, relative to the output folder
+        (`pagefind/<shard>/...`); None if `superseded()` said, while Pagefind ran, that the
+        index is no longer wanted."""
+        files: dict[str, bytes] = {}
         try:
-            while True:
-                try:
-                    out, _ = self.process.communicate(timeout=0.05 if superseded else None)
-                    break
-                except subprocess.TimeoutExpired:
-                    if superseded is not None and superseded():
-                        self.cancel()
-                        return None
+            for job in self.jobs:
+                while True:
+                    self.poll()
+                    assert job.process is not None
+                    try:
+                        out, _ = job.process.communicate(timeout=0.05 if superseded else None)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if superseded is not None and superseded():
+                            return None
+                if job.process.returncode != 0:
+                    tail = out.decode("utf-8", "replace").strip().splitlines()[-3:]
+                    raise SearchError(f"Pagefind failed ({'; '.join(tail) or f'exit {job.process.returncode}'})")
+                files.update(_published(job))
             if superseded is not None and superseded():
                 return None
-            if self.process.returncode != 0:
-                tail = out.decode("utf-8", "replace").strip().splitlines()[-3:]
-                raise SearchError(f"Pagefind failed ({'; '.join(tail) or f'exit {self.process.returncode}'})")
-            files: dict[str, bytes] = {}
-            for path in sorted(self.output.rglob("*")):
-                relative = path.relative_to(self.output).as_posix()
-                if path.is_file() and not _UNPUBLISHED.search(relative):
-                    files[f"{SEARCH_DIR}/{relative}"] = path.read_bytes()
-            if f"{SEARCH_DIR}/pagefind.js" not in files:
-                raise SearchError("Pagefind wrote no index")
-            return reproducible(files)
+            return files
         finally:
-            shutil.rmtree(self.output, ignore_errors=True)
+            self.cancel()
 
     def cancel(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.output, ignore_errors=True)
+        for job in self.jobs:
+            if job.process is not None and job.process.poll() is None:
+                job.process.kill()
+                job.process.wait()
+            shutil.rmtree(job.output, ignore_errors=True)
+
+
+def _published(job: _Job) -> dict[str, bytes]:
+    prefix = shard_prefix(job.shard)
+    files: dict[str, bytes] = {}
+    for path in sorted(job.output.rglob("*")):
+        relative = path.relative_to(job.output).as_posix()
+        if path.is_file() and not _UNPUBLISHED.search(relative):
+            files[prefix + relative] = path.read_bytes()
+    if prefix + "pagefind.js" not in files:
+        raise SearchError("Pagefind wrote no index")
+    return reproducible(files, prefix)
 
 
 _SIGNATURE = b"pagefind_dcd"
@@ -198,7 +285,7 @@ def _pack(value: Any) -> bytes:
     return gzip.compress(_SIGNATURE + cbor2.dumps(value, canonical=True), mtime=0)
 
 
-def reproducible(files: dict[str, bytes]) -> dict[str, bytes]:
+def reproducible(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
     """The same index files for the same documents, build after build.
 
     Pagefind writes the values of each filter in hash-map order, which changes from run to run,
@@ -206,7 +293,6 @@ def reproducible(files: dict[str, bytes]) -> dict[str, bytes]:
     `pagefind-entry.json` would differ between two builds of one site. Their values are sorted
     here and the files renamed after the sorted bytes. If the format is not the one expected
     (another Pagefind version), the files are left as Pagefind wrote them: still correct."""
-    prefix = f"{SEARCH_DIR}/"
     try:
         entry_name = prefix + "pagefind-entry.json"
         entry = json.loads(files[entry_name])
@@ -240,49 +326,54 @@ def start_index(
     site: Site,
     folder: Path,
     keys: Mapping[str, str],
+    todo: Iterable[int],
     body: Callable[[Brief], str],
     date_text: Callable[[Brief], str],
+    limit: int,
 ) -> Indexer:
-    """Bring the documents in `folder` up to date with `keys` and start Pagefind on them."""
+    """Bring the documents of the shards `todo` in `folder` up to date with `keys`, and start
+    Pagefind on them (at most `limit` at a time)."""
     docs = folder / "docs"
     manifest_path = folder / "manifest.json"
+    groups = shards(site)
+    count = shard_count(sum(len(g) for g in groups.values()))
+    todo = sorted(todo)
     try:
-        manifest: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest: dict[str, list[Any]] = json.loads(manifest_path.read_text(encoding="utf-8"))
         if not isinstance(manifest, dict):
-            manifest = {}
+            raise ValueError("not a mapping")
     except (OSError, ValueError):
         manifest = {}
         shutil.rmtree(docs, ignore_errors=True)
+    jobs = []
     try:
         manifest_path.unlink(missing_ok=True)  # written again only once every document is in place
-        briefs = {b.slug: b for b in indexed(site)}
-        _remove_others(docs / "briefs", briefs)
-        for slug, brief in briefs.items():
-            target = docs / "briefs" / slug / "index.html"
-            if manifest.get(slug) == keys[slug] and target.is_file():
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _write(target, document(site, brief, body(brief), date_text(brief)))
-        manifest_path.write_text(json.dumps({s: keys[s] for s in briefs}), encoding="utf-8")
-        output = Path(tempfile.mkdtemp(prefix="index.", dir=folder))
+        _remove_others(docs, [str(n) for n in range(count)])
+        for shard in todo:
+            members = {b.slug: b for b in groups[shard]}
+            shard_docs = docs / str(shard)
+            _remove_others(shard_docs / "briefs", members)
+            for slug, brief in members.items():
+                target = shard_docs / "briefs" / slug / "index.html"
+                if manifest.get(slug) == [shard, keys[slug]] and target.is_file():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _write(target, document(site, brief, body(brief), date_text(brief)))
+                manifest[slug] = [shard, keys[slug]]
+            output = Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=folder))
+            jobs.append(_Job(shard, shard_docs, output))
+        indexed_now = {b.slug for g in groups.values() for b in g}
+        manifest = {k: v for k, v in manifest.items() if k in indexed_now}
+        manifest_path.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
     except OSError as exc:
+        for job in jobs:
+            shutil.rmtree(job.output, ignore_errors=True)
         raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
-    command = [
-        str(pagefind_binary()),
-        "--site",
-        str(docs),
-        "--output-path",
-        str(output),
-        "--force-language",
-        site.config.language.split("-")[0].lower(),
-        "--quiet",
-    ]
-    try:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    except OSError as exc:
-        shutil.rmtree(output, ignore_errors=True)
-        raise SearchError(f"cannot run Pagefind ({command[0]}): {exc.strerror or exc}") from None
-    return Indexer(process, output)
+    language = site.config.language.split("-")[0].lower()
+    command = [str(pagefind_binary()), "--force-language", language, "--quiet"]
+    indexer = Indexer(jobs, max(1, limit), command)
+    indexer.poll()
+    return indexer
 
 
 def _remove_others(folder: Path, keep: Iterable[str]) -> None:

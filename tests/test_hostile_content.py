@@ -432,7 +432,7 @@ def test_search_index_links_only_to_the_site(built: tuple[Path, Theme, list[str]
     if not folder.is_dir():
         pytest.skip("this build has no search index")
     fragments = []
-    for path in sorted(folder.glob("fragment/*.pf_fragment")):
+    for path in sorted(folder.rglob("*.pf_fragment")):
         raw = _maybe_gunzip(path.read_bytes())
         assert raw.startswith(SIGNATURE), path
         fragments.append(json.loads(raw[len(SIGNATURE) :]))

@@ -32,7 +32,7 @@ LOCAL = "http://127.0.0.1/"  # the fixture site's own base URL has a sub-path
 def fragments(site: Path) -> dict[str, dict[str, Any]]:
     """What the index holds for each result: URL -> its fragment (content, meta, filters)."""
     found = {}
-    for path in (site / "pagefind" / "fragment").glob("*.pf_fragment"):
+    for path in (site / "pagefind").rglob("*.pf_fragment"):
         raw = gzip.decompress(path.read_bytes())
         assert raw.startswith(SIGNATURE)
         fragment = json.loads(raw[len(SIGNATURE) :])
@@ -214,7 +214,7 @@ def test_search_false_removes_the_page_the_index_and_every_link(tmp_path: Path) 
     root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
     out = tmp_path / "site"
     build(open_config(root), out)
-    assert (out / "search" / "index.html").is_file() and (out / "pagefind" / "pagefind.js").is_file()
+    assert (out / "search" / "index.html").is_file() and (out / "pagefind" / "0" / "pagefind.js").is_file()
     assert 'role="search"' in (out / "index.html").read_text(encoding="utf-8")
     config_file = root / "digest.yaml"
     config_file.write_text(config_file.read_text(encoding="utf-8") + "\nsearch: false\n", encoding="utf-8")
@@ -317,3 +317,68 @@ def test_digest_serve_leaves_the_index_to_the_next_build_when_newer_changes_wait
     assert fragments(out) == before, "the last complete index is still served"
     build(config, out)  # the next build brings it up to date
     assert "Quasicrystalline" in fragments(out)["/briefs/valid-brief/"]["content"]
+
+
+def sharded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, briefs: int = 12) -> Path:
+    """The fixture site with `briefs` more briefs, indexed in shards of about 2 briefs."""
+    monkeypatch.setattr("digest.search.SHARD_SIZE", 2)
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    for n in range(briefs):
+        (root / "content" / "briefs" / f"brief-{n:02d}.md").write_text(
+            f"---\ntitle: Compute brief {n}\ndate: 2024-{n % 12 + 1:02d}-{n % 27 + 1:02d}\n"
+            f"summary: Compute policy number {n}.\nkey_points:\n  - Point {n}.\n---\nCompute body {n}.\n",
+            encoding="utf-8",
+        )
+    return root
+
+
+def test_a_large_index_is_split_into_shards_and_an_edit_reindexes_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = sharded_site(tmp_path, monkeypatch)
+    out = tmp_path / "site"
+    build(open_config(root), out)
+    shards = sorted(p.parent.name for p in (out / "pagefind").glob("*/pagefind-entry.json"))
+    assert len(shards) >= 4, "13 briefs in shards of about 2: 8 shards, most of them non-empty"
+    assert f'data-shards="{" ".join(sorted(shards, key=int))}"' in (out / "search" / "index.html").read_text()
+    assert len(fragments(out)) == 13, "every brief is in exactly one shard"
+
+    def stamps() -> dict[str, int]:
+        return {
+            p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()
+        }
+
+    before = stamps()
+    brief = root / "content" / "briefs" / "brief-05.md"
+    brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline.\n", encoding="utf-8")
+    build(open_config(root), out)
+    after = stamps()
+    touched = {path.split("/")[1] for path in after if before.get(path) != after[path]}
+    assert len(touched) == 1, f"only the edited brief's shard is indexed again, not {sorted(touched)}"
+    assert "Quasicrystalline" in fragments(out)["/briefs/brief-05/"]["content"]
+    clean = tmp_path / "clean"
+    build(open_config(root), clean, clean=True)
+    assert {p: (out / p).read_bytes() for p in after} == {
+        p.relative_to(clean).as_posix(): p.read_bytes() for p in (clean / "pagefind").rglob("*") if p.is_file()
+    }, "incremental shards == clean shards"
+
+
+def test_search_finds_filters_and_sorts_across_shards(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = sharded_site(tmp_path, monkeypatch)
+    out = tmp_path / "site"
+    build(open_config(root, base_url=LOCAL), out)
+    with serving(out) as origin:
+        tab, found = search(browser, origin + "/search/", "compute")
+        tab.click("[data-search-more]")
+        tab.wait_for_function("document.querySelectorAll('.search-result').length === 12")
+        found = results(tab)
+        assert sorted(r["href"] for r in found) == [f"/briefs/brief-{n:02d}/" for n in range(12)]
+        years = tab.text_content("details.search-filter:has(summary:text('Year'))") or ""
+        assert "2024 (12)" in years and "2025 (1)" in years, "filter counts add up over the shards"
+        tab.select_option("[data-search-sort]", "newest")
+        tab.wait_for_function("() => location.search.includes('sort=newest')")
+        tab.wait_for_function("document.querySelectorAll('.search-result').length === 10")
+        dates = [r["date"] for r in results(tab)]
+        assert dates == sorted(dates, reverse=True), "newest first across every shard"

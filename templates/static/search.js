@@ -14,6 +14,8 @@ const CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\u
 const pair = new RegExp(`(?<=[${CJK}])(?=[${CJK}])`, "g");
 const joined = new RegExp(`(?<=[${CJK}](?:</?mark>)?) (?=(?:</?mark>)?[${CJK}])`, "g");
 let pagefind = null;
+let merged = false; // more than one shard: Pagefind merges their results by score only
+const SORT_CAP = 300;
 let shown = [];
 let count = 0;
 let run = 0;
@@ -110,7 +112,7 @@ function result(data) {
 
 async function showMore(mine, focus = false) {
   const next = shown.slice(list.children.length, list.children.length + PAGE);
-  const data = await Promise.all(next.map((r) => r.data()));
+  const data = await Promise.all(next.map((r) => (r.data ? r.data() : r)));
   if (mine !== run) return;
   const first = list.children.length;
   for (const d of data) list.append(result(d));
@@ -138,13 +140,20 @@ async function search() {
   const found = await pagefind.search(query ? query.replace(pair, " ") : null, options);
   if (mine !== run) return;
   shown = found.results;
+  if (merged && options.sort) {
+    // Each shard sorted its own results by date; put the newest first across all of them.
+    const data = await Promise.all(shown.slice(0, SORT_CAP).map((r) => r.data()));
+    if (mine !== run) return;
+    shown = data.sort((a, b) => b.meta.datetime.localeCompare(a.meta.datetime));
+  }
   list.replaceChildren();
   await showMore(mine);
   if (mine !== run) return;
-  const n = shown.length;
+  const n = found.results.length;
+  const capped = shown.length < n ? ` Newest first among the ${shown.length} best matches.` : "";
   const picked = Object.values(filters).flat();
   const words = (query ? ` for “${query}”` : "") + (picked.length ? ` in ${picked.join(", ")}` : "");
-  say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.` : `No briefs found${words}.`);
+  say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.${capped}` : `No briefs found${words}.`);
 }
 
 async function start() {
@@ -153,10 +162,15 @@ async function start() {
   sort.value = params.get("sort") === "newest" ? "newest" : "relevance";
   const selected = {};
   for (const [k, v] of params) if (k !== "q" && k !== "sort") (selected[k] ||= []).push(v);
+  // The index is split into shards (pagefind/0/, pagefind/5/, ...): the first is loaded, the others merged in.
+  const [first, ...others] = (root.dataset.shards || "").split(" ").filter(Boolean);
   try {
-    pagefind = await import(`${root.dataset.bundle}pagefind.js`);
+    if (first === undefined) throw new Error("no index");
+    pagefind = await import(`${root.dataset.bundle}${first}/pagefind.js`);
     await pagefind.options({ baseUrl: root.dataset.base, excerptLength: 24 });
     await pagefind.init();
+    await Promise.all(others.map((n) => pagefind.mergeIndex(`${root.dataset.bundle}${n}/`, { baseUrl: root.dataset.base })));
+    merged = others.length > 0;
     const available = await pagefind.filters();
     count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
     filterPanel(available, selected);
