@@ -8,9 +8,9 @@ result shows (title, date, summary, tags), plus the filters (one per tag group, 
 year). Documents are rewritten only when their brief, its tags or the settings changed.
 
 Pagefind needs about 0.3 MB of memory and 2 ms per brief of 700 words, all at once, so a large
-digest is indexed in shards of about SHARD_SIZE briefs (`pagefind/<n>/`, a brief's shard fixed
-by a hash of its slug, the number of shards a power of two): memory stays bounded, and an edit
-indexes one shard again. The Pagefind binary (PyPI `pagefind[extended]`) indexes the shards
+digest is indexed in shards of about SHARD_SIZE briefs, at most MAX_SHARDS of them
+(`pagefind/<n>/`, a brief's shard fixed by a hash of its slug, the number of shards a power of
+two): memory stays bounded, and an edit indexes one shard again. The Pagefind binary (PyPI `pagefind[extended]`) indexes the shards
 in separate processes while the build renders its pages; the search page loads the first
 shard and merges the others (Pagefind's multisite search), which add one small request each.
 
@@ -44,7 +44,11 @@ from digest.model import Brief
 from digest.site import OTHER_GROUP, Site, brief_url
 
 SEARCH_DIR = "pagefind"
-SHARD_SIZE = 1000  # briefs per index, about: Pagefind needs ~0.3 MB and ~2 ms per brief of 700 words
+# Briefs per index, about: Pagefind needs ~0.3 MB and ~2 ms per brief of 700 words, so an edit
+# indexes ~250 briefs again (~0.5 s). Past MAX_SHARDS shards, shards grow instead: every shard
+# costs the reader one more small request per search.
+SHARD_SIZE = 250
+MAX_SHARDS = 32
 log = logging.getLogger(__name__)
 FORMAT = "2"  # bump when the documents change shape
 YEAR_FILTER = "Year"
@@ -93,9 +97,10 @@ def indexed(site: Site) -> tuple[Brief, ...]:
 
 def shard_count(briefs: int) -> int:
     """How many indexes the briefs are split into: a power of two keeping each near or under
-    SHARD_SIZE briefs, so that Pagefind's memory stays bounded and an edit re-indexes one."""
+    SHARD_SIZE briefs (up to MAX_SHARDS), so that Pagefind's memory stays bounded and an edit
+    indexes one again."""
     count = 1
-    while briefs > count * SHARD_SIZE:
+    while briefs > count * SHARD_SIZE and count < MAX_SHARDS:
         count *= 2
     return count
 
