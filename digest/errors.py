@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every character that ends a line for str.splitlines() or a terminal, as its escape.
+_ONE_LINE = {ord(c): repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -15,9 +18,10 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def __str__(self) -> str:
+        """One line, always: line breaks inside a quoted value are shown as escapes."""
         where = f"{self.path}:{self.line}" if self.line else self.path
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        return f"{where}: {prefix}{self.message}".translate(_ONE_LINE)
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -272,6 +272,7 @@ def taxonomy_data(draw: st.DrawFn) -> object:
 
 @fuzz(250)
 @given(text=_YAMLISH | taxonomy_data().map(dump))
+@example(text=dump({"groups": {"\n": None}, "tags": {}}))
 def test_any_taxonomy_builds_or_fails_clearly(text: str) -> None:
     build_or_clear_error({"content/tags.yaml": text})
 
@@ -298,6 +299,7 @@ def test_any_taxonomy_builds_or_fails_clearly(text: str) -> None:
     ).map(dump)
 )
 @example(text="timezone: Europe\n")
+@example(text="base_url: '0\n\n  '\n")
 def test_any_config_builds_or_fails_clearly(text: str) -> None:
     build_or_clear_error({"digest.yaml": text})
 
@@ -361,3 +363,27 @@ def test_a_timezone_that_names_a_folder_is_a_clear_error() -> None:
             ]
         else:
             raise AssertionError("timezone: Europe is an error")
+
+
+def test_errors_that_quote_a_value_with_line_breaks_stay_on_one_line() -> None:
+    """Found by the fuzzer at 10,000 examples: an error quoting a value that holds a line break
+    (`base_url: "0\\n"`, a taxonomy group named "\\n") printed as two lines."""
+    with scratch_site({"digest.yaml": 'title: T\nbase_url: "0\\n\\u2028"\n'}) as root:
+        try:
+            open_config(root)
+        except ContentError as exc:
+            assert [str(p) for p in exc.problems] == [
+                "digest.yaml:2: 'base_url' must be an absolute http(s) URL, got '0\\n\\u2028'; "
+                "expected e.g. https://example.org/digest/"
+            ]
+        else:
+            raise AssertionError("the base_url is an error")
+    with scratch_site({"content/tags.yaml": 'groups: {"a\\nb": A}\ntags: {}\n'}) as root:
+        try:
+            load_taxonomy(root, "content/tags.yaml")
+        except ContentError as exc:
+            assert [str(p) for p in exc.problems] == [
+                "content/tags.yaml:1: group 'a\\nb' is not a slug; expected lowercase letters, digits and '-'"
+            ]
+        else:
+            raise AssertionError("the group name is an error")
