@@ -1,6 +1,6 @@
 """The fuzz tests of tests/test_fuzz.py at bench length: 10,000 examples per target.
 
-    nice .venv/bin/python bench/fuzz.py [--examples 10000] [--out bench/out/fuzz.txt]
+    nice .venv/bin/python bench/fuzz.py [--examples 10000] [-k PATTERN] [--out bench/out/fuzz.txt]
 
 Runs pytest on tests/test_fuzz.py with DIGEST_FUZZ_EXAMPLES set (the suite's tests and
 strategies, only the count differs), then prints one line per target (examples, time,
@@ -23,11 +23,14 @@ REPO = Path(__file__).resolve().parent.parent
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--examples", type=int, default=10_000, help="examples per target (default 10000)")
+    parser.add_argument("-k", dest="pattern", help="only the targets matching this pytest -k expression")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "fuzz.txt", help="where the log goes")
     args = parser.parse_args()
     env = dict(os.environ, DIGEST_FUZZ_EXAMPLES=str(args.examples))
     command = [sys.executable, "-m", "pytest", "tests/test_fuzz.py", "-q", "-rfE", "--durations=0",
                "-p", "no:cacheprovider", "--hypothesis-show-statistics"]  # fmt: skip
+    if args.pattern:
+        command += ["-k", args.pattern]
     started = time.monotonic()
     run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - started
