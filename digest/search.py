@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -206,29 +206,31 @@ class _Job:
 
 @dataclass
 class Indexer:
-    """Pagefind over the documents of the shards to index, at most `limit` processes at a time,
-    each into a temporary folder."""
+    """Pagefind over the shards to index, at most `limit` processes at a time, each into a
+    temporary folder. A shard's documents are written just before its Pagefind starts, so
+    that writing them overlaps with indexing the others and with rendering the pages."""
 
-    jobs: list[_Job]
+    prepare: Callable[[int], _Job]
+    pending: list[int]  # shards whose documents are not written yet
     limit: int
     command: list[str]
+    jobs: list[_Job] = field(default_factory=list)
 
     def poll(self) -> None:
-        """Start queued shards while fewer than `limit` run (called between batches of pages)."""
+        """Start the next shard if fewer than `limit` run (called between batches of pages)."""
         running = sum(1 for j in self.jobs if j.process is not None and j.process.poll() is None)
-        for job in self.jobs:
-            if running >= self.limit:
-                return
-            if job.process is None:
-                command = [*self.command, "--site", str(job.docs), "--output-path", str(job.output)]
-                try:
-                    job.process = subprocess.Popen(
-                        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-                    )
-                except OSError as exc:
-                    self.cancel()
-                    raise SearchError(f"cannot run Pagefind ({command[0]}): {exc.strerror or exc}") from None
-                running += 1
+        if running >= self.limit or not self.pending:
+            return
+        job = self.prepare(self.pending.pop(0))
+        self.jobs.append(job)
+        command = [*self.command, "--site", str(job.docs), "--output-path", str(job.output)]
+        try:
+            job.process = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        except OSError as exc:
+            self.cancel()
+            raise SearchError(f"cannot run Pagefind ({command[0]}): {exc.strerror or exc}") from None
 
     def finish(self, superseded: Callable[[], bool] | None = None) -> dict[str, bytes] | None:
         """The published files of the shards indexed, relative to the output folder
@@ -236,20 +238,26 @@ class Indexer:
         index is no longer wanted."""
         files: dict[str, bytes] = {}
         try:
-            for job in self.jobs:
+            self.poll()
+            done = 0
+            while done < len(self.jobs):
+                job = self.jobs[done]
+                assert job.process is not None
                 while True:
-                    self.poll()
-                    assert job.process is not None
                     try:
-                        out, _ = job.process.communicate(timeout=0.05 if superseded else None)
+                        out, _ = job.process.communicate(timeout=0.05)
                         break
                     except subprocess.TimeoutExpired:
                         if superseded is not None and superseded():
                             return None
+                        self.poll()  # keep `limit` shards running
                 if job.process.returncode != 0:
                     tail = out.decode("utf-8", "replace").strip().splitlines()[-3:]
                     raise SearchError(f"Pagefind failed ({'; '.join(tail) or f'exit {job.process.returncode}'})")
                 files.update(_published(job))
+                shutil.rmtree(job.output, ignore_errors=True)
+                done += 1
+                self.poll()
             if superseded is not None and superseded():
                 return None
             return files
@@ -336,47 +344,44 @@ def start_index(
     date_text: Callable[[Brief], str],
     limit: int,
 ) -> Indexer:
-    """Bring the documents of the shards `todo` in `folder` up to date with `keys`, and start
-    Pagefind on them (at most `limit` at a time)."""
+    """Index the shards `todo` again: each shard's documents in `folder` are brought up to date
+    with `keys` when its turn comes, then Pagefind runs on them (at most `limit` at a time)."""
     docs = folder / "docs"
-    manifest_path = folder / "manifest.json"
     groups = shards(site)
     count = shard_count(sum(len(g) for g in groups.values()))
-    todo = sorted(todo)
     try:
-        manifest: dict[str, list[Any]] = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("not a mapping")
-    except (OSError, ValueError):
-        manifest = {}
-        shutil.rmtree(docs, ignore_errors=True)
-    jobs = []
-    try:
-        manifest_path.unlink(missing_ok=True)  # written again only once every document is in place
         _remove_others(docs, [str(n) for n in range(count)])
-        for shard in todo:
-            members = {b.slug: b for b in groups[shard]}
-            shard_docs = docs / str(shard)
+    except OSError as exc:
+        raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
+
+    def prepare(shard: int) -> _Job:
+        members = {b.slug: b for b in groups[shard]}
+        shard_docs = docs / str(shard)
+        manifest_path = shard_docs / "manifest.json"  # slug -> key of each document in place
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("not a mapping")
+        except (OSError, ValueError):
+            manifest = {}
+            shutil.rmtree(shard_docs, ignore_errors=True)
+        try:
+            manifest_path.unlink(missing_ok=True)  # written again once every document is in place
             _remove_others(shard_docs / "briefs", members)
             for slug, brief in members.items():
                 target = shard_docs / "briefs" / slug / "index.html"
-                if manifest.get(slug) == [shard, keys[slug]] and target.is_file():
+                if manifest.get(slug) == keys[slug] and target.is_file():
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _write(target, document(site, brief, body(brief), date_text(brief)))
-                manifest[slug] = [shard, keys[slug]]
-            output = Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=folder))
-            jobs.append(_Job(shard, shard_docs, output))
-        indexed_now = {b.slug for g in groups.values() for b in g}
-        manifest = {k: v for k, v in manifest.items() if k in indexed_now}
-        manifest_path.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
-    except OSError as exc:
-        for job in jobs:
-            shutil.rmtree(job.output, ignore_errors=True)
-        raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
+            manifest_path.write_text(json.dumps({s: keys[s] for s in members}, sort_keys=True), encoding="utf-8")
+            return _Job(shard, shard_docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=folder)))
+        except OSError as exc:
+            raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
+
     language = site.config.language.split("-")[0].lower()
     command = [str(pagefind_binary()), "--force-language", language, "--quiet"]
-    indexer = Indexer(jobs, max(1, limit), command)
+    indexer = Indexer(prepare, sorted(todo), max(1, limit), command)
     indexer.poll()
     return indexer
 
