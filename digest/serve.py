@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import signal
 import sys
 import threading
 import time
@@ -255,6 +256,9 @@ class Server:
             print(f"import: {outcome.line()}", file=self.err if outcome.error else self.out, flush=True)
 
     def run(self, open_browser: bool = False, ready: Callable[[], None] | None = None) -> None:
+        if threading.current_thread() is threading.main_thread():
+            # `kill` (SIGTERM, what process managers send) stops as cleanly as Ctrl-C.
+            signal.signal(signal.SIGTERM, _interrupt)
         self.rebuild()
         observer = self.watch()
         threading.Thread(target=self.builder, name="digest-builder", daemon=True).start()
@@ -284,3 +288,7 @@ class Server:
             observer.stop()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

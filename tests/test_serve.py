@@ -302,3 +302,14 @@ def test_a_source_dropped_into_the_inbox_becomes_a_brief_on_the_site(
                                    "## Key points\n\n- The fund backs Chinese chipmakers.\n")  # fmt: skip
     serve.wait_for(r"import: created \S*content/briefs/beijing-opens-a-new-chip-fund\.md")
     wait_text(page, "Beijing opens a new chip fund", timeout=15_000)
+
+
+def test_kill_stops_the_server_as_cleanly_as_ctrl_c(site_root: Path) -> None:
+    server = ServeProcess(site_root)
+    try:
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=10) == 0
+        server.wait_for(r"^Stopping")
+    finally:
+        if server.process.poll() is None:
+            os.killpg(server.process.pid, signal.SIGKILL)
