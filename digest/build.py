@@ -273,8 +273,16 @@ def _build(
                     stale_shards.append(shard)
             if stale_shards:
                 folder = cache.folder / "search" / _digest(out_key)[:12]
+                # `digest serve` starts it once the pages are in place: the reload comes first.
                 indexer = start_index(
-                    site, folder, keys, stale_shards, lambda b: _body(bodies, b), lambda b: longdate(b.published), jobs
+                    site,
+                    folder,
+                    keys,
+                    stale_shards,
+                    lambda b: _body(bodies, b),
+                    lambda b: longdate(b.published),
+                    jobs,
+                    start=not config.serving,
                 )
         for relative, data in assets.items():
             fingerprint = _digest(data)
@@ -291,7 +299,7 @@ def _build(
         def advance(count: int) -> None:
             nonlocal done
             done += count
-            if indexer is not None:
+            if indexer is not None and not config.serving:
                 indexer.poll()  # start the next shards as others finish
             if progress:
                 progress("rendering", done, len(todo))

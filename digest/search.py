@@ -343,9 +343,12 @@ def start_index(
     body: Callable[[Brief], str],
     date_text: Callable[[Brief], str],
     limit: int,
+    *,
+    start: bool = True,
 ) -> Indexer:
     """Index the shards `todo` again: each shard's documents in `folder` are brought up to date
-    with `keys` when its turn comes, then Pagefind runs on them (at most `limit` at a time)."""
+    with `keys` when its turn comes, then Pagefind runs on them (at most `limit` at a time).
+    Without `start`, nothing runs before the first `poll()`."""
     docs = folder / "docs"
     groups = shards(site)
     count = shard_count(sum(len(g) for g in groups.values()))
@@ -382,7 +385,8 @@ def start_index(
     language = site.config.language.split("-")[0].lower()
     command = [str(pagefind_binary()), "--force-language", language, "--quiet"]
     indexer = Indexer(prepare, sorted(todo), max(1, limit), command)
-    indexer.poll()
+    if start:
+        indexer.poll()
     return indexer
 
 
