@@ -30,8 +30,7 @@ from digest.render import MissingBody, Renderer, longdate, render_page
 from digest.search import (
     SEARCH_DIR,
     Indexer,
-    document_key,
-    indexed,
+    document_keys,
     pagefind_version,
     shard_keys,
     shard_of_path,
@@ -203,7 +202,13 @@ def _build(
     # The no-op shortcut serves separate `digest build` runs; a long-running caller that keeps
     # the cache in memory (the dev server) builds because it saw a change, so it skips it.
     signature = input_signature(config, version) if cache is None else None
-    on_disk = scan(out_dir)
+    # `digest serve` is the only writer of its private output folder, and keeps in memory what
+    # it wrote last: that is what the folder holds, unless a build was cut short (journal).
+    known = cache.outputs.get(str(out_dir)) if config.serving and cache is not None and not clean else None
+    if known is not None and out_dir.is_dir() and not cache.journal(out_dir).exists():  # type: ignore[union-attr]
+        on_disk = {path: (entry.size, entry.mtime_ns) for path, entry in known.items()}
+    else:
+        on_disk = scan(out_dir)
     if signature is not None and not clean:
         state = BuildState.load(config.root, out_dir)
         if state and state.signature == signature and on_disk == state.files:
@@ -256,7 +261,7 @@ def _build(
     try:
         if config.search:
             # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages render.
-            keys = {b.slug: document_key(site, b) for b in indexed(site)}
+            keys = document_keys(site)
             search_keys = shard_keys(site, keys)
             stale_shards = []
             by_shard: dict[int | None, dict[str, OutputEntry]] = {}
@@ -378,7 +383,8 @@ def _build(
         cache.save(version)
         bodies.save(b.body_key for b in site.briefs)
         bodies.close()
-        if signature is not None:
+        complete = all(e.fingerprint for p, e in entries.items() if p.startswith(SEARCH_DIR + "/"))
+        if signature is not None and complete:  # (an index left for later is not up to date)
             BuildState(signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(
                 config.root, out_dir
             )
@@ -433,6 +439,10 @@ def _commit_index(
     Left as it was when `superseded()`: its files then have no entry, so the next build makes it."""
     files = indexer.finish(superseded)
     if files is None:
+        # The shards' old files stay until the next build replaces them: remember they are there.
+        for path, (size, mtime_ns) in on_disk.items():
+            if path.startswith(SEARCH_DIR + "/") and path not in entries:
+                entries[path] = OutputEntry("", size, mtime_ns)
         return [], []
     writer = SiteWriter(out_dir)
     try:

@@ -22,6 +22,7 @@ query the same way: a search for 芯片 finds every brief with 芯 and 片, best
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import html
@@ -41,7 +42,7 @@ from typing import Any
 import cbor2
 
 from digest.model import Brief
-from digest.site import OTHER_GROUP, Site, brief_url
+from digest.site import OTHER_GROUP, Site
 
 SEARCH_DIR = "pagefind"
 # Briefs per index, about: Pagefind needs ~0.3 MB and ~2 ms per brief of 700 words, so an edit
@@ -142,11 +143,20 @@ def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
     return found
 
 
-def document_key(site: Site, brief: Brief) -> str:
-    """Everything a brief's search document is made of (its body through `brief.digest`)."""
-    tags = [(site.tags[s].url, site.tags[s].label) for s in brief.tags]
-    parts = (FORMAT, brief.digest, tags, _filters(site, brief), site.config.language, brief_url(brief))
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+def document_keys(site: Site) -> dict[str, str]:
+    """Slug -> a hash of everything that brief's search document is made of (its text through
+    `brief.digest`, its tags' labels, groups and URLs, the language), for every indexed brief."""
+    labels = dict(site.taxonomy.groups)
+    labels.setdefault(*OTHER_GROUP)
+    tags = {
+        slug: f"{tag.url}\x1f{tag.label}\x1f{labels.get(tag.group, OTHER_GROUP[1])}" for slug, tag in site.tags.items()
+    }
+    common = f"{FORMAT}\x1e{site.config.language}\x1e"
+    keys = {}
+    for brief in indexed(site):
+        text = common + brief.digest + brief.published.isoformat() + "\x1e" + "\x1e".join(tags[s] for s in brief.tags)
+        keys[brief.slug] = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return keys
 
 
 def shard_keys(site: Site, keys: Mapping[str, str]) -> dict[int, str]:
@@ -228,6 +238,10 @@ class Indexer:
             job.process = subprocess.Popen(
                 command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
+            # Below the build and the browser in priority: `digest serve` reloads the page while
+            # Pagefind runs, and `digest build`'s renderers come first.
+            with contextlib.suppress(OSError, AttributeError):
+                os.setpriority(os.PRIO_PROCESS, job.process.pid, 10)
         except OSError as exc:
             self.cancel()
             raise SearchError(f"cannot run Pagefind ({command[0]}): {exc.strerror or exc}") from None

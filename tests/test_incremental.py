@@ -25,11 +25,11 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def clean_build(root: Path, scratch: Path) -> dict[str, bytes]:
+def clean_build(root: Path, scratch: Path, *, serving: bool = False) -> dict[str, bytes]:
     """The reference: the same sources copied elsewhere, built with no cache."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(root, scratch, ignore=shutil.ignore_patterns(CACHE_DIR, "site"))
-    build(open_config(scratch), scratch / "site", clean=True, jobs=1)
+    build(open_config(scratch).with_overrides(serving=serving), scratch / "site", clean=True, jobs=1)
     return tree(scratch / "site")
 
 
@@ -151,21 +151,23 @@ class Editor:
         return action.__name__
 
 
-@pytest.mark.parametrize("keep", ["disk", "memory"])
+@pytest.mark.parametrize("keep", ["disk", "memory", "serve"])
 def test_random_edits_build_like_a_clean_build(tmp_path: Path, keep: str) -> None:
     """`disk`: each build loads the cache from disk, as `digest build` does; `memory`: one
-    cache object is kept across builds, as `digest serve` does."""
+    cache object is kept across builds; `serve`: that, and `digest serve`'s own settings (it
+    trusts its memory of its output folder, and indexes for search after the pages)."""
     root = tmp_path / "root"
-    rng = make_site(root, 25, seed=7 if keep == "disk" else 8)
+    rng = make_site(root, 25, seed={"disk": 7, "memory": 8, "serve": 9}[keep])
     editor = Editor(root, rng)
     out = root / "site"
-    cache = BuildCache.load(root, code_version()) if keep == "memory" else None
-    build(open_config(root), out, jobs=1, cache=cache)
+    cache = BuildCache.load(root, code_version()) if keep != "disk" else None
+    serving = keep == "serve"
+    build(open_config(root).with_overrides(serving=serving), out, jobs=1, cache=cache)
     history: list[str] = []
     for _ in range(STEPS):
         history.append(editor.step())
-        result = build(open_config(root), out, jobs=1, cache=cache)
-        expected = clean_build(root, tmp_path / "reference")
+        result = build(open_config(root).with_overrides(serving=serving), out, jobs=1, cache=cache)
+        expected = clean_build(root, tmp_path / "reference", serving=serving)
         actual = tree(out)
         assert sorted(actual) == sorted(expected), f"files differ after {history}"
         for name in expected:
