@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,8 +205,9 @@ def _build(
     # `digest serve` is the only writer of its private output folder, and keeps in memory what
     # it wrote last: that is what the folder holds, unless a build was cut short (journal).
     known = cache.outputs.get(str(out_dir)) if config.serving and cache is not None and not clean else None
+    on_disk: Mapping[str, tuple[int, int]]
     if known is not None and out_dir.is_dir() and not cache.journal(out_dir).exists():  # type: ignore[union-attr]
-        on_disk = {path: (entry.size, entry.mtime_ns) for path, entry in known.items()}
+        on_disk = _Remembered(known)
     else:
         on_disk = scan(out_dir)
     if signature is not None and not clean:
@@ -406,6 +407,23 @@ def _build(
     return BuildResult(out_dir, counts, loaded.parsed, len(todo), stats, time.perf_counter() - started)
 
 
+class _Remembered(Mapping[str, tuple[int, int]]):
+    """The output folder as the last build left it: path -> (size, mtime_ns) of its entries."""
+
+    def __init__(self, entries: Mapping[str, OutputEntry]) -> None:
+        self.entries = entries
+
+    def __getitem__(self, path: str) -> tuple[int, int]:
+        entry = self.entries[path]
+        return entry.size, entry.mtime_ns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
 def _body(bodies: BodyStore, brief: Brief) -> str:
     html = bodies.get(brief.body_key)
     if html is None:
@@ -429,7 +447,7 @@ def _stage_index(
 def _commit_index(
     indexer: Indexer,
     out_dir: Path,
-    on_disk: dict[str, tuple[int, int]],
+    on_disk: Mapping[str, tuple[int, int]],
     entries: dict[str, OutputEntry],
     keys: dict[int, str],
     commit_lock: AbstractContextManager[object],

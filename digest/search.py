@@ -23,6 +23,7 @@ query the same way: a search for 芯片 finds every brief with 芯 and 片, best
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import html
@@ -106,6 +107,7 @@ def shard_count(briefs: int) -> int:
     return count
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def shard_of(slug: str, count: int) -> int:
     return int.from_bytes(hashlib.blake2b(slug.encode("utf-8"), digest_size=8).digest(), "big") % count
 
