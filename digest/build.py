@@ -262,7 +262,7 @@ def _build(
     try:
         if config.search:
             # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages render.
-            keys = document_keys(site)
+            keys = document_keys(site, version)
             search_keys = shard_keys(site, keys)
             stale_shards = []
             by_shard: dict[int | None, dict[str, OutputEntry]] = {}

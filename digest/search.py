@@ -145,15 +145,16 @@ def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
     return found
 
 
-def document_keys(site: Site) -> dict[str, str]:
+def document_keys(site: Site, version: str) -> dict[str, str]:
     """Slug -> a hash of everything that brief's search document is made of (its text through
-    `brief.digest`, its tags' labels, groups and URLs, the language), for every indexed brief."""
+    `brief.digest`, its tags' labels, groups and URLs, the language, and the `version` of the
+    code that makes documents), for every indexed brief."""
     labels = dict(site.taxonomy.groups)
     labels.setdefault(*OTHER_GROUP)
     tags = {
         slug: f"{tag.url}\x1f{tag.label}\x1f{labels.get(tag.group, OTHER_GROUP[1])}" for slug, tag in site.tags.items()
     }
-    common = f"{FORMAT}\x1e{site.config.language}\x1e"
+    common = f"{FORMAT}\x1e{version}\x1e{site.config.language}\x1e"
     keys = {}
     for brief in indexed(site):
         text = common + brief.digest + brief.published.isoformat() + "\x1e" + "\x1e".join(tags[s] for s in brief.tags)
