@@ -257,7 +257,9 @@ class Server:
 
     def run(self, open_browser: bool = False, ready: Callable[[], None] | None = None) -> None:
         if threading.current_thread() is threading.main_thread():
-            # `kill` (SIGTERM, what process managers send) stops as cleanly as Ctrl-C.
+            # Ctrl-C stops the server even when it was started with `&` by a script (which makes
+            # it ignore SIGINT), and `kill` (SIGTERM, what process managers send) stops it as cleanly.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, _interrupt)
         self.rebuild()
         observer = self.watch()

@@ -313,3 +313,23 @@ def test_kill_stops_the_server_as_cleanly_as_ctrl_c(site_root: Path) -> None:
     finally:
         if server.process.poll() is None:
             os.killpg(server.process.pid, signal.SIGKILL)
+
+
+def test_ctrl_c_stops_a_server_started_in_the_background_by_a_script(site_root: Path) -> None:
+    """A script's `digest serve &` inherits an ignored SIGINT; Ctrl-C (kill -INT) still stops it."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import signal, sys, runpy; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+         "sys.argv = ['digest', 'serve', '--root', sys.argv[1], '--port', '0']; runpy.run_module('digest', run_name='__main__')",
+         str(site_root)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "Serving" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)

@@ -110,14 +110,19 @@ function result(data) {
   return item;
 }
 
-async function showMore(mine, focus = false) {
-  const next = shown.slice(list.children.length, list.children.length + PAGE);
+async function page(from) {
+  const next = shown.slice(from, from + PAGE);
   const data = await Promise.all(next.map((r) => (r.data ? r.data() : r)));
-  if (mine !== run) return;
+  return data.map(result);
+}
+
+async function showMore(mine) {
   const first = list.children.length;
-  for (const d of data) list.append(result(d));
+  const items = await page(first);
+  if (mine !== run) return;
+  list.append(...items);
   more.hidden = list.children.length >= shown.length;
-  if (focus && list.children[first]) list.children[first].querySelector("a").focus();
+  if (items.length) items[0].querySelector("a").focus();
 }
 
 async function search() {
@@ -146,9 +151,11 @@ async function search() {
     if (mine !== run) return;
     shown = data.sort((a, b) => b.meta.datetime.localeCompare(a.meta.datetime));
   }
-  list.replaceChildren();
-  await showMore(mine);
+  const items = await page(0);
   if (mine !== run) return;
+  // The new results and their count replace the old ones at once.
+  list.replaceChildren(...items);
+  more.hidden = items.length >= shown.length;
   const n = found.results.length;
   const capped = shown.length < n ? ` Newest first among the ${shown.length} best matches.` : "";
   const picked = Object.values(filters).flat();
@@ -192,5 +199,5 @@ form.addEventListener("submit", (event) => {
 });
 panel.addEventListener("change", search);
 sort.addEventListener("change", search);
-more.addEventListener("click", () => showMore(run, true));
+more.addEventListener("click", () => showMore(run));
 start();
