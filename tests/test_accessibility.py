@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.util
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
-from tests.conftest import REPO, need_tool
+from tests.conftest import REPO, need_tool, serve_folder
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -42,21 +39,11 @@ def resolve(site: Path, page: str) -> str:
     return page
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server(sample_site: Path) -> Iterator[str]:
     """The sample site served over HTTP on a free loopback port; yields its origin."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(sample_site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve_folder(sample_site) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")

@@ -10,16 +10,13 @@ stylesheets) is learnt from a build of the same site without the hostile content
 from __future__ import annotations
 
 import contextlib
-import functools
 import gzip
 import io
 import json
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,8 +24,7 @@ import pytest
 from lxml import etree
 
 from digest.cli import main
-from tests.conftest import FIXTURES
-from tests.test_accessibility import QuietHandler
+from tests.conftest import FIXTURES, serve_folder
 from tests.test_accessibility import browser as browser
 
 if TYPE_CHECKING:
@@ -451,13 +447,8 @@ def served(built: tuple[Path, Theme, list[str]]) -> Iterator[str]:
     www = site.parent / "www"
     www.mkdir(exist_ok=True)
     (www / "golden").symlink_to(site, target_is_directory=True)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(www)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve_folder(www) as origin:
+        yield origin
 
 
 # Runs in every page before its own scripts: records any call of a dialog function.

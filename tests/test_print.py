@@ -3,22 +3,19 @@ Letter), and the PDF's text has the briefs, a print header and link URLs, and no
 
 from __future__ import annotations
 
-import functools
 import html
 import importlib.util
 import io
 import re
-import threading
 import unicodedata
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import need_tool
-from tests.test_accessibility import CHROMIUM, CHROMIUM_ARGS, QuietHandler
+from tests.conftest import need_tool, serve_folder
+from tests.test_accessibility import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -29,13 +26,8 @@ NAV_LABELS = ["Weekly", "Archive", "Search", "Skip to content", "Atom feed", "JS
 
 @pytest.fixture(scope="module")
 def server(sample_site: Path) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(sample_site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve_folder(sample_site) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import gzip
 import json
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +13,7 @@ import pytest
 from digest.brief import parse_brief
 from digest.build import build, open_config
 from digest.taxonomy import load_taxonomy
-from tests.conftest import FIXTURES, REPO, copy_site
-from tests.test_accessibility import QuietHandler
+from tests.conftest import FIXTURES, REPO, copy_site, serve_folder
 from tests.test_accessibility import browser as browser
 
 if TYPE_CHECKING:
@@ -38,19 +32,6 @@ def fragments(site: Path) -> dict[str, dict[str, Any]]:
         fragment = json.loads(raw[len(SIGNATURE) :])
         found[fragment["url"]] = fragment
     return found
-
-
-@contextmanager
-def serving(folder: Path) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 def results(tab: Page) -> list[dict[str, Any]]:
@@ -92,7 +73,7 @@ def sample_brief(name: str) -> Any:
 def test_a_phrase_from_a_key_point_lists_its_brief_first(browser: Browser, sample_site: Path, name: str) -> None:
     brief = sample_brief(name)
     words = " ".join(brief.key_points[0].replace("**", "").split()[:6])
-    with serving(sample_site) as origin:
+    with serve_folder(sample_site) as origin:
         tab, found = search(browser, origin + "/search/", words)
         assert found, f"nothing found for {words!r}: {status(tab)} {tab.url}"
         first = found[0]
@@ -107,7 +88,7 @@ def test_a_phrase_from_a_key_point_lists_its_brief_first(browser: Browser, sampl
 
 
 def test_a_tag_filter_narrows_the_results(browser: Browser, sample_site: Path) -> None:
-    with serving(sample_site) as origin:
+    with serve_folder(sample_site) as origin:
         tab, everything = search(browser, origin + "/search/", "export")
         total = status(tab)
         tab.click("summary:text('Countries and regions')")
@@ -133,7 +114,7 @@ def test_search_works_under_a_sub_path(browser: Browser, subpath_site: Path, tmp
     host = tmp_path / "host"
     host.mkdir()
     (host / "digest").symlink_to(subpath_site, target_is_directory=True)
-    with serving(host) as origin:
+    with serve_folder(host) as origin:
         tab = browser.new_page()
         tab.goto(origin + "/digest/")
         tab.fill("#site-search", "diffusion")
@@ -155,7 +136,7 @@ def test_han_characters_are_found_inside_a_sentence(browser: Browser, tmp_path: 
     )
     out = tmp_path / "site"
     build(open_config(root, base_url=LOCAL), out)
-    with serving(out) as origin:
+    with serve_folder(out) as origin:
         for words in ("芯片", "人工智能", "深圳"):
             _, found = search(browser, origin + "/search/", words)
             assert found and found[0]["href"] == "/briefs/huawei-chip/", words
@@ -179,7 +160,7 @@ def test_drafts_are_never_indexed_by_digest_build(browser: Browser, tmp_path: Pa
     build(
         open_config(root, drafts=True, base_url=LOCAL).with_overrides(serving=True), preview
     )  # what `digest serve` builds
-    with serving(preview) as origin:
+    with serve_folder(preview) as origin:
         _, found = search(browser, origin + "/search/", "zanzibarium")
         assert [r["href"] for r in found] == ["/briefs/secret/"]
 
@@ -232,7 +213,7 @@ def test_a_site_with_nothing_published_has_a_search_page_that_says_so(browser: B
     out = tmp_path / "site"
     build(open_config(root, base_url=LOCAL), out)
     assert not (out / "pagefind").exists()
-    with serving(out) as origin:
+    with serve_folder(out) as origin:
         tab = browser.new_page()
         tab.goto(origin + "/search/?q=chips")
         tab.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('nothing')")
@@ -269,7 +250,7 @@ def focus_after_tabs(tab: Page, selector: str, limit: int = 60) -> int:
 
 
 def test_search_and_its_filters_work_from_the_keyboard(browser: Browser, sample_site: Path) -> None:
-    with serving(sample_site) as origin:
+    with serve_folder(sample_site) as origin:
         tab = browser.new_page()
         tab.goto(origin + "/")
         focus_after_tabs(tab, "#site-search")
@@ -296,7 +277,7 @@ def test_search_and_its_filters_work_from_the_keyboard(browser: Browser, sample_
 
 
 def test_pagination_is_reachable_from_the_keyboard(browser: Browser, sample_site: Path) -> None:
-    with serving(sample_site) as origin:
+    with serve_folder(sample_site) as origin:
         tab = browser.new_page()
         tab.goto(origin + "/")
         focus_after_tabs(tab, "a[href$='/page/2/']", limit=300)
@@ -369,7 +350,7 @@ def test_search_finds_filters_and_sorts_across_shards(
     root = sharded_site(tmp_path, monkeypatch)
     out = tmp_path / "site"
     build(open_config(root, base_url=LOCAL), out)
-    with serving(out) as origin:
+    with serve_folder(out) as origin:
         tab, found = search(browser, origin + "/search/", "compute")
         tab.click("[data-search-more]")
         tab.wait_for_function("document.querySelectorAll('.search-result').length === 12")
