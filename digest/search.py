@@ -134,9 +134,14 @@ def shard_of_path(relative: str) -> int | None:
     return None
 
 
-def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
+def _group_labels(site: Site) -> dict[str, str]:
     labels = dict(site.taxonomy.groups)
     labels.setdefault(*OTHER_GROUP)
+    return labels
+
+
+def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
+    labels = _group_labels(site)
     found = []
     for slug in brief.tags:
         tag = site.tags[slug]
@@ -149,8 +154,7 @@ def document_keys(site: Site, version: str) -> dict[str, str]:
     """Slug -> a hash of everything that brief's search document is made of (its text through
     `brief.digest`, its tags' labels, groups and URLs, the language, and the `version` of the
     code that makes documents), for every indexed brief."""
-    labels = dict(site.taxonomy.groups)
-    labels.setdefault(*OTHER_GROUP)
+    labels = _group_labels(site)
     tags = {
         slug: f"{tag.url}\x1f{tag.label}\x1f{labels.get(tag.group, OTHER_GROUP[1])}" for slug, tag in site.tags.items()
     }

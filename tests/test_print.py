@@ -14,20 +14,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import need_tool, serve_folder
+from tests.conftest import need_tool
 from tests.test_accessibility import CHROMIUM, CHROMIUM_ARGS
+from tests.test_accessibility import server as server  # the sample site on loopback
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 FORMATS = ["A4", "Letter"]
 NAV_LABELS = ["Weekly", "Archive", "Search", "Skip to content", "Atom feed", "JSON feed", "Previous", "Related briefs"]
-
-
-@pytest.fixture(scope="module")
-def server(sample_site: Path) -> Iterator[str]:
-    with serve_folder(sample_site) as origin:
-        yield origin
 
 
 @pytest.fixture(scope="module")

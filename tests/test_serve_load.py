@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -15,22 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
 from tests.test_serve import ServeProcess, get
+from tests.test_serve import site_root as site_root  # the shared fixture site
 
 LIVE_CLIENTS = 200
 REQUESTS = 1000
 SLOW_CLIENTS = 50
 PAGES = ["/", "/tags/", "/tags/china/", "/briefs/minerals/", "/weeks/", "/archive/", "/feed.xml", "/static/style.css"]
-
-
-@pytest.fixture
-def site_root(tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    shutil.copytree(FIXTURES / "golden-site", root)
-    (root / "templates" / "static").mkdir(parents=True)
-    shutil.copy(REPO / "templates" / "static" / "style.css", root / "templates" / "static" / "style.css")
-    return root
 
 
 @pytest.fixture
