@@ -98,7 +98,7 @@ class _Validator:
             return aware, True
         return dt.datetime(parsed.year, parsed.month, parsed.day, tzinfo=tz), False
 
-    def brief(self, stem: str) -> tuple[Brief, str]:
+    def brief(self, stem: str) -> tuple[Brief, str, str]:
         meta, line = self.meta, self.doc.line
         title = self.text("title", required=True)
         summary = self.text("summary", required=True)
@@ -152,28 +152,30 @@ class _Validator:
         assert title is not None and summary is not None and published is not None
         extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
         lines = {str(k[0]) if len(k) == 1 else ".".join(map(str, k)): v for k, v in self.doc.meta.lines.items() if k}
-        return Brief(
-            path=self.rel,
-            slug=slug,
-            title=title,
-            published=published[0],
-            has_time=published[1],
-            summary=summary,
-            key_points=key_points,
-            key_points_html=tuple(r.html for r in points_html),
-            tags=tags,
-            tag_labels=labels,
-            source=source,
-            updated=updated,
-            draft=draft,
-            body_key=content_hash(self.doc.body),
-            refs=refs,
-            extra=extra,
-            lines=lines,
-            digest=content_hash(self.rel, self.source_text),
-            meta_digest=content_hash(self.rel, self.source_text[: len(self.source_text) - len(self.doc.body)]),
-            images=tuple(replace(image, line=self.doc.body_line + image.line) for image in body.images),
-        ), body.html
+        return (
+            Brief(
+                path=self.rel,
+                slug=slug,
+                title=title,
+                published=published[0],
+                has_time=published[1],
+                summary=summary,
+                key_points=key_points,
+                key_points_html=tuple(r.html for r in points_html),
+                tags=tags,
+                tag_labels=labels,
+                source=source,
+                updated=updated,
+                draft=draft,
+                refs=refs,
+                extra=extra,
+                lines=lines,
+                meta_digest=content_hash(self.rel, self.source_text[: len(self.source_text) - len(self.doc.body)]),
+                images=tuple(replace(image, line=self.doc.body_line + image.line) for image in body.images),
+            ),
+            body.html,
+            content_hash(self.doc.body),
+        )
 
     def key_points(self) -> tuple[str, ...]:
         meta, line = self.meta, self.doc.line

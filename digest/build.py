@@ -13,8 +13,9 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 
 from digest.assets import publish_assets
 from digest.cache import CACHE_DIR, BodyStore, BuildCache, BuildState, OutputEntry, code_version
@@ -34,6 +35,7 @@ from digest.search import (
     pagefind_version,
     shard_keys,
     shard_of_path,
+    shards_of,
     start_index,
 )
 from digest.site import Site, build_site
@@ -223,31 +225,57 @@ def _build(
         cache = BuildCache.load(config.root, version)
     taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress)
     bodies = loaded.bodies
-    site = build_site(config, taxonomy, loaded.briefs, cache.memo, image_sizes(config.root, loaded.briefs))
-    pages = plan_pages(site)
+    images = image_sizes(config.root, loaded.briefs)
     env = make_environment(config.root)
     published = publish_assets(theme_assets(config.root), fingerprint=not config.serving)
     assets = published.files
-    collisions = [
-        Problem(f"static/{p.path}", 0, f"a static file collides with the generated page {p.url}; expected another name")
-        for p in pages
-        if p.path in assets or p.path.startswith(SEARCH_DIR + "/")
-    ]
-    if collisions:
-        raise ContentError(collisions)
-
     out_key = str(out_dir)
     journal = cache.journal(out_dir)
     previous = {} if clean or journal.exists() else cache.outputs.get(out_key, {})
     global_key = _digest(version, config.with_overrides(root=Path(".")), sorted(published.names.items()))
-    fingerprints = Fingerprinter(
-        site, global_key, template_keys(env, {p.template for p in pages}), cache.pages.setdefault(out_key, {})
-    )
+
+    # A caller that keeps its cache in memory reuses the last build's plan while nothing it
+    # is made of changed (see Plan); otherwise the site is arranged and planned again.
+    plan = cache.plans.get(out_key) if known is not None else None
+    if plan is not None:
+        inputs = (config, taxonomy, images, global_key, template_keys(env, plan.templates))
+        if not plan.holds(inputs, loaded.briefs, previous):
+            plan = None
+    changed: frozenset[str] = frozenset()
+    if plan is not None:
+        site = replace(plan.site, body_keys=MappingProxyType(dict(loaded.body_keys)))
+        pages = plan.pages
+        changed = frozenset(s for s, key in site.body_keys.items() if plan.site.body_keys.get(s) != key)
+        fingerprints = plan.fingerprints.with_bodies(site, changed)
+    else:
+        site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
+        pages = plan_pages(site)
+        collisions = [
+            Problem(
+                f"static/{p.path}", 0, f"a static file collides with the generated page {p.url}; expected another name"
+            )
+            for p in pages
+            if p.path in assets or p.path.startswith(SEARCH_DIR + "/")
+        ]
+        if collisions:
+            raise ContentError(collisions)
+        templates = frozenset(p.template for p in pages)
+        keys_of_templates = template_keys(env, templates)
+        inputs = (config, taxonomy, images, global_key, keys_of_templates)
+        fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
 
     entries: dict[str, OutputEntry] = {}
     todo: list[tuple[int, str]] = []  # (page index, fingerprint) to render
     for index, page in enumerate(pages):
         old = previous.get(page.path)
+        if (
+            plan is not None
+            and old
+            and changed.isdisjoint(old.bodies)
+            and on_disk.get(page.path) == (old.size, old.mtime_ns)
+        ):
+            entries[page.path] = old  # planned as before, and no body it shows changed
+            continue
         fingerprint = fingerprints.page(page, old.bodies if old else ())
         if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
             entries[page.path] = old
@@ -258,12 +286,17 @@ def _build(
     staged: list[str] = []
     problems: set[Problem] = set()
     indexer: Indexer | None = None
+    keys: dict[str, str] = {}
     search_keys: dict[int, str] = {}
     try:
         if config.search:
             # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages render.
-            keys = document_keys(site, version)
-            search_keys = shard_keys(site, keys)
+            if plan is not None:
+                keys = {**plan.document_keys, **document_keys(site, version, changed)}
+                search_keys = {**plan.shard_keys, **shard_keys(site, keys, shards_of(site, changed))}
+            else:
+                keys = document_keys(site, version)
+                search_keys = shard_keys(site, keys)
             stale_shards = []
             by_shard: dict[int | None, dict[str, OutputEntry]] = {}
             for path, entry in previous.items():
@@ -285,7 +318,7 @@ def _build(
                     folder,
                     keys,
                     stale_shards,
-                    lambda b: _body(bodies, b),
+                    lambda b: _body(bodies, site, b),
                     lambda b: longdate(b.published),
                     jobs,
                     start=not config.serving,
@@ -373,6 +406,11 @@ def _build(
         if on_commit and (index_staged or index_stale):
             on_commit(tuple(sorted({url_of(p) for p in (*index_staged, *index_stale)})))
     cache.outputs[out_key] = entries
+    if config.serving:
+        cache.plans[out_key] = Plan(
+            inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,
+            plan.templates if plan else templates,
+        )  # fmt: skip
     counts = SiteCounts(
         briefs=len(site.briefs),
         tag_pages=sum(1 for p in pages if p.template == "tag.html"),
@@ -382,7 +420,7 @@ def _build(
     )
     try:
         cache.save(version)
-        bodies.save(b.body_key for b in site.briefs)
+        bodies.save(site.body_keys.values())
         bodies.close()
         complete = all(e.fingerprint for p, e in entries.items() if p.startswith(SEARCH_DIR + "/"))
         if signature is not None and complete:  # (an index left for later is not up to date)
@@ -407,6 +445,38 @@ def _build(
     return BuildResult(out_dir, counts, loaded.parsed, len(todo), stats, time.perf_counter() - started)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a build arranged and planned, kept in memory by a long-running caller (`digest
+    serve`) for the next build of the same output folder.
+
+    The next build reuses it when nothing the plan is made of changed: the configuration, the
+    taxonomy, the images' sizes, the code, assets and templates (`inputs`), the outputs the
+    plan left (`entries`), and the very same Brief objects in the same order. A file whose
+    body alone changed parses to an equal Brief, and the brief cache then keeps the old object
+    (see digest.content), so a writer's save usually keeps the plan: only the body keys differ,
+    and only the pages that show a changed body are rendered again. Anything else plans the
+    site again, as a build without a plan does; both give the same site."""
+
+    inputs: tuple[object, ...]
+    briefs: tuple[Brief, ...]
+    site: Site
+    pages: tuple[Page, ...]
+    fingerprints: Fingerprinter
+    entries: dict[str, OutputEntry]
+    document_keys: dict[str, str]
+    shard_keys: dict[int, str]
+    templates: frozenset[str]
+
+    def holds(self, inputs: tuple[object, ...], briefs: tuple[Brief, ...], entries: Mapping[str, OutputEntry]) -> bool:
+        return (
+            entries is self.entries
+            and len(briefs) == len(self.briefs)
+            and all(a is b for a, b in zip(briefs, self.briefs, strict=True))
+            and inputs == self.inputs
+        )
+
+
 class _Remembered(Mapping[str, tuple[int, int]]):
     """The output folder as the last build left it: path -> (size, mtime_ns) of its entries."""
 
@@ -424,8 +494,9 @@ class _Remembered(Mapping[str, tuple[int, int]]):
         return len(self.entries)
 
 
-def _body(bodies: BodyStore, brief: Brief) -> str:
-    html = bodies.get(brief.body_key)
+def _body(bodies: BodyStore, site: Site, brief: Brief) -> str:
+    key = site.body_keys.get(brief.slug)
+    html = None if key is None else bodies.get(key)
     if html is None:
         raise MissingBody(brief.path)
     return html

@@ -43,6 +43,7 @@ class FileEntry:
     sha: str
     env: str
     result: Brief | tuple[Problem, ...]
+    body_key: str = ""  # the key of the brief's body HTML in the BodyStore
 
 
 @dataclass
@@ -63,6 +64,7 @@ class BuildCache:
     memo: dict[str, object] = field(default_factory=dict)  # derived tables reused across builds (see build_site)
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
     pages: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)  # in memory only: see Fingerprinter
+    plans: dict[str, Any] = field(default_factory=dict)  # in memory only: out dir -> build.Plan
 
     @property
     def folder(self) -> Path:

@@ -41,7 +41,7 @@ def check_site(config: Config) -> CheckReport:
     except ContentError as exc:
         return CheckReport(exc.problems, (), 0)
     briefs = loaded.briefs
-    site = build_site(config, taxonomy, briefs, images=image_sizes(config.root, briefs))
+    site = build_site(config, taxonomy, briefs, images=image_sizes(config.root, briefs), body_keys=loaded.body_keys)
     warnings = list(site.problems) + tag_warnings(site) + config_warnings(config)
     errors: list[Problem] = [p for p in warnings if p.severity == "error"]
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +76,7 @@ def scan_brief_files(root: Path) -> BriefFiles:
 class LoadResult:
     briefs: tuple[Brief, ...]  # valid briefs, drafts only if config.drafts
     bodies: BodyStore  # the bodies rendered in this run, and those of earlier runs
+    body_keys: Mapping[str, str]  # slug -> the key of its body in `bodies`, for `briefs`
     parsed: int  # files parsed in this run (the others came from the cache)
 
 
@@ -121,7 +122,7 @@ def load_briefs(
             continue
         sha = hashlib.blake2b(data, digest_size=16).hexdigest()
         if entry and entry.env == env and entry.sha == sha:
-            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, entry.result)
+            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, entry.result, entry.body_key)
         else:
             todo.append((rel, os.path.splitext(os.path.basename(rel))[0], data, stat, sha))
     if progress:
@@ -146,21 +147,29 @@ def load_briefs(
     )
     for (rel, _, _, stat, sha), result in zip(todo, results, strict=True):
         if isinstance(result, ParsedBrief):
-            bodies.add(result.brief.body_key, result.body_html)
-            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, result.brief)
+            bodies.add(result.body_key, result.body_html)
+            brief = result.brief
+            old = cache.briefs.get(rel)
+            # (same parse environment: equal datetimes may still differ in their timezone)
+            if old is not None and old.env == env and old.result == brief:
+                brief = old.result  # the same brief (an edit of the body alone): the site's plan still holds
+            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, brief, result.body_key)
         else:
             known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, result)
     cache.briefs = dict(sorted(known.items()))
     briefs: list[Brief] = []
+    body_keys: dict[str, str] = {}
     for entry in cache.briefs.values():
         if isinstance(entry.result, Brief):
-            briefs.append(entry.result)
+            if config.drafts or not entry.result.draft:
+                briefs.append(entry.result)
+                body_keys[entry.result.slug] = entry.body_key
         else:
             problems.extend(entry.result)
-    problems.extend(duplicate_slugs(briefs))
+    problems.extend(duplicate_slugs(b.result for b in cache.briefs.values() if isinstance(b.result, Brief)))
     if problems:
         raise ContentError(problems)
-    return LoadResult(tuple(b for b in briefs if config.drafts or not b.draft), bodies, len(todo))
+    return LoadResult(tuple(briefs), bodies, body_keys, len(todo))
 
 
 def _parse_batch(items: Sequence[tuple[str, str, bytes]]) -> list[ParsedBrief | tuple[Problem, ...]]:

@@ -8,8 +8,9 @@ include or import), the values in the page's context, and the bodies of the brie
 
 from __future__ import annotations
 
+import copy
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
@@ -83,6 +84,15 @@ def _references(env: jinja2.Environment, source: str) -> tuple[str, ...]:
     return found
 
 
+def _body_key(site: Site, brief: Brief) -> str:
+    """What a page showing the brief's body depends on: the body, and the sizes of the site's
+    images it shows."""
+    key = site.body_keys.get(brief.slug, "")
+    if brief.images:
+        return _h(key, [site.images.get(local_path(i.src) or "") for i in brief.images])
+    return key
+
+
 class Fingerprinter:
     """Computes page fingerprints for one site; shared values are hashed once."""
 
@@ -103,23 +113,28 @@ class Fingerprinter:
         self.previous = previous if previous is not None else {}
         labels = repr(sorted((t.slug, t.label) for t in site.tags.values()))
         self.site_key = _h(global_key, labels, repr(sorted(site.links.items())))
-        # a body's HTML also shows the sizes of the site's images in it
-        self.body_keys = {
-            b.slug: _h(b.body_key, [site.images.get(local_path(i.src) or "") for i in b.images])
-            if b.images
-            else b.body_key
-            for b in site.briefs
-        }
+        self.body_keys = {b.slug: _body_key(site, b) for b in site.briefs}
         tags, links = site.tags, site.links
         self.keys: dict[int, str] = {
             id(b): _h(b.meta_digest, [tags[s].label for s in b.tags], [links.get((b.path, ref)) for ref, _ in b.refs])
             for b in site.briefs
         }
 
+    def with_bodies(self, site: Site, changed: Collection[str]) -> Fingerprinter:
+        """The fingerprints of `site`: the site these were made for, with other bodies for the
+        briefs in `changed` (see build.Plan); everything else is reused."""
+        other = copy.copy(self)
+        other.site = site
+        other.body_keys = dict(self.body_keys)
+        for brief in site.briefs:
+            if brief.slug in changed:
+                other.body_keys[brief.slug] = _body_key(site, brief)
+        return other
+
     def brief(self, brief: Brief) -> str:
         key = self.keys.get(id(brief))
         if key is None:  # a brief that is not part of the site (not expected, but hash it fully)
-            key = self.keys[id(brief)] = _h(brief.digest, brief.meta_digest)
+            key = self.keys[id(brief)] = _h(repr(brief))
         return key
 
     def value(self, value: Any) -> str:

@@ -12,9 +12,6 @@ import logging
 import re
 from typing import Any
 
-import trafilatura
-from lxml import etree
-
 from digest.blocks import Block, Parsed
 from digest.docdate import parse_date
 from digest.errors import ContentError, Problem
@@ -31,6 +28,10 @@ _EMPHASIS = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#t": "`", "#co
 
 def read_html(text: str, rel: str) -> Parsed:
     """The article in an HTML page as blocks with the page's metadata; ContentError if there is none."""
+    # imported here: trafilatura takes 0.1-0.2 s to import, which every `digest build` would pay
+    import trafilatura
+    from lxml import etree
+
     try:
         result = trafilatura.bare_extraction(
             text,

@@ -65,7 +65,9 @@ class Brief:
     """One brief, validated, with its key points rendered (link placeholders unresolved).
 
     The body's HTML is kept apart (see `ParsedBrief`), so the list of every brief stays
-    small enough to cache and load quickly; pages get it through their BodyStore."""
+    small enough to cache and load quickly; pages get it through their BodyStore, by the key
+    the site holds for the brief (`Site.body_keys`). So a Brief is equal to the one parsed
+    before an edit of the body alone, as long as the body's links and images stay the same."""
 
     path: str  # relative to the site root, for messages
     slug: str
@@ -80,11 +82,9 @@ class Brief:
     source: Source | None
     updated: dt.datetime | None
     draft: bool
-    body_key: str  # content hash of the Markdown body: the key of its HTML in a BodyStore
     refs: tuple[tuple[str, int], ...]  # (link to a brief file, line) from the body and key points
     extra: Mapping[str, Any]
     lines: Mapping[str, int]  # front-matter key -> line, for later messages
-    digest: str  # hash of the path and the whole file: changes with any edit
     meta_digest: str  # hash of the path and the front matter: unchanged by body edits
     images: tuple[Image, ...] = ()  # the body's images, with their line in the file
 
@@ -103,7 +103,9 @@ class Brief:
 
 @dataclass(frozen=True)
 class ParsedBrief:
-    """A brief as parsed from its file: the Brief and its body's HTML."""
+    """A brief as parsed from its file: the Brief, its body's HTML, and the content hash of the
+    Markdown body (the key of that HTML in a BodyStore)."""
 
     brief: Brief
     body_html: str
+    body_key: str

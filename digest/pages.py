@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -51,7 +52,7 @@ class Page:
     in_sitemap: bool = True
     lastmod: str | None = None
 
-    @property
+    @functools.cached_property
     def path(self) -> str:
         """The file this page becomes, relative to the output folder."""
         relative = self.url.lstrip("/")

@@ -101,7 +101,8 @@ class Renderer:
     def body(self, brief: Brief) -> Markup:
         self.used.add(brief.slug)
         if brief.slug not in self.bodies:
-            html = self.store.get(brief.body_key)
+            key = self.site.body_keys.get(brief.slug)
+            html = None if key is None else self.store.get(key)
             if html is None:
                 raise MissingBody(brief.path)
             self.bodies[brief.slug] = Markup(resolve_links(html, self._resolve(brief), self._image_size))

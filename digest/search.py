@@ -34,7 +34,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -114,12 +114,27 @@ def shard_of(slug: str, count: int) -> int:
 
 def shards(site: Site) -> dict[int, tuple[Brief, ...]]:
     """The non-empty shards of the index: shard number -> its briefs."""
+    known = _SHARDS.get("last")
+    if known is not None and known[0] is site.briefs and known[1] == site.config.serving:
+        return known[2]  # the same briefs as the site planned last (see build.Plan)
     briefs = indexed(site)
     count = shard_count(len(briefs))
     groups: dict[int, list[Brief]] = {}
     for brief in briefs:
         groups.setdefault(shard_of(brief.slug, count), []).append(brief)
-    return {n: tuple(groups[n]) for n in sorted(groups)}
+    found = {n: tuple(groups[n]) for n in sorted(groups)}
+    _SHARDS["last"] = (site.briefs, site.config.serving, found)
+    return found
+
+
+_SHARDS: dict[str, tuple[tuple[Brief, ...], bool, dict[int, tuple[Brief, ...]]]] = {}
+
+
+def shards_of(site: Site, slugs: Collection[str]) -> set[int]:
+    """The shards holding the documents of these briefs."""
+    groups = shards(site)
+    count = shard_count(sum(len(g) for g in groups.values()))
+    return {shard_of(slug, count) for slug in slugs} & set(groups)
 
 
 def shard_prefix(shard: int) -> str:
@@ -150,29 +165,41 @@ def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
     return found
 
 
-def document_keys(site: Site, version: str) -> dict[str, str]:
+def document_keys(site: Site, version: str, slugs: Collection[str] | None = None) -> dict[str, str]:
     """Slug -> a hash of everything that brief's search document is made of (its text through
-    `brief.digest`, its tags' labels, groups and URLs, the language, and the `version` of the
-    code that makes documents), for every indexed brief."""
+    its `meta_digest` and body key, its tags' labels, groups and URLs, the language, and the
+    `version` of the code that makes documents), for every indexed brief (or those of `slugs`)."""
     labels = _group_labels(site)
     tags = {
         slug: f"{tag.url}\x1f{tag.label}\x1f{labels.get(tag.group, OTHER_GROUP[1])}" for slug, tag in site.tags.items()
     }
     common = f"{FORMAT}\x1e{version}\x1e{site.config.language}\x1e"
     keys = {}
+    body_keys = site.body_keys
     for brief in indexed(site):
-        text = common + brief.digest + brief.published.isoformat() + "\x1e" + "\x1e".join(tags[s] for s in brief.tags)
+        if slugs is not None and brief.slug not in slugs:
+            continue
+        text = (
+            common
+            + brief.meta_digest
+            + body_keys.get(brief.slug, "")
+            + brief.published.isoformat()
+            + "\x1e"
+            + "\x1e".join(tags[s] for s in brief.tags)
+        )
         keys[brief.slug] = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     return keys
 
 
-def shard_keys(site: Site, keys: Mapping[str, str]) -> dict[int, str]:
-    """Each shard's index: changes when any of its documents does, or the Pagefind version, the
-    language or the number of shards."""
+def shard_keys(site: Site, keys: Mapping[str, str], only: Collection[int] | None = None) -> dict[int, str]:
+    """Each shard's index (or the shards in `only`): changes when any of its documents does, or
+    the Pagefind version, the language or the number of shards."""
     groups = shards(site)
     count = shard_count(sum(len(g) for g in groups.values()))
     found = {}
     for shard, members in groups.items():
+        if only is not None and shard not in only:
+            continue
         digest = hashlib.blake2b(
             f"{FORMAT} {pagefind_version()} {site.config.language} {count} {shard}".encode(), digest_size=16
         )

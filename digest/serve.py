@@ -9,6 +9,7 @@ a build causes one more build after it. Pages are served from the last complete 
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import signal
 import sys
@@ -100,6 +101,10 @@ class _Handler(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
+            return
+        if event.is_directory and event.event_type == "modified":
+            # A folder "changes" when a file in it is created, removed or renamed: those files'
+            # own events follow. Counting it would only restart the quiet wait after a save.
             return
         settled = event.event_type in ("closed", "moved")
         for path in (event.src_path, getattr(event, "dest_path", "")):
@@ -234,6 +239,8 @@ class Server:
                 return
             self.import_inbox(changed)
             self.rebuild(changed)
+            if not self.changes.waiting():
+                _tidy_memory()
 
     def import_inbox(self, changed: set[str]) -> None:
         """Sources saved into content/sources/ become briefs before the rebuild (the inbox)."""
@@ -262,6 +269,7 @@ class Server:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             signal.signal(signal.SIGTERM, _interrupt)
         self.rebuild()
+        _tidy_memory()
         observer = self.watch()
         threading.Thread(target=self.builder, name="digest-builder", daemon=True).start()
         server_thread = threading.Thread(target=self.httpd.serve_forever, name="digest-http", daemon=True)
@@ -294,3 +302,14 @@ class Server:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _tidy_memory() -> None:
+    """Collect garbage between builds, while the server is idle, and set the survivors (the
+    site, its plan and the caches) aside from later collections: a full collection walks every
+    object, which at 10,000 briefs took 0.1-0.16 s in the middle of a rebuild the browser was
+    waiting for. What a later build drops is still freed (reference counting); only cycles among
+    set-aside objects would wait, and the next tidy-up sets them free again (unfreeze)."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

@@ -107,6 +107,7 @@ class Site:
     links: Mapping[tuple[str, str], str | None]  # (brief path, ref) -> slug or None
     problems: tuple[Problem, ...]  # warnings found while arranging (broken links, images without alt text)
     images: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))  # path -> size
+    body_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # slug -> body in the BodyStore
 
     def week_of(self, brief: Brief) -> str:
         year, week, _ = brief.published.isocalendar()
@@ -123,12 +124,14 @@ def build_site(
     briefs: tuple[Brief, ...],
     memo: dict[str, object] | None = None,
     images: Mapping[str, tuple[int, int]] | None = None,
+    body_keys: Mapping[str, str] | None = None,
 ) -> Site:
     """Arrange validated briefs into the site's structure.
 
     `memo` carries the related-briefs table from one build to the next: it is reused when
     no brief's slug, date or tags changed (the result is the same as computing it again).
-    `images` are the sizes of the site's image files that briefs show (see digest.images)."""
+    `images` are the sizes of the site's image files that briefs show (see digest.images);
+    `body_keys` where each brief's body HTML is in the BodyStore (see digest.content)."""
     ordered = tuple(sorted(briefs, key=lambda b: b.sort_key, reverse=True))
     tags = _tags(taxonomy, ordered)
     links, problems = _links(ordered)
@@ -150,6 +153,7 @@ def build_site(
         links=links,
         problems=tuple(problems + _image_problems(ordered)),
         images=MappingProxyType(dict(images or {})),
+        body_keys=MappingProxyType(dict(body_keys or {})),
     )
 
 

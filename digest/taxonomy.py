@@ -25,8 +25,21 @@ def load_taxonomy(root: Path, rel: str) -> Taxonomy:
         raise ContentError([Problem(rel, 0, OUTSIDE)])
     if not path.exists():
         return empty_taxonomy(rel)
+    text = read_text(path, rel)
+    known = _LAST.get(rel)
+    if known is not None and known[0] == text:
+        return known[1]  # the same text, the same (immutable) taxonomy: a rebuild keeps its plan
+    taxonomy = _parse(text, rel)
+    _LAST[rel] = (text, taxonomy)
+    return taxonomy
+
+
+_LAST: dict[str, tuple[str, Taxonomy]] = {}  # the last taxonomy read, by its file
+
+
+def _parse(text: str, rel: str) -> Taxonomy:
     try:
-        doc = parse_yaml(read_text(path, rel))
+        doc = parse_yaml(text)
     except YamlError as exc:
         raise ContentError([Problem(rel, exc.line, exc.message)]) from None
     data = doc.data

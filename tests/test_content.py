@@ -111,7 +111,11 @@ def test_missing_required_fields_name_the_field() -> None:
     ]
 
 
-def test_a_body_edit_changes_the_digest_but_not_the_meta_digest() -> None:
-    one, two = parse(brief_text()), parse(brief_text() + "More.\n")
-    assert one.digest != two.digest and one.meta_digest == two.meta_digest
-    assert parse(brief_text(title="Other")).meta_digest != one.meta_digest
+def test_a_body_edit_changes_the_body_key_and_leaves_an_equal_brief() -> None:
+    one = parse_brief(brief_text(), "content/briefs/x.md", "x", Config(root=Path(".")), TAXONOMY)
+    two = parse_brief(brief_text() + "More.\n", "content/briefs/x.md", "x", Config(root=Path(".")), TAXONOMY)
+    assert one.body_key != two.body_key and one.body_html != two.body_html
+    assert one.brief == two.brief  # what lists, feeds and the site's plan show is unchanged
+    assert parse(brief_text(title="Other")).meta_digest != one.brief.meta_digest
+    linked = parse(brief_text() + "See [other](other.md).\n")
+    assert linked != one.brief  # a new link is part of the brief (its target's URL is resolved)

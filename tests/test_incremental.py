@@ -197,6 +197,40 @@ def test_a_body_edit_reparses_one_brief_and_rewrites_few_files(tmp_path: Path) -
     assert result.rendered < 10
 
 
+def test_digest_serve_keeps_its_plan_over_a_body_edit_and_renders_only_the_pages_showing_it(tmp_path: Path) -> None:
+    """The dev server's rebuild after a writer saves a brief's body (the usual edit) does not
+    arrange and plan the site again: it renders the pages that show that body, and the site is
+    still the one a clean build makes. A title edit plans again."""
+    root = tmp_path / "root"
+    make_site(root, 30)
+    (root / "digest.yaml").write_text(
+        "title: Test Digest\nbase_url: https://example.org/t/\nper_page: 3\nsearch: false\n"
+    )
+    config = open_config(root).with_overrides(serving=True)
+    cache = BuildCache.load(root, code_version())
+    out = root / "served"
+    build(config, out, jobs=1, cache=cache)
+    plan = cache.plans[str(out)]
+    path = root / "content" / "briefs" / "brief-7.md"
+    path.write_text(path.read_text() + "\nA sentence the writer just saved.\n")
+    result = build(open_config(root).with_overrides(serving=True), out, jobs=1, cache=cache)
+    assert cache.plans[str(out)].pages is plan.pages  # planned once
+    assert "/briefs/brief-7/" in result.stats.changed_urls
+    # its page, and the feeds that carry its text (the site's and its tags', when it is among their latest)
+    assert all(u == "/briefs/brief-7/" or u.endswith(("/feed.xml", "/feed.json")) for u in result.stats.changed_urls)
+    assert result.rendered == len(result.stats.changed_urls)
+    assert "A sentence the writer just saved." in (out / "briefs" / "brief-7" / "index.html").read_text()
+    assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
+
+    path.write_text(path.read_text().replace("title: Brief number 7", "title: Retitled seven"))
+    build(open_config(root).with_overrides(serving=True), out, jobs=1, cache=cache)
+    assert cache.plans[str(out)].pages is not plan.pages
+    assert "Retitled seven" in (out / "tags" / "index.html").read_text() or any(
+        "Retitled seven" in p.read_text() for p in (out / "tags").rglob("index.html")
+    )
+    assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
+
+
 @pytest.mark.parametrize("damage", ["corrupt", "foreign", "truncated", "bodies-lost", "briefs-corrupt", "briefs-lost"])
 def test_a_damaged_cache_means_a_clean_build(tmp_path: Path, damage: str) -> None:
     root = tmp_path / "root"
