@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -80,9 +80,14 @@ class BuildResult:
 
 
 def load_content(
-    config: Config, cache: BuildCache | None = None, *, jobs: int = 1, progress: Progress | None = None
+    config: Config,
+    cache: BuildCache | None = None,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    changed: Collection[str] | None = None,
 ) -> tuple[Taxonomy, LoadResult]:
-    """Taxonomy and briefs; all problems of both reported together."""
+    """Taxonomy and briefs; all problems of both reported together. `changed`: see load_briefs."""
     problems: list[Problem] = []
     try:
         taxonomy = load_taxonomy(config.root, config.taxonomy)
@@ -90,7 +95,7 @@ def load_content(
         problems.extend(exc.problems)
         taxonomy = empty_taxonomy(config.taxonomy)
     try:
-        loaded = load_briefs(config, taxonomy, cache, jobs=jobs, progress=progress)
+        loaded = load_briefs(config, taxonomy, cache, jobs=jobs, progress=progress, changed=changed)
     except ContentError as exc:
         problems.extend(exc.problems)
     if problems:
@@ -119,6 +124,7 @@ def build(
     on_commit: Callable[[tuple[str, ...]], None] | None = None,
     wait: bool = True,
     superseded: Callable[[], bool] | None = None,
+    changed: Collection[str] | None = None,
 ) -> BuildResult:
     """Bring `out_dir` to exactly the site that `config.root` describes.
 
@@ -130,6 +136,10 @@ def build(
     the cache is saved), to tell the open pages. If another build of the site is running,
     this one waits for it, or with `wait=False` raises OutputError at once.
 
+    A caller that watches the files and keeps the `cache` in memory (`digest serve`) passes
+    the paths it saw `changed` since its last build (relative to the root): only those briefs
+    are looked at (see load_briefs); the templates, assets and settings are read every time.
+
     `digest serve` (`config.serving`) commits the pages first and the search index after them;
     while the index is made, `superseded()` is asked now and then, and when it says newer
     changes are waiting, the index is left as it was for the next build to bring up to date.
@@ -140,6 +150,7 @@ def build(
         "commit_lock": commit_lock or nullcontext(),
         "on_commit": on_commit,
         "superseded": superseded,
+        "changed": changed,
     }
     with site_lock(config.root, wait=wait):
         try:
@@ -196,6 +207,7 @@ def _build(
     commit_lock: AbstractContextManager[object],
     on_commit: Callable[[tuple[str, ...]], None] | None,
     superseded: Callable[[], bool] | None,
+    changed: Collection[str] | None,
 ) -> BuildResult:
     started = time.perf_counter()
     jobs = jobs or default_jobs()
@@ -223,7 +235,7 @@ def _build(
         cache = BuildCache(config.root)
     elif cache is None or cache.root != config.root:
         cache = BuildCache.load(config.root, version)
-    taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress)
+    taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress, changed=changed)
     bodies = loaded.bodies
     images = image_sizes(config.root, loaded.briefs)
     env = make_environment(config.root)
@@ -241,12 +253,14 @@ def _build(
         inputs = (config, taxonomy, images, global_key, template_keys(env, plan.templates))
         if not plan.holds(inputs, loaded.briefs, previous):
             plan = None
-    changed: frozenset[str] = frozenset()
+    new_bodies: frozenset[str] = frozenset()  # slugs whose body changed since the plan was made
     if plan is not None:
-        site = replace(plan.site, body_keys=MappingProxyType(dict(loaded.body_keys)))
+        site = replace(plan.site, body_keys=MappingProxyType(loaded.body_keys))  # (the load's own new mapping)
         pages = plan.pages
-        changed = frozenset(s for s, key in site.body_keys.items() if plan.site.body_keys.get(s) != key)
-        fingerprints = plan.fingerprints.with_bodies(site, changed)
+        new_bodies = loaded.new_bodies
+        if new_bodies is None:
+            new_bodies = frozenset(s for s, key in site.body_keys.items() if plan.site.body_keys.get(s) != key)
+        fingerprints = plan.fingerprints.with_bodies(site, [plan.by_slug[s] for s in new_bodies])
     else:
         site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
         pages = plan_pages(site)
@@ -266,21 +280,23 @@ def _build(
 
     entries: dict[str, OutputEntry] = {}
     todo: list[tuple[int, str]] = []  # (page index, fingerprint) to render
-    for index, page in enumerate(pages):
-        old = previous.get(page.path)
-        if (
-            plan is not None
-            and old
-            and changed.isdisjoint(old.bodies)
-            and on_disk.get(page.path) == (old.size, old.mtime_ns)
-        ):
-            entries[page.path] = old  # planned as before, and no body it shows changed
-            continue
-        fingerprint = fingerprints.page(page, old.bodies if old else ())
-        if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
-            entries[page.path] = old
-        else:
-            todo.append((index, fingerprint))
+    if plan is not None:
+        # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.
+        entries = dict(previous)
+        for index in sorted({i for slug in new_bodies for i in plan.showing.get(slug, ())}):
+            page = pages[index]
+            fingerprint = fingerprints.page(page, previous[page.path].bodies)
+            if fingerprint != previous[page.path].fingerprint:
+                del entries[page.path]
+                todo.append((index, fingerprint))
+    else:
+        for index, page in enumerate(pages):
+            old = previous.get(page.path)
+            fingerprint = fingerprints.page(page, old.bodies if old else ())
+            if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
+                entries[page.path] = old
+            else:
+                todo.append((index, fingerprint))
 
     writer = SiteWriter(out_dir)
     staged: list[str] = []
@@ -291,25 +307,31 @@ def _build(
     try:
         if config.search:
             # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages render.
+            stale_shards = []
             if plan is not None:
-                keys = {**plan.document_keys, **document_keys(site, version, changed)}
-                search_keys = {**plan.shard_keys, **shard_keys(site, keys, shards_of(site, changed))}
+                changed_briefs = [plan.by_slug[s] for s in new_bodies]
+                keys = {**plan.document_keys, **document_keys(site, version, changed_briefs)}
+                search_keys = {**plan.shard_keys, **shard_keys(site, keys, shards_of(site, new_bodies))}
+                for shard, key in search_keys.items():
+                    if shard not in plan.fresh_shards or key != plan.shard_keys.get(shard):
+                        stale_shards.append(shard)
+                        for path in plan.shard_files.get(shard, ()):
+                            del entries[path]
             else:
                 keys = document_keys(site, version)
                 search_keys = shard_keys(site, keys)
-            stale_shards = []
-            by_shard: dict[int | None, dict[str, OutputEntry]] = {}
-            for path, entry in previous.items():
-                if path.startswith(SEARCH_DIR + "/"):
-                    by_shard.setdefault(shard_of_path(path), {})[path] = entry
-            for shard, key in search_keys.items():
-                kept = by_shard.get(shard, {})
-                if kept and all(
-                    e.fingerprint == key and on_disk.get(p) == (e.size, e.mtime_ns) for p, e in kept.items()
-                ):
-                    entries.update(kept)
-                else:
-                    stale_shards.append(shard)
+                by_shard: dict[int | None, dict[str, OutputEntry]] = {}
+                for path, entry in previous.items():
+                    if path.startswith(SEARCH_DIR + "/"):
+                        by_shard.setdefault(shard_of_path(path), {})[path] = entry
+                for shard, key in search_keys.items():
+                    kept = by_shard.get(shard, {})
+                    if kept and all(
+                        e.fingerprint == key and on_disk.get(p) == (e.size, e.mtime_ns) for p, e in kept.items()
+                    ):
+                        entries.update(kept)
+                    else:
+                        stale_shards.append(shard)
             if stale_shards:
                 folder = cache.folder / "search" / _digest(out_key)[:12]
                 # `digest serve` starts it once the pages are in place: the reload comes first.
@@ -376,11 +398,14 @@ def _build(
             indexer.cancel()
         raise
 
-    keep = set(entries)
-    if indexer is not None:
-        # `digest serve` shows the new pages first and brings the index up to date after them.
-        keep.update(p for p in on_disk if p.startswith(SEARCH_DIR + "/"))
-    stale = sorted(path for path in on_disk if path not in keep)
+    if plan is not None:
+        stale: list[str] = []  # the same outputs as planned before (and index files stay until it is made)
+    else:
+        keep = set(entries)
+        if indexer is not None:
+            # `digest serve` shows the new pages first and brings the index up to date after them.
+            keep.update(p for p in on_disk if p.startswith(SEARCH_DIR + "/"))
+        stale = sorted(path for path in on_disk if path not in keep)
     if progress:
         progress("writing", 0, len(staged) + len(stale))
     try:
@@ -407,7 +432,7 @@ def _build(
             on_commit(tuple(sorted({url_of(p) for p in (*index_staged, *index_stale)})))
     cache.outputs[out_key] = entries
     if config.serving:
-        cache.plans[out_key] = Plan(
+        cache.plans[out_key] = Plan.make(
             inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,
             plan.templates if plan else templates,
         )  # fmt: skip
@@ -467,12 +492,49 @@ class Plan:
     document_keys: dict[str, str]
     shard_keys: dict[int, str]
     templates: frozenset[str]
+    by_slug: dict[str, Brief]
+    showing: dict[str, tuple[int, ...]]  # slug -> the pages (indexes) that showed its body
+    shard_files: dict[int, tuple[str, ...]]  # the files of each search shard in `entries`
+    fresh_shards: frozenset[int]  # shards whose files are up to date (made for their key)
+
+    @classmethod
+    def make(
+        cls,
+        inputs: tuple[object, ...],
+        briefs: tuple[Brief, ...],
+        site: Site,
+        pages: tuple[Page, ...],
+        fingerprints: Fingerprinter,
+        entries: dict[str, OutputEntry],
+        document_keys: dict[str, str],
+        shard_keys: dict[int, str],
+        templates: frozenset[str],
+    ) -> Plan:
+        showing: dict[str, list[int]] = {}
+        for index, page in enumerate(pages):
+            for slug in entries[page.path].bodies:
+                showing.setdefault(slug, []).append(index)
+        files: dict[int, list[str]] = {}
+        stale: set[int] = set()
+        for path, entry in entries.items():
+            shard = shard_of_path(path)
+            if shard is not None:
+                files.setdefault(shard, []).append(path)
+                if entry.fingerprint != shard_keys.get(shard):
+                    stale.add(shard)
+        return cls(
+            inputs, briefs, site, pages, fingerprints, entries, document_keys, shard_keys, templates,
+            {b.slug: b for b in site.briefs}, {s: tuple(i) for s, i in showing.items()},
+            {n: tuple(p) for n, p in files.items()}, frozenset(n for n in files if n not in stale),
+        )  # fmt: skip
 
     def holds(self, inputs: tuple[object, ...], briefs: tuple[Brief, ...], entries: Mapping[str, OutputEntry]) -> bool:
         return (
             entries is self.entries
-            and len(briefs) == len(self.briefs)
-            and all(a is b for a, b in zip(briefs, self.briefs, strict=True))
+            and (
+                briefs is self.briefs
+                or (len(briefs) == len(self.briefs) and all(a is b for a, b in zip(briefs, self.briefs, strict=True)))
+            )
             and inputs == self.inputs
         )
 

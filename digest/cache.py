@@ -6,6 +6,7 @@ digest or of its code) is an empty cache, which means a clean build, never a wro
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -24,8 +25,10 @@ FORMAT = 3
 log = logging.getLogger(__name__)
 
 
+@functools.cache
 def code_version() -> str:
-    """A hash of digest's own source: a cache from any other code is not trusted."""
+    """A hash of digest's own source: a cache from any other code is not trusted (read once
+    per process)."""
     digest = hashlib.blake2b(f"format {FORMAT}".encode(), digest_size=16)
     package = Path(__file__).parent
     for path in sorted(package.glob("*.py")):
@@ -65,6 +68,8 @@ class BuildCache:
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
     pages: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)  # in memory only: see Fingerprinter
     plans: dict[str, Any] = field(default_factory=dict)  # in memory only: out dir -> build.Plan
+    listed: bool = False  # in memory only: `briefs` has every brief file, as listed (see content.changed_files)
+    last_load: Any = None  # in memory only: what the last load of the briefs gave (see content.load_briefs)
 
     @property
     def folder(self) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,11 +78,54 @@ class LoadResult:
     bodies: BodyStore  # the bodies rendered in this run, and those of earlier runs
     body_keys: Mapping[str, str]  # slug -> the key of its body in `bodies`, for `briefs`
     parsed: int  # files parsed in this run (the others came from the cache)
+    # slugs whose body changed since the last load with this cache, when only bodies changed
+    new_bodies: frozenset[str] | None = None
 
 
 def parse_environment(config: Config, taxonomy: Taxonomy) -> str:
     """What a parse depends on besides the file: a changed taxonomy or timezone re-parses."""
-    return content_hash(config.timezone, repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
+    known = _ENVIRONMENTS.get(config.timezone)
+    if known is None or known[0] is not taxonomy:
+        key = content_hash(config.timezone, repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
+        known = _ENVIRONMENTS[config.timezone] = (taxonomy, key)
+    return known[1]
+
+
+_ENVIRONMENTS: dict[str, tuple[Taxonomy, str]] = {}  # timezone -> the last taxonomy and its key
+
+
+def changed_files(root: Path, cache: BuildCache, changed: Collection[str]) -> tuple[list[str], list[str]] | None:
+    """The brief files a watcher saw change (paths relative to the root), without listing the
+    folder: (those to look at, known ones that are gone). None when that cannot be trusted for
+    these changes (a folder or a link changed, or the last listing found links out of the
+    site): then the folder is listed again."""
+    if not cache.listed:
+        return None
+    prefix = BRIEFS_DIR + "/"
+    look: list[str] = []
+    gone: list[str] = []
+    for rel in changed:
+        if not rel.startswith(prefix):
+            continue
+        path = root / rel
+        if not rel.endswith(".md") or path.is_dir() or path.is_symlink():
+            return None  # a folder or a link: list the folder again
+        if not any(part.startswith(".") for part in rel[len(prefix) :].split("/")) and path.is_file():
+            look.append(rel)
+        elif rel in cache.briefs:
+            gone.append(rel)
+    return look, gone
+
+
+@dataclass(frozen=True)
+class _LastLoad:
+    """The result of the last load with a cache kept in memory, reused by the next one when
+    the files a watcher named parsed to the very same briefs (an edit of a body)."""
+
+    env: str
+    drafts: bool
+    briefs: tuple[Brief, ...]
+    body_keys: Mapping[str, str]
 
 
 def load_briefs(
@@ -92,8 +135,14 @@ def load_briefs(
     *,
     jobs: int = 1,
     progress: Progress | None = None,
+    changed: Collection[str] | None = None,
 ) -> LoadResult:
     """Read every brief, parsing only files the cache does not already know.
+
+    `changed`, from a caller that watches the files (`digest serve`), lists the paths changed
+    since the last call with this cache: only those are looked at, the other briefs are taken
+    from the cache as they are (and when those files parse to the very same briefs, so is the
+    list of briefs). Without it every file is listed and checked (its size and modification time).
 
     Raises ContentError with the problems of every invalid brief. Bodies rendered now go to
     the cache's body store (in memory only when there is no cache).
@@ -101,11 +150,21 @@ def load_briefs(
     store_bodies = cache is not None
     cache = cache if cache is not None else BuildCache(config.root)
     env = parse_environment(config, taxonomy)
+    last: _LastLoad | None = cache.last_load
+    cache.last_load = None
+    hinted = changed_files(config.root, cache, changed) if changed is not None else None
+    if hinted is not None and (last is None or last.env != env):
+        hinted = None  # a new taxonomy or timezone (every brief parses again), or the last load failed
     known: dict[str, FileEntry] = {}
     todo: list[tuple[str, str, bytes, os.stat_result, str]] = []
-    found = scan_brief_files(config.root)
-    problems = [Problem(rel, 0, OUTSIDE) for rel, _ in found.outside]
-    for rel, name in found.files:
+    if hinted is None:
+        found = scan_brief_files(config.root)
+        cache.listed = not found.outside
+        files, problems = found.files, [Problem(rel, 0, OUTSIDE) for rel, _ in found.outside]
+    else:
+        base = str(config.root)
+        files, problems = [(rel, os.path.join(base, rel)) for rel in hinted[0]], []
+    for rel, name in files:
         try:
             stat = os.stat(name)
             if stat.st_size > MAX_BYTES:  # not read at all: a huge file is an error, not a memory spike
@@ -156,9 +215,37 @@ def load_briefs(
             known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, brief, result.body_key)
         else:
             known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, result)
-    cache.briefs = dict(sorted(known.items()))
+
+    if hinted is None:
+        cache.briefs = dict(sorted(known.items()))
+    else:
+        # (in place: copying every entry costs more than the whole edit, after a pause)
+        previous = {rel: cache.briefs.get(rel) for rel in (*known, *hinted[1])}
+        cache.briefs.update(known)
+        for rel in hinted[1]:
+            del cache.briefs[rel]
+        if any(previous[rel] is None for rel in known):
+            cache.briefs = dict(sorted(cache.briefs.items()))  # (a new file: in its place, as listed)
+        same = (
+            last is not None
+            and not hinted[1]
+            and not problems
+            and last.drafts == config.drafts
+            and all(previous[rel] is not None and previous[rel].result is e.result for rel, e in known.items())  # type: ignore[union-attr]
+        )
+        if same and last is not None:
+            # The files named parsed to the very briefs they were: the same list, other bodies.
+            body_keys = dict(last.body_keys)
+            new_bodies = set()
+            for entry in known.values():
+                slug = entry.result.slug  # type: ignore[union-attr]
+                if slug in body_keys and body_keys[slug] != entry.body_key:
+                    body_keys[slug] = entry.body_key
+                    new_bodies.add(slug)
+            cache.last_load = _LastLoad(env, config.drafts, last.briefs, body_keys)
+            return LoadResult(last.briefs, bodies, body_keys, len(todo), frozenset(new_bodies))
     briefs: list[Brief] = []
-    body_keys: dict[str, str] = {}
+    body_keys = {}
     for entry in cache.briefs.values():
         if isinstance(entry.result, Brief):
             if config.drafts or not entry.result.draft:
@@ -169,7 +256,8 @@ def load_briefs(
     problems.extend(duplicate_slugs(b.result for b in cache.briefs.values() if isinstance(b.result, Brief)))
     if problems:
         raise ContentError(problems)
-    return LoadResult(tuple(briefs), bodies, body_keys, len(todo))
+    cache.last_load = _LastLoad(env, config.drafts, tuple(briefs), body_keys)
+    return LoadResult(cache.last_load.briefs, bodies, body_keys, len(todo))
 
 
 def _parse_batch(items: Sequence[tuple[str, str, bytes]]) -> list[ParsedBrief | tuple[Problem, ...]]:

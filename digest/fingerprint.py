@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
@@ -120,15 +120,14 @@ class Fingerprinter:
             for b in site.briefs
         }
 
-    def with_bodies(self, site: Site, changed: Collection[str]) -> Fingerprinter:
+    def with_bodies(self, site: Site, changed: Iterable[Brief]) -> Fingerprinter:
         """The fingerprints of `site`: the site these were made for, with other bodies for the
-        briefs in `changed` (see build.Plan); everything else is reused."""
+        `changed` briefs (see build.Plan); everything else is reused."""
         other = copy.copy(self)
         other.site = site
         other.body_keys = dict(self.body_keys)
-        for brief in site.briefs:
-            if brief.slug in changed:
-                other.body_keys[brief.slug] = _body_key(site, brief)
+        for brief in changed:
+            other.body_keys[brief.slug] = _body_key(site, brief)
         return other
 
     def brief(self, brief: Brief) -> str:

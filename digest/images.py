@@ -31,10 +31,19 @@ def local_path(src: str) -> str | None:
     return path
 
 
+_PATHS: dict[str, tuple[tuple[Brief, ...], list[str]]] = {}
+
+
 def image_sizes(root: Path, briefs: Iterable[Brief]) -> Mapping[str, tuple[int, int]]:
     """(width, height) of every image of the briefs that is a readable file in `static/`."""
     base = root / STATIC_DIR
-    paths = sorted({p for b in briefs for p in (local_path(i.src) for i in b.images) if p})
+    known = _PATHS.get("last")
+    if known is not None and known[0] is briefs:
+        paths = known[1]  # the very same briefs as last time (digest serve after an edit of a body)
+    else:
+        paths = sorted({p for b in briefs for p in (local_path(i.src) for i in b.images) if p})
+        if isinstance(briefs, tuple):
+            _PATHS["last"] = (briefs, paths)
     sizes: dict[str, tuple[int, int]] = {}
     if not paths or not base.is_dir():
         return MappingProxyType(sizes)

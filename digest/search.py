@@ -79,6 +79,7 @@ def pagefind_binary() -> Path:
     return found
 
 
+@functools.cache
 def pagefind_version() -> str:
     try:
         return metadata.version("pagefind")
@@ -165,27 +166,31 @@ def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
     return found
 
 
-def document_keys(site: Site, version: str, slugs: Collection[str] | None = None) -> dict[str, str]:
+def document_keys(site: Site, version: str, briefs: Iterable[Brief] | None = None) -> dict[str, str]:
     """Slug -> a hash of everything that brief's search document is made of (its text through
     its `meta_digest` and body key, its tags' labels, groups and URLs, the language, and the
-    `version` of the code that makes documents), for every indexed brief (or those of `slugs`)."""
+    `version` of the code that makes documents), for every indexed brief (or those of `briefs`)."""
     labels = _group_labels(site)
-    tags = {
-        slug: f"{tag.url}\x1f{tag.label}\x1f{labels.get(tag.group, OTHER_GROUP[1])}" for slug, tag in site.tags.items()
-    }
+    tags: dict[str, str] = {}  # slug -> what a document shows of the tag
+
+    def tag(slug: str) -> str:
+        known = tags.get(slug)
+        if known is None:
+            t = site.tags[slug]
+            known = tags[slug] = f"{t.url}\x1f{t.label}\x1f{labels.get(t.group, OTHER_GROUP[1])}"
+        return known
+
     common = f"{FORMAT}\x1e{version}\x1e{site.config.language}\x1e"
     keys = {}
     body_keys = site.body_keys
-    for brief in indexed(site):
-        if slugs is not None and brief.slug not in slugs:
-            continue
+    for brief in indexed(site) if briefs is None else (b for b in briefs if site.config.serving or not b.draft):
         text = (
             common
             + brief.meta_digest
             + body_keys.get(brief.slug, "")
             + brief.published.isoformat()
             + "\x1e"
-            + "\x1e".join(tags[s] for s in brief.tags)
+            + "\x1e".join([tag(s) for s in brief.tags])
         )
         keys[brief.slug] = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     return keys

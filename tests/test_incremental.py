@@ -25,6 +25,17 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """The site's sources as a file watcher knows them: path relative to the root -> (size, mtime)."""
+    found = {}
+    for path in root.rglob("*"):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and not relative.startswith((CACHE_DIR, "site/")):
+            stat = path.stat()
+            found[relative] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
 def clean_build(root: Path, scratch: Path, *, serving: bool = False) -> dict[str, bytes]:
     """The reference: the same sources copied elsewhere, built with no cache."""
     shutil.rmtree(scratch, ignore_errors=True)
@@ -165,8 +176,18 @@ def test_random_edits_build_like_a_clean_build(tmp_path: Path, keep: str) -> Non
     build(open_config(root).with_overrides(serving=serving), out, jobs=1, cache=cache)
     history: list[str] = []
     for _ in range(STEPS):
+        before = snapshot(root)
         history.append(editor.step())
-        result = build(open_config(root).with_overrides(serving=serving), out, jobs=1, cache=cache)
+        # `digest serve` names the files its watcher saw change, and only those briefs are read again
+        after = snapshot(root)
+        changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+        result = build(
+            open_config(root).with_overrides(serving=serving),
+            out,
+            jobs=1,
+            cache=cache,
+            changed=changed if serving else None,
+        )
         expected = clean_build(root, tmp_path / "reference", serving=serving)
         actual = tree(out)
         assert sorted(actual) == sorted(expected), f"files differ after {history}"

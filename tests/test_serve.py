@@ -139,6 +139,35 @@ def test_editing_a_brief_shows_the_new_text_in_place_and_with_atomic_saves(
     )
 
 
+def test_an_edited_page_is_updated_in_place_keeping_its_scroll_position(
+    serve: ServeProcess, site_root: Path, browser: object
+) -> None:
+    """A writer scrolled down to the paragraph they are editing stays there: the open page
+    takes the new HTML without a navigation (its head too: a new title shows in the tab), and
+    goes on following later saves."""
+    page = browser.new_page(viewport={"width": 420, "height": 320})  # type: ignore[attr-defined]
+    page.goto(serve.url + "briefs/minerals/")
+    page.evaluate("window.__kept = 7; window.scrollTo(0, 200)")
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 100, "the page is taller than the window"
+    brief = site_root / "content" / "briefs" / "minerals.md"
+    text = brief.read_text()
+    assert "title: China limits gallium exports" in text
+    brief.write_text(
+        text.replace("title: China limits gallium exports", "title: China curbs gallium exports")
+        + "\nA new closing line.\n"
+    )
+    wait_text(page, "A new closing line.")
+    assert page.evaluate("window.__kept") == 7, "no navigation"
+    assert page.evaluate("window.scrollY") == scrolled
+    assert "China curbs gallium exports" in page.title()
+    assert page.locator("h1").inner_text() == "China curbs gallium exports"
+    assert page.evaluate("document.querySelectorAll('script[src$=\"livereload.js\"]').length") == 1
+    brief.write_text(brief.read_text() + "\nAnd one more.\n")
+    wait_text(page, "And one more.")
+    assert page.evaluate("window.__kept") == 7
+
+
 def test_a_css_change_applies_without_a_reload(serve: ServeProcess, site_root: Path, browser: object) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.goto(serve.url)

@@ -46,6 +46,50 @@
     }
   }
 
+  // The page's own resources: while they stay the same, a new version of the page is swapped
+  // in place (no navigation: the scroll position and the page's state stay, and only the HTML
+  // is fetched). A page that runs scripts of its own (search) is reloaded instead.
+  const RESOURCES = 'link[rel="stylesheet"], link[rel="modulepreload"], style, script:not([type="application/ld+json"])';
+  const OURS = `script[src$="livereload.js"][data-server]`;
+  let wanted = 0;
+
+  function resources(doc) {
+    return [...doc.querySelectorAll(RESOURCES)]
+      .filter((node) => !node.matches(OURS))
+      .map((node) => node.outerHTML)
+      .join("\n");
+  }
+
+  async function refresh() {
+    const mine = ++wanted;
+    try {
+      const response = await fetch(location.href, { cache: "no-store" });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      if (mine !== wanted) return; // a newer build's page is on its way
+      const ownScripts = (doc) => [...doc.querySelectorAll("script:not([type='application/ld+json'])")].some((s) => !s.matches(OURS));
+      if (ownScripts(document) || ownScripts(next) || resources(document) !== resources(next)) {
+        location.reload();
+        return;
+      }
+      for (const node of next.querySelectorAll(OURS)) node.remove();
+      for (const node of [...document.head.children]) {
+        if (!node.matches(RESOURCES)) node.remove();
+      }
+      const anchor = document.head.firstChild;
+      for (const node of [...next.head.children]) {
+        if (!node.matches(RESOURCES)) document.head.insertBefore(document.adoptNode(node), anchor);
+      }
+      document.documentElement.lang = next.documentElement.lang;
+      const live = document.querySelector(OURS);
+      const body = document.adoptNode(next.body);
+      if (live) body.append(live); // (the running script stays in the page)
+      document.body.replaceWith(body);
+    } catch (error) {
+      location.reload();
+    }
+  }
+
   function apply(message) {
     if (message.errors && message.errors.length) {
       showErrors(message.errors);
@@ -62,7 +106,7 @@
     if (message.follow && message.follow !== here) {
       location.assign(message.follow);
     } else if (changed.includes(here)) {
-      location.reload();
+      refresh();
     } else if (changed.some((url) => url.endsWith(".css"))) {
       swapStylesheets(); // also when other pages changed in the same build (a save of several files)
     }
