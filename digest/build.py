@@ -157,8 +157,6 @@ def build(
             return _build(config, out_dir, clean=clean, cache=cache, **options)  # type: ignore[arg-type]
         except MissingBody:
             # The body cache lost something the brief cache relies on: parse everything again.
-            if cache is not None:
-                cache.briefs.clear()
             return _build(config, out_dir, clean=True, cache=cache, **options)  # type: ignore[arg-type]
 
 
@@ -232,7 +230,7 @@ def _build(
                 out_dir, state.counts, 0, 0, WriteStats(0, len(state.files), 0), time.perf_counter() - started
             )
     if clean:
-        cache = BuildCache(config.root)
+        cache = BuildCache(config.root) if cache is None or cache.root != config.root else cache.reset()
     elif cache is None or cache.root != config.root:
         cache = BuildCache.load(config.root, version)
     taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress, changed=changed)

@@ -75,6 +75,14 @@ class BuildCache:
     def folder(self) -> Path:
         return self.root / CACHE_DIR
 
+    def reset(self) -> BuildCache:
+        """Forget everything (in memory; the files are rewritten by the next save): a clean build
+        that keeps this object, which its caller (`digest serve`) holds on to."""
+        fresh = BuildCache(self.root)
+        for name in ("briefs", "outputs", "memo", "_base", "pages", "plans", "listed", "last_load"):
+            setattr(self, name, getattr(fresh, name))
+        return self
+
     @classmethod
     def load(cls, root: Path, version: str) -> BuildCache:
         folder = root / CACHE_DIR

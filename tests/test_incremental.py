@@ -252,6 +252,26 @@ def test_digest_serve_keeps_its_plan_over_a_body_edit_and_renders_only_the_pages
     assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
 
 
+def test_digest_serve_recovers_from_lost_bodies_without_losing_briefs(tmp_path: Path) -> None:
+    """The body store vanishes under a running server (a cleanup, a full disk): the next build
+    parses everything again, into the cache the server holds, and later saves build the whole
+    site, not just the briefs the watcher named."""
+    root = tmp_path / "root"
+    make_site(root, 12)
+    out = root / "served"
+    cache = BuildCache.load(root, code_version())
+    build(open_config(root).with_overrides(serving=True), out, jobs=1, cache=cache)
+    for name in ("brief-2.md", "brief-5.md"):
+        path = root / "content" / "briefs" / name
+        path.write_text(path.read_text() + "\nA later sentence.\n")
+        (root / CACHE_DIR / "bodies.sqlite").unlink(missing_ok=True)
+        build(
+            open_config(root).with_overrides(serving=True), out, jobs=1, cache=cache, changed={f"content/briefs/{name}"}
+        )
+        assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
+        assert len(cache.briefs) == 12
+
+
 @pytest.mark.parametrize("damage", ["corrupt", "foreign", "truncated", "bodies-lost", "briefs-corrupt", "briefs-lost"])
 def test_a_damaged_cache_means_a_clean_build(tmp_path: Path, damage: str) -> None:
     root = tmp_path / "root"
