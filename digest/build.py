@@ -255,8 +255,9 @@ def _build(
     if plan is not None:
         site = replace(plan.site, body_keys=MappingProxyType(loaded.body_keys))  # (the load's own new mapping)
         pages = plan.pages
-        new_bodies = loaded.new_bodies
-        if new_bodies is None:
+        if loaded.new_bodies is not None and loaded.new_bodies_since is plan.body_keys:
+            new_bodies = loaded.new_bodies
+        else:  # (a load since the plan was made whose build failed: compare every body)
             new_bodies = frozenset(s for s, key in site.body_keys.items() if plan.site.body_keys.get(s) != key)
         fingerprints = plan.fingerprints.with_bodies(site, [plan.by_slug[s] for s in new_bodies])
     else:
@@ -432,7 +433,7 @@ def _build(
     if config.serving:
         cache.plans[out_key] = Plan.make(
             inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,
-            plan.templates if plan else templates,
+            plan.templates if plan else templates, loaded.body_keys,
         )  # fmt: skip
     counts = SiteCounts(
         briefs=len(site.briefs),
@@ -494,6 +495,7 @@ class Plan:
     showing: dict[str, tuple[int, ...]]  # slug -> the pages (indexes) that showed its body
     shard_files: dict[int, tuple[str, ...]]  # the files of each search shard in `entries`
     fresh_shards: frozenset[int]  # shards whose files are up to date (made for their key)
+    body_keys: Mapping[str, str]  # the load's mapping behind `site.body_keys`
 
     @classmethod
     def make(
@@ -507,6 +509,7 @@ class Plan:
         document_keys: dict[str, str],
         shard_keys: dict[int, str],
         templates: frozenset[str],
+        body_keys: Mapping[str, str],
     ) -> Plan:
         showing: dict[str, list[int]] = {}
         for index, page in enumerate(pages):
@@ -523,7 +526,7 @@ class Plan:
         return cls(
             inputs, briefs, site, pages, fingerprints, entries, document_keys, shard_keys, templates,
             {b.slug: b for b in site.briefs}, {s: tuple(i) for s, i in showing.items()},
-            {n: tuple(p) for n, p in files.items()}, frozenset(n for n in files if n not in stale),
+            {n: tuple(p) for n, p in files.items()}, frozenset(n for n in files if n not in stale), body_keys,
         )  # fmt: skip
 
     def holds(self, inputs: tuple[object, ...], briefs: tuple[Brief, ...], entries: Mapping[str, OutputEntry]) -> bool:

@@ -78,8 +78,10 @@ class LoadResult:
     bodies: BodyStore  # the bodies rendered in this run, and those of earlier runs
     body_keys: Mapping[str, str]  # slug -> the key of its body in `bodies`, for `briefs`
     parsed: int  # files parsed in this run (the others came from the cache)
-    # slugs whose body changed since the last load with this cache, when only bodies changed
+    # slugs whose body changed since the last load with this cache, when only bodies changed,
+    # and the body keys of that load (what `new_bodies` is counted against)
     new_bodies: frozenset[str] | None = None
+    new_bodies_since: Mapping[str, str] | None = None
 
 
 def parse_environment(config: Config, taxonomy: Taxonomy) -> str:
@@ -243,7 +245,7 @@ def load_briefs(
                     body_keys[slug] = entry.body_key
                     new_bodies.add(slug)
             cache.last_load = _LastLoad(env, config.drafts, last.briefs, body_keys)
-            return LoadResult(last.briefs, bodies, body_keys, len(todo), frozenset(new_bodies))
+            return LoadResult(last.briefs, bodies, body_keys, len(todo), frozenset(new_bodies), last.body_keys)
     briefs: list[Brief] = []
     body_keys = {}
     for entry in cache.briefs.values():

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+import digest.build
 from digest.build import build, open_config
 from digest.cache import CACHE_DIR, BuildCache, code_version
 from digest.output import SiteWriter
+from digest.search import SearchError
 from tests.conftest import REPO
 from tests.sitegen import TAGS, brief_text, make_site, sentence
 
@@ -270,6 +272,34 @@ def test_digest_serve_recovers_from_lost_bodies_without_losing_briefs(tmp_path: 
         )
         assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
         assert len(cache.briefs) == 12
+
+
+def test_digest_serve_shows_a_save_whose_build_failed_once_the_next_build_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save whose build failed before writing anything (here Pagefind could not run), then a
+    save of another brief: the next build brings both pages up to date, not only the one its
+    watcher named."""
+    root = tmp_path / "root"
+    make_site(root, 12)
+    out = root / "served"
+    cache = BuildCache.load(root, code_version())
+    config = open_config(root).with_overrides(serving=True)
+    build(config, out, jobs=1, cache=cache)
+    first, second = root / "content" / "briefs" / "brief-3.md", root / "content" / "briefs" / "brief-8.md"
+    first.write_text(first.read_text() + "\nSaved while Pagefind was missing.\n")
+
+    def missing(*args: object, **kwargs: object) -> None:
+        raise SearchError("search needs the Pagefind binary, which is missing")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(digest.build, "start_index", missing)
+        with pytest.raises(SearchError):
+            build(config, out, jobs=1, cache=cache, changed={"content/briefs/brief-3.md"})
+    second.write_text(second.read_text() + "\nSaved once it was back.\n")
+    build(config, out, jobs=1, cache=cache, changed={"content/briefs/brief-8.md"})
+    assert "Saved while Pagefind was missing." in (out / "briefs" / "brief-3" / "index.html").read_text()
+    assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "foreign", "truncated", "bodies-lost", "briefs-corrupt", "briefs-lost"])
