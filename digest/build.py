@@ -395,6 +395,7 @@ def _build(
         writer.abort()
         if indexer is not None:
             indexer.cancel()
+        bodies.flush()  # the brief cache knows these briefs as parsed: keep their bodies for the next build
         raise
 
     if plan is not None:
