@@ -176,6 +176,12 @@ def test_a_css_change_applies_without_a_reload(serve: ServeProcess, site_root: P
     css.write_text(css.read_text() + "\nhtml { color: rgb(1, 2, 3); }\n")
     page.wait_for_function("getComputedStyle(document.documentElement).color === 'rgb(1, 2, 3)'", timeout=10_000)
     assert page.evaluate("window.__kept") == 42
+    # a later edit of the page is still taken in place, with the swapped stylesheet
+    brief = site_root / "content" / "briefs" / "minerals.md"
+    brief.write_text(brief.read_text().replace("title: China limits gallium exports", "title: Gallium, after the CSS"))
+    wait_text(page, "Gallium, after the CSS")
+    assert page.evaluate("window.__kept") == 42
+    assert page.evaluate("getComputedStyle(document.documentElement).color") == "rgb(1, 2, 3)"
 
 
 def test_a_css_change_saved_with_other_files_still_applies(

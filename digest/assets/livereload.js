@@ -56,7 +56,13 @@
   function resources(doc) {
     return [...doc.querySelectorAll(RESOURCES)]
       .filter((node) => !node.matches(OURS))
-      .map((node) => node.outerHTML)
+      .map((node) => {
+        const link = node.getAttribute("href") || node.getAttribute("src");
+        if (!link) return node.outerHTML;
+        const url = new URL(link, location.href);
+        url.searchParams.delete("digest-reload"); // (a stylesheet swapped in place)
+        return `${node.tagName} ${node.getAttribute("rel") || node.getAttribute("type") || ""} ${url}`;
+      })
       .join("\n");
   }
 
