@@ -6,8 +6,8 @@ import difflib
 from dataclasses import dataclass
 
 from digest.assets import publish_assets
-from digest.build import load_content
 from digest.config import Config
+from digest.content import load_content
 from digest.errors import ContentError, Problem
 from digest.images import image_sizes
 from digest.model import Taxonomy

@@ -10,13 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from digest import __version__
-from digest.build import build, load_content, open_config
-from digest.check import check_site
+from digest.build import build, open_config
 from digest.config import check_base_url, normalize_base_url
 from digest.errors import ContentError
 from digest.output import OutputError
 from digest.progress import ProgressLine, summary
-from digest.scaffold import ScaffoldError, init_site, new_brief
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -115,9 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         count = len(exc.problems)
         print(f"digest: {count} {'error' if count == 1 else 'errors'}; nothing was written", file=sys.stderr)
         return EXIT_CONTENT
-    except (OutputError, ScaffoldError) as exc:
+    except OutputError as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
-        return EXIT_CONTENT if isinstance(exc, OutputError) else EXIT_USAGE
+        return EXIT_CONTENT
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -164,6 +162,8 @@ def _positive(text: str) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     if not args.root.is_dir():
         return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
+    from digest.check import check_site  # (the pipeline's modules load only for commands that need them)
+
     config = open_config(args.root, drafts=True)
     report = check_site(config)
     if args.format == "json":
@@ -176,7 +176,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    files = init_site(args.dir)
+    from digest.scaffold import ScaffoldError, init_site
+
+    try:
+        files = init_site(args.dir)
+    except ScaffoldError as exc:
+        return _usage(str(exc))
     for path in files:
         print(f"created {path}")
     print(f"Build it with: digest build --root {args.dir}")
@@ -184,9 +189,15 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
+    from digest.content import load_content
+    from digest.scaffold import ScaffoldError, new_brief
+
     config = open_config(args.root)
     taxonomy, _ = load_content(config)  # a skeleton must not be added to a site that does not build
-    path = new_brief(config, taxonomy, args.title, args.tags.split(","))
+    try:
+        path = new_brief(config, taxonomy, args.title, args.tags.split(","))
+    except ScaffoldError as exc:
+        return _usage(str(exc))
     print(path)
     return EXIT_OK
 
@@ -210,8 +221,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from digest.content import BRIEFS_DIR
+    from digest.content import load_content
     from digest.importer import ImportOptions, import_sources  # HTML extraction loads only for this command
+    from digest.inputs import BRIEFS_DIR
 
     if not args.root.is_dir():
         return _usage(f"{args.root} is not a folder; expected the site folder (--root)")

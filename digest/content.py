@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,64 +12,12 @@ from digest.brief import content_hash, parse_brief
 from digest.cache import BodyStore, BuildCache, FileEntry
 from digest.config import Config
 from digest.errors import ContentError, Problem
+from digest.inputs import BRIEFS_DIR, scan_brief_files
 from digest.model import Brief, ParsedBrief, Taxonomy
-from digest.sourcefile import MAX_BYTES, OUTSIDE, decode, inside, too_large
+from digest.result import Progress
+from digest.sourcefile import MAX_BYTES, OUTSIDE, decode, too_large
+from digest.taxonomy import empty_taxonomy, load_taxonomy
 from digest.workers import run_batches, shared
-
-Progress = Callable[[str, int, int], None]
-
-BRIEFS_DIR = "content/briefs"
-
-
-@dataclass(frozen=True)
-class BriefFiles:
-    """The brief files under content/briefs, and the symbolic links there that lead outside the site."""
-
-    files: list[tuple[str, str]]  # (path relative to the root, path), sorted
-    outside: list[tuple[str, str]]  # links not followed: each one is an error
-
-
-def brief_files(root: Path) -> list[tuple[str, str]]:
-    """Every brief file under content/briefs as (path relative to the root, path), sorted, with
-    the links that lead outside the site (which `load_briefs` reports); hidden files and folders
-    are skipped."""
-    found = scan_brief_files(root)
-    return sorted(found.files + found.outside)
-
-
-def scan_brief_files(root: Path) -> BriefFiles:
-    """Walk content/briefs. Symbolic links are followed only where they stay inside the site
-    folder, and a linked folder is searched once (a link to its own parent is no loop)."""
-    base = os.path.realpath(root)
-    top = str(root / BRIEFS_DIR)
-    if not inside(base, os.path.realpath(top)):  # content/ or content/briefs is a link out of the site
-        link = next((p for p in ("content", BRIEFS_DIR) if os.path.islink(root / p)), BRIEFS_DIR)
-        return BriefFiles([], [(link, top)])
-    found: list[tuple[str, str]] = []
-    outside: list[tuple[str, str]] = []
-    seen = {os.path.realpath(top)}
-    stack = [(top, BRIEFS_DIR + "/")]
-    while stack:
-        folder, rel = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            real = os.path.realpath(entry.path) if entry.is_symlink() else None
-            if real is not None and not inside(base, real):
-                if entry.name.endswith(".md") or entry.is_dir():
-                    outside.append((rel + entry.name, entry.path))
-            elif entry.is_dir():
-                real = real or os.path.realpath(entry.path)
-                if real not in seen:
-                    seen.add(real)
-                    stack.append((entry.path, rel + entry.name + "/"))
-            elif entry.name.endswith(".md") and entry.is_file():
-                found.append((rel + entry.name, entry.path))
-    return BriefFiles(sorted(found), sorted(outside))
 
 
 @dataclass(frozen=True)
@@ -287,3 +235,27 @@ def duplicate_slugs(briefs: Iterable[Brief]) -> list[Problem]:
                 )
             )
     return problems
+
+
+def load_content(
+    config: Config,
+    cache: BuildCache | None = None,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    changed: Collection[str] | None = None,
+) -> tuple[Taxonomy, LoadResult]:
+    """Taxonomy and briefs; all problems of both reported together. `changed`: see load_briefs."""
+    problems: list[Problem] = []
+    try:
+        taxonomy = load_taxonomy(config.root, config.taxonomy)
+    except ContentError as exc:
+        problems.extend(exc.problems)
+        taxonomy = empty_taxonomy(config.taxonomy)
+    try:
+        loaded = load_briefs(config, taxonomy, cache, jobs=jobs, progress=progress, changed=changed)
+    except ContentError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise ContentError(problems)
+    return taxonomy, loaded

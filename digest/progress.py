@@ -7,7 +7,7 @@ import time
 from types import TracebackType
 from typing import TextIO
 
-from digest.build import BuildResult
+from digest.result import BuildResult
 
 
 def _plural(count: int, word: str) -> str:

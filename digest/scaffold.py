@@ -7,7 +7,7 @@ from pathlib import Path
 
 from digest.brieftext import scalar
 from digest.config import CONFIG_FILE, Config
-from digest.content import BRIEFS_DIR
+from digest.inputs import BRIEFS_DIR
 from digest.model import Taxonomy, slugify
 
 SITE_CONFIG = """\

@@ -36,12 +36,12 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import cbor2
 
+from digest.inputs import pagefind_version
 from digest.model import Brief
 from digest.site import OTHER_GROUP, Site
 
@@ -77,14 +77,6 @@ def pagefind_binary() -> Path:
             "expected `pip install 'pagefind[extended]'`, or `search: false` in digest.yaml"
         )
     return found
-
-
-@functools.cache
-def pagefind_version() -> str:
-    try:
-        return metadata.version("pagefind")
-    except metadata.PackageNotFoundError:  # pragma: no cover - a dependency of digest
-        return "missing"
 
 
 def space_cjk(markup: str) -> str:

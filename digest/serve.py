@@ -36,13 +36,14 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from digest.build import BuildResult, build, load_content, open_config
+from digest.build import build, open_config
 from digest.cache import CACHE_DIR, BuildCache, code_version
-from digest.content import BRIEFS_DIR, scan_brief_files
+from digest.content import load_content
 from digest.devserver import DevServer, Hub
 from digest.errors import ContentError
+from digest.inputs import BRIEFS_DIR, default_theme_dir, scan_brief_files
 from digest.output import OutputError
-from digest.templates import default_theme_dir
+from digest.result import BuildResult
 from digest.watch import is_relevant, kind_of_change
 
 DEBOUNCE = 0.05  # quiet time after a change before building

@@ -8,27 +8,10 @@ from pathlib import Path
 import jinja2
 
 from digest.errors import ContentError, Problem
+from digest.inputs import theme_dirs
 from digest.sourcefile import OUTSIDE, inside
 
 THEME_ASSETS = "static"
-
-
-def default_theme_dir() -> Path:
-    """The default theme: inside the installed package, or `templates/` of a source checkout."""
-    packaged = Path(__file__).parent / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).parent.parent / "templates"
-
-
-def theme_dirs(root: Path) -> list[Path]:
-    """Template folders, highest priority first: the site's own, then the default theme."""
-    dirs = [root / "templates", default_theme_dir()]
-    unique: list[Path] = []
-    for d in dirs:
-        if d.is_dir() and all(d.resolve() != u.resolve() for u in unique):
-            unique.append(d)
-    return unique
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import digest.build
+import digest.pipeline
 from digest.build import build, open_config
 from digest.cache import CACHE_DIR, BuildCache, code_version
 from digest.output import SiteWriter
@@ -293,7 +293,7 @@ def test_digest_serve_shows_a_save_whose_build_failed_once_the_next_build_succee
         raise SearchError("search needs the Pagefind binary, which is missing")
 
     with monkeypatch.context() as patch:
-        patch.setattr(digest.build, "start_index", missing)
+        patch.setattr(digest.pipeline, "start_index", missing)
         with pytest.raises(SearchError):
             build(config, out, jobs=1, cache=cache, changed={"content/briefs/brief-3.md"})
     second.write_text(second.read_text() + "\nSaved once it was back.\n")

@@ -6,9 +6,9 @@ import io
 import time
 from pathlib import Path
 
-from digest.build import BuildResult, SiteCounts
 from digest.output import WriteStats
 from digest.progress import ProgressLine, summary
+from digest.result import BuildResult, SiteCounts
 
 
 def test_summary_line() -> None:

@@ -1,0 +1,122 @@
+"""The site's input files: where the briefs and the theme are, and one signature of them all.
+
+Light on purpose (the standard library and the configuration only): `digest build` reads the
+signature before it loads anything else, to tell in a moment that nothing changed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.config import CONFIG_FILE, Config
+from digest.output import scan
+from digest.sourcefile import inside
+
+BRIEFS_DIR = "content/briefs"
+
+
+@dataclass(frozen=True)
+class BriefFiles:
+    """The brief files under content/briefs, and the symbolic links there that lead outside the site."""
+
+    files: list[tuple[str, str]]  # (path relative to the root, path), sorted
+    outside: list[tuple[str, str]]  # links not followed: each one is an error
+
+
+def brief_files(root: Path) -> list[tuple[str, str]]:
+    """Every brief file under content/briefs as (path relative to the root, path), sorted, with
+    the links that lead outside the site (which `load_briefs` reports); hidden files and folders
+    are skipped."""
+    found = scan_brief_files(root)
+    return sorted(found.files + found.outside)
+
+
+def scan_brief_files(root: Path) -> BriefFiles:
+    """Walk content/briefs. Symbolic links are followed only where they stay inside the site
+    folder, and a linked folder is searched once (a link to its own parent is no loop)."""
+    base = os.path.realpath(root)
+    top = str(root / BRIEFS_DIR)
+    if not inside(base, os.path.realpath(top)):  # content/ or content/briefs is a link out of the site
+        link = next((p for p in ("content", BRIEFS_DIR) if os.path.islink(root / p)), BRIEFS_DIR)
+        return BriefFiles([], [(link, top)])
+    found: list[tuple[str, str]] = []
+    outside: list[tuple[str, str]] = []
+    seen = {os.path.realpath(top)}
+    stack = [(top, BRIEFS_DIR + "/")]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            real = os.path.realpath(entry.path) if entry.is_symlink() else None
+            if real is not None and not inside(base, real):
+                if entry.name.endswith(".md") or entry.is_dir():
+                    outside.append((rel + entry.name, entry.path))
+            elif entry.is_dir():
+                real = real or os.path.realpath(entry.path)
+                if real not in seen:
+                    seen.add(real)
+                    stack.append((entry.path, rel + entry.name + "/"))
+            elif entry.name.endswith(".md") and entry.is_file():
+                found.append((rel + entry.name, entry.path))
+    return BriefFiles(sorted(found), sorted(outside))
+
+
+def default_theme_dir() -> Path:
+    """The default theme: inside the installed package, or `templates/` of a source checkout."""
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parent.parent / "templates"
+
+
+def theme_dirs(root: Path) -> list[Path]:
+    """Template folders, highest priority first: the site's own, then the default theme."""
+    dirs = [root / "templates", default_theme_dir()]
+    unique: list[Path] = []
+    for d in dirs:
+        if d.is_dir() and all(d.resolve() != u.resolve() for u in unique):
+            unique.append(d)
+    return unique
+
+
+@functools.cache
+def pagefind_version() -> str:
+    from importlib import metadata  # (40 ms to import: only for sites with search)
+
+    try:
+        return metadata.version("pagefind")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a dependency of digest
+        return "missing"
+
+
+def input_signature(config: Config, version: str) -> str:
+    """A hash of every input file's name, size and modification time, the code and the
+    configuration: when it is unchanged, so is the site."""
+    parts: list[object] = [version, config.with_overrides(root=Path(".")), pagefind_version() if config.search else ""]
+    for rel, path in brief_files(config.root):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return ""
+        parts.append((rel, stat.st_size, stat.st_mtime_ns))
+    folders = [*theme_dirs(config.root), config.root / "static"]
+    files = [config.root / CONFIG_FILE, config.root / config.taxonomy]
+    for folder in folders:
+        found = scan(folder)
+        parts.append((str(folder), sorted(found.items())))
+    for path in files:
+        try:
+            stat = path.stat()
+            parts.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            parts.append((str(path), None))
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
