@@ -25,6 +25,7 @@ from digest.render import CARD_TEMPLATE
 from digest.site import Site, Tag
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass -> its fields' names (empty: not a dataclass)
 
 
 def _h(*parts: object) -> str:
@@ -143,26 +144,32 @@ class Fingerprinter:
             return self.keys.get(id(value)) or self.brief(value)
         if kind is str:
             return "s" + value
+        if kind is tuple or kind is list:
+            keys, of = self.keys, self.value
+            return "(" + "\x1e".join([keys.get(id(v)) or of(v) for v in value]) + ")"
         if kind in _PLAIN:
             return repr(value)
-        if kind is tuple or kind is list:
-            keys = self.keys
-            return "(" + "\x1e".join([keys.get(id(v)) or self.value(v) for v in value]) + ")"
+        if kind is MappingProxyType or kind is dict:
+            of = self.value
+            return "{" + "\x1e".join([f"{k}={of(v)}" for k, v in value.items()]) + "}"
         if kind is Page:
             # pages listed by another page (the sitemap) are tracked by what a listing shows
             return repr(("page", value.url, value.title, value.lastmod))
         if kind is Tag:
             # the tag's own fields and its size; the briefs a tag page shows are in its context
             return repr(("tag", value.slug, value.label, value.group, value.description, len(value.briefs)))
-        if kind is MappingProxyType or kind is dict or isinstance(value, Mapping):
+        if isinstance(value, Mapping):
             return "{" + "\x1e".join([f"{k}={self.value(v)}" for k, v in value.items()]) + "}"
-        if is_dataclass(value):
-            key = self.memo.get(id(value))
-            if key is None:
-                parts = "\x1e".join([self.value(getattr(value, f.name)) for f in fields(value)])
-                key = self.memo[id(value)] = _h(kind.__name__, parts)
-            return key
-        return repr(value)
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _FIELDS[kind] = tuple(f.name for f in fields(value)) if is_dataclass(value) else ()
+        if not names:
+            return repr(value)
+        key = self.memo.get(id(value))  # (a dataclass of the site, alive for the whole build)
+        if key is None:
+            parts = "\x1e".join([self.value(getattr(value, n)) for n in names])
+            key = self.memo[id(value)] = _h(kind.__name__, parts)
+        return key
 
     def static(self, page: Page) -> str:
         """The fingerprint of the page's template and context."""

@@ -126,26 +126,9 @@ def run(
         inputs = (config, taxonomy, images, global_key, keys_of_templates)
         fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
 
-    entries: dict[str, OutputEntry] = {}
+    # (planned as before, a plan's build starts from the outputs the plan left)
+    entries: dict[str, OutputEntry] = dict(previous) if plan is not None else {}
     todo: list[tuple[int, str]] = []  # (page index, fingerprint) to render
-    if plan is not None:
-        # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.
-        entries = dict(previous)
-        for index in sorted({i for slug in new_bodies for i in plan.showing.get(slug, ())}):
-            page = pages[index]
-            fingerprint = fingerprints.page(page, previous[page.path].bodies)
-            if fingerprint != previous[page.path].fingerprint:
-                del entries[page.path]
-                todo.append((index, fingerprint))
-    else:
-        for index, page in enumerate(pages):
-            old = previous.get(page.path)
-            fingerprint = fingerprints.page(page, old.bodies if old else ())
-            if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
-                entries[page.path] = old
-            else:
-                todo.append((index, fingerprint))
-
     writer = SiteWriter(out_dir)
     staged: list[str] = []
     problems: set[Problem] = set()
@@ -154,7 +137,8 @@ def run(
     search_keys: dict[int, str] = {}
     try:
         if config.search:
-            # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages render.
+            # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages are
+            # fingerprinted and rendered.
             stale_shards = []
             if plan is not None:
                 changed_briefs = [plan.by_slug[s] for s in new_bodies]
@@ -193,6 +177,22 @@ def run(
                     jobs,
                     start=not config.serving,
                 )
+        if plan is not None:
+            # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.
+            for index in sorted({i for slug in new_bodies for i in plan.showing.get(slug, ())}):
+                page = pages[index]
+                fingerprint = fingerprints.page(page, previous[page.path].bodies)
+                if fingerprint != previous[page.path].fingerprint:
+                    del entries[page.path]
+                    todo.append((index, fingerprint))
+        else:
+            for index, page in enumerate(pages):
+                old = previous.get(page.path)
+                fingerprint = fingerprints.page(page, old.bodies if old else ())
+                if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
+                    entries[page.path] = old
+                else:
+                    todo.append((index, fingerprint))
         for relative, data in assets.items():
             fingerprint = _digest(data)
             old = previous.get(relative)

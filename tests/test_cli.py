@@ -112,3 +112,37 @@ def test_check_exits_1_on_errors_and_lists_them_all(tmp_path: Path, capsys: pyte
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("content/briefs/a.md:")
     assert err[-1].startswith("content/briefs/b.md:1: no front matter")
+
+
+_LOADED = (
+    "import sys\n"
+    "from digest.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "heavy = ('digest.pipeline', 'jinja2', 'markdown_it')\n"
+    "print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
+    "raise SystemExit(code)\n"
+)
+
+
+def test_a_build_with_nothing_to_do_answers_before_loading_the_pipeline(tmp_path: Path) -> None:
+    """`digest build` with nothing changed answers from its quick check (input signature and
+    output listing) without loading the pipeline, Markdown or Jinja: that start-up cost was
+    most of a no-op build. A change loads them and builds."""
+    target = tmp_path / "newsite"
+    assert main(["init", str(target)]) == 0
+
+    def run() -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", _LOADED, "build", "--root", str(target)], capture_output=True, text=True, check=True
+        )
+        return result.stdout
+
+    assert "loaded: digest.pipeline,jinja2,markdown_it" in run()  # the first build
+    again = run()
+    assert "loaded: \n" in again and "(0 written, 0 removed)" in again
+    brief = next((target / "content" / "briefs").glob("*.md"))
+    brief.write_text(brief.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    changed = run()
+    assert "loaded: digest.pipeline,jinja2,markdown_it" in changed and "(0 written" not in changed
+    (target / "site" / "index.html").unlink()  # the output is checked too, not only the inputs
+    assert "(1 written, 0 removed)" in run()
