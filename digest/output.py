@@ -9,12 +9,17 @@ a sync tool uploads only what changed. A first build renames the whole staging f
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import posixpath
 import shutil
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISLNK
+from stat import S_ISDIR, S_ISLNK
 
 
 class OutputError(Exception):
@@ -85,7 +90,9 @@ class SiteWriter:
         self.fresh = not self.out_dir.exists()
         self.staging = self.out_dir.parent / f".{self.out_dir.name}.staging-{os.getpid()}"
         self.undo = self.staging.with_name(self.staging.name + ".undo")
+        self.root = str(self.out_dir)
         self.linked_dirs: dict[str, bool] = {}
+        self.flat_ready = False  # the staging folder exists (incremental builds stage files side by side)
         _remove_leftovers(self.out_dir)
 
     def _via_link(self, relative: str) -> bool:
@@ -93,12 +100,13 @@ class SiteWriter:
         are never written or read through: a linked folder is replaced by a real one, so no
         build writes outside the output folder."""
         parts = relative.split("/")
-        for n in range(1, len(parts) + 1):
-            prefix = "/".join(parts[:n])
+        prefix = ""
+        for n, part in enumerate(parts, 1):
+            prefix = f"{prefix}/{part}" if prefix else part
             linked = self.linked_dirs.get(prefix)
             if linked is None:
                 try:
-                    linked = S_ISLNK(os.lstat(self.out_dir / prefix).st_mode)
+                    linked = S_ISLNK(os.lstat(f"{self.root}/{prefix}").st_mode)
                 except OSError:
                     return False  # nothing there, so nothing below it either
                 if n < len(parts):
@@ -118,9 +126,13 @@ class SiteWriter:
                     return Written(relative, False, stat.st_size, stat.st_mtime_ns)
             except OSError:
                 pass
-        target = self.staging / relative
+        target = self._staged(relative)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if self.fresh:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            elif not self.flat_ready:
+                self.staging.mkdir(parents=True, exist_ok=True)
+                self.flat_ready = True
             target.write_bytes(data)
             stat = target.stat()
         except OSError as exc:
@@ -128,6 +140,16 @@ class SiteWriter:
                 f"cannot write {self.out_dir / relative}: {exc.strerror or exc}; the previous site is unchanged"
             ) from None
         return Written(relative, True, stat.st_size, stat.st_mtime_ns)
+
+    def _staged(self, relative: str) -> Path:
+        """Where `relative` is staged: in a new site, the staging folder is the site to be, moved
+        into place whole; otherwise files are staged side by side (named by a hash of their
+        path), so that a commit makes and removes no folders but the ones the site gains or loses."""
+        if self.fresh:
+            return self.staging / relative
+        return Path(
+            f"{self.staging}/{hashlib.blake2b(relative.encode('utf-8', 'surrogatepass'), digest_size=12).hexdigest()}"
+        )
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -147,16 +169,21 @@ class SiteWriter:
             undo = _Undo(self.out_dir, self.undo)
             current = ""
             try:
-                for current in staged:
-                    target = self.out_dir / current
+                for current in staged:  # (paths as strings: pathlib cost more than the moves)
+                    target = f"{self.root}/{current}"
                     if self._via_link(current):
-                        _make_parent(undo, target.parent)
-                    if target.is_dir() and not target.is_symlink():
+                        _make_parent(undo, Path(target).parent)
+                    try:
+                        mode: int | None = os.lstat(target).st_mode
+                    except (FileNotFoundError, NotADirectoryError):
+                        mode = None
+                    if mode is not None and S_ISDIR(mode):
                         undo.move_away(current)
-                    elif not target.parent.is_dir():
-                        _make_parent(undo, target.parent)
-                    undo.keep(current)
-                    os.replace(self.staging / current, target)
+                    elif mode is None and not os.path.isdir(os.path.dirname(target)):
+                        _make_parent(undo, Path(target).parent)
+                    if mode is not None and not S_ISDIR(mode):
+                        undo.keep(current)
+                    os.replace(self._staged(current), target)
                     undo.placed(current)
                 for current in stale:
                     check_output_path(current)
@@ -171,7 +198,7 @@ class SiteWriter:
                 raise OutputError(f"cannot update {self.out_dir / current}: {exc.strerror or exc}; {outcome}") from None
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
-            shutil.rmtree(self.undo, ignore_errors=True)
+            _discard(self.undo, in_background=len(staged) + len(stale) >= BACKGROUND_AT)
 
 
 class _Undo:
@@ -181,21 +208,24 @@ class _Undo:
     def __init__(self, out_dir: Path, folder: Path) -> None:
         self.out_dir, self.folder = out_dir, folder
         self.steps: list[tuple[str, str, str]] = []  # (kind, relative path, name in the folder), in order
+        self.ready = False  # the folder exists
 
     def _save(self, relative: str, move: bool) -> bool:
-        if not self.steps:
+        if not self.ready:
             self.folder.mkdir(exist_ok=True)
-        source, name = self.out_dir / relative, str(len(self.steps))
+            self.ready = True
+        name = str(len(self.steps))
+        source, kept = f"{self.out_dir}/{relative}", f"{self.folder}/{name}"
         try:
             if move:
-                os.rename(source, self.folder / name)
+                os.rename(source, kept)
             else:
                 try:
-                    os.link(source, self.folder / name, follow_symlinks=False)
+                    os.link(source, kept, follow_symlinks=False)
                 except (FileNotFoundError, NotADirectoryError):
                     raise
                 except OSError:  # no hard links here: copy
-                    shutil.copy2(source, self.folder / name, follow_symlinks=False)
+                    shutil.copy2(source, kept, follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError):
             return False
         self.steps.append(("moved" if move else "kept", relative, name))
@@ -235,6 +265,30 @@ class _Undo:
         return ok
 
 
+# Removing a file's last link frees its blocks: about 0.1 ms a file on the project's machine, a
+# second for the 10,000 pages that an edit of the brief template replaces. The old copies that a
+# large commit kept for its undo are removed by a detached process, after the build.
+BACKGROUND_AT = 1000
+_DISCARDING: list[subprocess.Popen[bytes]] = []
+
+
+def _discard(folder: Path, *, in_background: bool) -> None:
+    """Remove the undo folder of a commit: at once, or renamed aside and removed in the background."""
+    _DISCARDING[:] = [p for p in _DISCARDING if p.poll() is None]  # (reap the finished ones)
+    if in_background and folder.is_dir():
+        trash = folder.with_name(folder.name.replace(".staging-", ".trash-") + f".{time.time_ns()}")
+        try:
+            os.rename(folder, trash)
+            command = [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", str(trash)]
+            quiet = subprocess.DEVNULL
+            process = subprocess.Popen(command, stdin=quiet, stdout=quiet, stderr=quiet, start_new_session=True)
+            _DISCARDING.append(process)
+            return
+        except OSError:
+            folder = trash if trash.exists() else folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _remove_leftovers(out_dir: Path) -> None:
     """Remove staging folders of builds that were killed (their process is gone)."""
     prefix = f".{out_dir.name}.staging-"
@@ -242,7 +296,13 @@ def _remove_leftovers(out_dir: Path) -> None:
         entries = list(os.scandir(out_dir.parent))
     except OSError:
         return
+    trash = f".{out_dir.name}.trash-"
     for entry in entries:
+        if entry.name.startswith(trash):  # left by a removal in the background that did not finish
+            with contextlib.suppress(OSError):
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime > 3600:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            continue
         if not entry.name.startswith(prefix):
             continue
         pid = entry.name[len(prefix) :].split(".", 1)[0]

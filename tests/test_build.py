@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,31 @@ def test_unchanged_files_keep_their_modification_time(golden_copy: Path, tmp_pat
     assert about.stat().st_mtime_ns == before
     assert b"Edited" in (out / "briefs" / "minerals" / "index.html").read_bytes()
     assert 0 < result.stats.written < result.stats.unchanged
+
+
+def test_a_large_commit_clears_its_old_copies_in_the_background(
+    golden_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit that replaces many files keeps the old ones until it is through (to undo it),
+    then leaves their removal to a background process: the site is already complete, equal to
+    a clean build, and the copies are gone soon after."""
+    monkeypatch.setattr("digest.output.BACKGROUND_AT", 1)
+    out = tmp_path / "out"
+    build(open_config(golden_copy), out)
+    (golden_copy / "templates").mkdir(exist_ok=True)
+    template = (REPO / "templates" / "brief.html").read_text()
+    (golden_copy / "templates" / "brief.html").write_text(template.replace("</article>", "<!-- edited -->\n</article>"))
+    result = build(open_config(golden_copy), out)
+    assert result.stats.written >= 3 and b"<!-- edited -->" in (out / "briefs" / "minerals" / "index.html").read_bytes()
+    fresh = tmp_path / "fresh"
+    build(open_config(golden_copy), fresh)
+    assert tree(out) == tree(fresh)
+    for _ in range(600):  # (waits for the removal, up to a minute; it takes milliseconds)
+        left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+        if not left:
+            break
+        time.sleep(0.1)
+    assert not left, "the old copies are removed"
 
 
 def test_a_failed_build_leaves_the_previous_site(golden_copy: Path, tmp_path: Path) -> None:
