@@ -65,6 +65,8 @@ class BuildCache:
     briefs: dict[str, FileEntry] = field(default_factory=dict)
     outputs: dict[str, dict[str, OutputEntry]] = field(default_factory=dict)  # out dir -> path -> entry
     memo: dict[str, object] = field(default_factory=dict)  # derived tables reused across builds (see build_site)
+    # out dir -> (plan key, slug -> body key) of its last build: see pipeline.run
+    planned: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
     pages: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)  # in memory only: see Fingerprinter
     plans: dict[str, Any] = field(default_factory=dict)  # in memory only: out dir -> build.Plan
@@ -79,7 +81,7 @@ class BuildCache:
         """Forget everything (in memory; the files are rewritten by the next save): a clean build
         that keeps this object, which its caller (`digest serve`) holds on to."""
         fresh = BuildCache(self.root)
-        for name in ("briefs", "outputs", "memo", "_base", "pages", "plans", "listed", "last_load"):
+        for name in ("briefs", "outputs", "memo", "planned", "_base", "pages", "plans", "listed", "last_load"):
             setattr(self, name, getattr(fresh, name))
         return self
 
@@ -101,11 +103,12 @@ class BuildCache:
                         cache.briefs.pop(key, None)
             rest = _read(folder / "cache.pickle", version)
             if rest is not None:
-                cache.outputs, cache.memo = rest
+                cache.outputs, cache.memo, cache.planned = rest
             if (
                 not isinstance(cache.briefs, dict)
                 or not isinstance(cache.outputs, dict)
                 or not isinstance(cache.memo, dict)
+                or not isinstance(cache.planned, dict)
             ):
                 raise ValueError("unexpected cache layout")
             return cache
@@ -130,7 +133,7 @@ class BuildCache:
             self._base = (token, dict(self.briefs))
         else:
             _write(self.folder / "briefs-delta.pickle", version, (token, (changed, removed)))
-        _write(self.folder / "cache.pickle", version, (self.outputs, self.memo))
+        _write(self.folder / "cache.pickle", version, (self.outputs, self.memo, self.planned))
 
     def journal(self, out_dir: Path) -> Path:
         """A file that exists while `out_dir` is being changed: if a build dies then, the next

@@ -109,6 +109,7 @@ def run(
         else:  # (a load since the plan was made whose build failed: compare every body)
             new_bodies = frozenset(s for s, key in site.body_keys.items() if plan.site.body_keys.get(s) != key)
         fingerprints = plan.fingerprints.with_bodies(site, [plan.by_slug[s] for s in new_bodies])
+        plan_key = plan.plan_key
     else:
         site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
         pages = plan_pages(site)
@@ -125,6 +126,12 @@ def run(
         keys_of_templates = template_keys(env, templates)
         inputs = (config, taxonomy, images, global_key, keys_of_templates)
         fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
+        # What the arrangement of the site and every page's context follow from: with the same key
+        # as the last build of this folder, only the pages that showed a changed body can differ.
+        metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
+        plan_key = _digest(
+            inputs[:-1], sorted(keys_of_templates.items()), metadata
+        )  # (sorted: the same in any process)
 
     # (planned as before, a plan's build starts from the outputs the plan left)
     entries: dict[str, OutputEntry] = dict(previous) if plan is not None else {}
@@ -186,8 +193,20 @@ def run(
                     del entries[page.path]
                     todo.append((index, fingerprint))
         else:
+            last = cache.planned.get(out_key) if previous else None
+            changed_bodies = None  # slugs whose body changed since a last build planned alike
+            if last is not None and last[0] == plan_key:
+                changed_bodies = {s for s, key in loaded.body_keys.items() if last[1].get(s) != key}
             for index, page in enumerate(pages):
                 old = previous.get(page.path)
+                if (
+                    changed_bodies is not None
+                    and old is not None
+                    and changed_bodies.isdisjoint(old.bodies)
+                    and on_disk.get(page.path) == (old.size, old.mtime_ns)
+                ):
+                    entries[page.path] = old  # (its fingerprint would be the one it has)
+                    continue
                 fingerprint = fingerprints.page(page, old.bodies if old else ())
                 if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
                     entries[page.path] = old
@@ -280,10 +299,11 @@ def run(
         if on_commit and (index_staged or index_stale):
             on_commit(tuple(sorted({url_of(p) for p in (*index_staged, *index_stale)})))
     cache.outputs[out_key] = entries
+    cache.planned[out_key] = (plan_key, dict(loaded.body_keys))
     if config.serving:
         cache.plans[out_key] = Plan.make(
             inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,
-            plan.templates if plan else templates, loaded.body_keys,
+            plan.templates if plan else templates, loaded.body_keys, plan_key,
         )  # fmt: skip
     counts = SiteCounts(
         briefs=len(site.briefs),
@@ -346,6 +366,7 @@ class Plan:
     shard_files: dict[int, tuple[str, ...]]  # the files of each search shard in `entries`
     fresh_shards: frozenset[int]  # shards whose files are up to date (made for their key)
     body_keys: Mapping[str, str]  # the load's mapping behind `site.body_keys`
+    plan_key: str  # see run()
 
     @classmethod
     def make(
@@ -360,6 +381,7 @@ class Plan:
         shard_keys: dict[int, str],
         templates: frozenset[str],
         body_keys: Mapping[str, str],
+        plan_key: str,
     ) -> Plan:
         showing: dict[str, list[int]] = {}
         for index, page in enumerate(pages):
@@ -377,6 +399,7 @@ class Plan:
             inputs, briefs, site, pages, fingerprints, entries, document_keys, shard_keys, templates,
             {b.slug: b for b in site.briefs}, {s: tuple(i) for s, i in showing.items()},
             {n: tuple(p) for n, p in files.items()}, frozenset(n for n in files if n not in stale), body_keys,
+            plan_key,
         )  # fmt: skip
 
     def holds(self, inputs: tuple[object, ...], briefs: tuple[Brief, ...], entries: Mapping[str, OutputEntry]) -> bool:

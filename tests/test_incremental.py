@@ -220,6 +220,27 @@ def test_a_body_edit_reparses_one_brief_and_rewrites_few_files(tmp_path: Path) -
     assert result.rendered < 10
 
 
+def test_two_output_folders_built_in_turn_each_get_every_body_edit(tmp_path: Path) -> None:
+    """Builds into two folders (`site/` and `--out`, or `digest serve`'s own) share one cache
+    on disk. A body edit built into one folder, then another edit, then the other folder: each
+    folder is compared with what it showed at its own last build, so the second gets both."""
+    root = tmp_path / "root"
+    make_site(root, 12, seed=3)
+    first, second = root / "site", tmp_path / "other"
+    build(open_config(root), first, jobs=1)
+    build(open_config(root), second, jobs=1)
+    path = root / "content" / "briefs" / "brief-3.md"
+    path.write_text(path.read_text() + "\nThe first edit.\n")
+    build(open_config(root), first, jobs=1)
+    path.write_text(path.read_text() + "\nThe second edit.\n")
+    build(open_config(root), first, jobs=1)
+    result = build(open_config(root), second, jobs=1)
+    assert result.rendered < 10, "a body edit renders the pages that show it, not the site"
+    expected = clean_build(root, tmp_path / "reference")
+    assert tree(first) == expected
+    assert tree(second) == expected
+
+
 def test_digest_serve_keeps_its_plan_over_a_body_edit_and_renders_only_the_pages_showing_it(tmp_path: Path) -> None:
     """The dev server's rebuild after a writer saves a brief's body (the usual edit) does not
     arrange and plan the site again: it renders the pages that show that body, and the site is
