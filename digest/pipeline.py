@@ -112,26 +112,6 @@ def run(
         plan_key = plan.plan_key
     else:
         site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
-        pages = plan_pages(site)
-        collisions = [
-            Problem(
-                f"static/{p.path}", 0, f"a static file collides with the generated page {p.url}; expected another name"
-            )
-            for p in pages
-            if p.path in assets or p.path.startswith(SEARCH_DIR + "/")
-        ]
-        if collisions:
-            raise ContentError(collisions)
-        templates = frozenset(p.template for p in pages)
-        keys_of_templates = template_keys(env, templates)
-        inputs = (config, taxonomy, images, global_key, keys_of_templates)
-        fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
-        # What the arrangement of the site and every page's context follow from: with the same key
-        # as the last build of this folder, only the pages that showed a changed body can differ.
-        metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-        plan_key = _digest(
-            inputs[:-1], sorted(keys_of_templates.items()), metadata
-        )  # (sorted: the same in any process)
 
     # (planned as before, a plan's build starts from the outputs the plan left)
     entries: dict[str, OutputEntry] = dict(previous) if plan is not None else {}
@@ -184,6 +164,27 @@ def run(
                     jobs,
                     start=not config.serving,
                 )
+        if plan is None:  # (planned while Pagefind runs)
+            pages = plan_pages(site)
+            collisions = [
+                Problem(
+                    f"static/{p.path}",
+                    0,
+                    f"a static file collides with the generated page {p.url}; expected another name",
+                )
+                for p in pages
+                if p.path in assets or p.path.startswith(SEARCH_DIR + "/")
+            ]
+            if collisions:
+                raise ContentError(collisions)
+            templates = frozenset(p.template for p in pages)
+            keys_of_templates = template_keys(env, templates)
+            inputs = (config, taxonomy, images, global_key, keys_of_templates)
+            fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
+            # What the arrangement of the site and every page's context follow from: with the same key
+            # as the last build of this folder, only the pages that showed a changed body can differ.
+            metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
+            plan_key = _digest(inputs[:-1], sorted(keys_of_templates.items()), metadata)  # (sorted: any process alike)
         if plan is not None:
             # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.
             for index in sorted({i for slug in new_bodies for i in plan.showing.get(slug, ())}):

@@ -129,6 +129,25 @@ def test_a_failed_build_leaves_the_previous_site(golden_copy: Path, tmp_path: Pa
     assert tree(out) == before
 
 
+def test_a_static_file_in_the_place_of_a_page_is_an_error_and_changes_nothing(
+    golden_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    build(open_config(golden_copy), out)
+    before = tree(out)
+    brief = golden_copy / "content" / "briefs" / "minerals.md"
+    brief.write_text(brief.read_text() + "\nA sentence the search index would take.\n")
+    (golden_copy / "static" / "tags").mkdir(parents=True)
+    (golden_copy / "static" / "tags" / "index.html").write_text("<p>mine</p>")
+    with pytest.raises(ContentError) as error:
+        build(open_config(golden_copy), out)
+    assert [str(p) for p in error.value.problems] == [
+        "static/tags/index.html: a static file collides with the generated page /tags/; expected another name"
+    ]
+    assert tree(out) == before
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")], "nothing is left beside it"
+
+
 def test_template_errors_name_the_template_and_line(golden_copy: Path, tmp_path: Path) -> None:
     templates = golden_copy / "templates"
     templates.mkdir()
