@@ -69,7 +69,7 @@ def init_site(target: Path) -> list[Path]:
         config_path: SITE_CONFIG,
         target / "content" / "tags.yaml": TAXONOMY,
         target / BRIEFS_DIR / "eu-ai-act-enters-into-force.md": EXAMPLE_BRIEF,
-        target / ".gitignore": "/site/\n.digest-cache/\n",
+        target / ".gitignore": "/site/\n/.site.*/\n.digest-cache/\n",  # (.site.*: a build's staging, for moments)
     }
     for path in files:
         if path.exists():
