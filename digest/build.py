@@ -107,16 +107,23 @@ def build(
 def _look(config: Config, out_dir: Path) -> tuple[str, dict[str, tuple[int, int]]]:
     """The inputs' signature and the output folder's files, listed side by side (both wait on
     the file system, so the two threads overlap)."""
-    listing: dict[str, dict[str, tuple[int, int]]] = {}
-    thread = threading.Thread(target=lambda: listing.setdefault("files", scan(out_dir)), daemon=True)
+    listing: list[dict[str, tuple[int, int]] | BaseException] = []
+
+    def list_outputs() -> None:
+        try:
+            listing.append(scan(out_dir))
+        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
+            listing.append(exc)
+
+    thread = threading.Thread(target=list_outputs, daemon=True)
     thread.start()
     try:
         signature = input_signature(config, code_version())
     finally:
         thread.join()
-    if "files" not in listing:  # the listing failed in its thread: fail here, with its error
-        listing["files"] = scan(out_dir)
-    return signature, listing["files"]
+    if isinstance(listing[0], BaseException):
+        raise listing[0]
+    return signature, listing[0]
 
 
 @contextmanager
