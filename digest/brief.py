@@ -13,6 +13,7 @@ from digest.errors import ContentError, Problem
 from digest.frontmatter import Document, FrontMatterError, split
 from digest.markup import is_safe_url, render_body, render_inline
 from digest.model import Brief, ParsedBrief, Source, Taxonomy, slugify
+from digest.reading import plain_text, text_counts
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_KEY_POINTS = 10
@@ -32,7 +33,8 @@ def parse_brief(text: str, rel: str, stem: str, config: Config, taxonomy: Taxono
         raise ContentError(
             [Problem(rel, doc.line(), f"front matter is {kind}; expected `key: value` lines such as `title: ...`")]
         )
-    return ParsedBrief(*_Validator(text, doc, rel, config, taxonomy).brief(stem))
+    brief, body_html, body_key = _Validator(text, doc, rel, config, taxonomy).brief(stem)
+    return ParsedBrief(brief, body_html, body_key, text_counts(plain_text(body_html)))
 
 
 class _Validator:

@@ -8,6 +8,7 @@ the pipeline's modules loaded and run (digest.pipeline).
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -75,7 +76,7 @@ def build(
         "superseded": superseded,
         "changed": changed,
     }
-    with site_lock(config.root, wait=wait):
+    with site_lock(config.root, wait=wait), _collector_paused():
         started = time.perf_counter()
         out_dir = out_dir.absolute()
         signature: str | None = None
@@ -102,6 +103,23 @@ def build(
                 config, out_dir, clean=True, cache=cache, started=started, signature=signature, listed=None,
                 **options,  # type: ignore[arg-type]
             )  # fmt: skip
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a build runs. A build makes tens of thousands of
+    objects that live to its end (briefs, pages, fingerprints) and few reference cycles, so the
+    collector's passes over a growing heap found next to nothing and cost 10-20% of a rebuild
+    at 10,000 briefs (and half the time of loading the cache). Processes forked to render
+    inherit the pause. The collector runs again afterwards: a long-running `digest serve`
+    collects what its builds left between them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _look(config: Config, out_dir: Path) -> tuple[str, dict[str, tuple[int, int]]]:

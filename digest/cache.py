@@ -197,22 +197,30 @@ class BuildState:
 
 
 class BodyStore:
-    """Rendered Markdown bodies by content hash: fresh ones in memory, earlier ones in SQLite.
+    """Rendered Markdown bodies by content hash, each with its count of words and of CJK
+    characters: fresh ones in memory, earlier ones in SQLite.
 
     Fresh bodies go to SQLite in batches of FLUSH_AT, so a cold build of a large site never
     holds every body in memory; a small rebuild keeps its few fresh bodies in memory."""
 
     FLUSH_AT = 1000
+    SCHEMA = 2  # SQLite's user_version: a store of another layout is emptied
 
-    def __init__(self, folder: Path | None, fresh: Mapping[str, str] | None = None) -> None:
+    def __init__(self, folder: Path | None, fresh: Mapping[str, tuple[str, int, int]] | None = None) -> None:
         self.folder = folder
-        self.fresh: dict[str, str] = dict(fresh or {})
+        self.fresh: dict[str, tuple[str, int, int]] = dict(fresh or {})
         self._db: sqlite3.Connection | None = None
 
-    def add(self, key: str, html: str) -> None:
-        self.fresh[key] = html
+    def add(self, key: str, html: str, counts: tuple[int, int]) -> None:
+        self.fresh[key] = (html, *counts)
         if len(self.fresh) >= self.FLUSH_AT:
             self.flush()
+
+    def _insert(self, db: sqlite3.Connection) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO bodies (key, html, words, cjk) VALUES (?, ?, ?, ?)",
+            ((key, *body) for key, body in self.fresh.items()),
+        )
 
     def flush(self) -> None:
         """Move the fresh bodies to SQLite and close the connection (so that processes forked
@@ -222,7 +230,7 @@ class BodyStore:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO bodies (key, html) VALUES (?, ?)", self.fresh.items())
+                self._insert(db)
             self.fresh.clear()
         except sqlite3.Error as exc:
             log.debug("could not store bodies: %s", exc)
@@ -236,24 +244,38 @@ class BodyStore:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.folder / "bodies.sqlite")
                 self._db.execute("PRAGMA synchronous = OFF")  # a cache: losing it costs a rebuild, not data
-                self._db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+                if self._db.execute("PRAGMA user_version").fetchone()[0] != self.SCHEMA:
+                    with self._db:
+                        self._db.execute("DROP TABLE IF EXISTS bodies")
+                        self._db.execute(
+                            "CREATE TABLE bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL,"
+                            " words INTEGER NOT NULL, cjk INTEGER NOT NULL)"
+                        )
+                        self._db.execute(f"PRAGMA user_version = {self.SCHEMA}")
             except sqlite3.Error as exc:
                 log.debug("body cache unavailable: %s", exc)
+                self.close()
                 self.folder = None
                 return None
         return self._db
 
     def get(self, key: str) -> str | None:
+        """The body's HTML."""
+        body = self.body(key)
+        return None if body is None else body[0]
+
+    def body(self, key: str) -> tuple[str, int, int] | None:
+        """The body's HTML, words and CJK characters."""
         if key in self.fresh:
             return self.fresh[key]
         db = self._connect()
         if db is None:
             return None
         try:
-            row = db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT html, words, cjk FROM bodies WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error:
             return None
-        return row[0] if row else None
+        return tuple(row) if row else None  # type: ignore[return-value]
 
     def save(self, keep: Iterable[str]) -> None:
         """Store the fresh bodies; forget bodies no brief has any more."""
@@ -262,7 +284,7 @@ class BodyStore:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO bodies (key, html) VALUES (?, ?)", self.fresh.items())
+                self._insert(db)
                 keep_set = set(keep)
                 stored = [row[0] for row in db.execute("SELECT key FROM bodies")]
                 gone = [(k,) for k in stored if k not in keep_set]

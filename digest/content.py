@@ -156,7 +156,7 @@ def load_briefs(
     )
     for (rel, _, _, stat, sha), result in zip(todo, results, strict=True):
         if isinstance(result, ParsedBrief):
-            bodies.add(result.body_key, result.body_html)
+            bodies.add(result.body_key, result.body_html, result.body_counts)
             brief = result.brief
             old = cache.briefs.get(rel)
             # (same parse environment: equal datetimes may still differ in their timezone)

@@ -104,8 +104,10 @@ class Brief:
 @dataclass(frozen=True)
 class ParsedBrief:
     """A brief as parsed from its file: the Brief, its body's HTML, and the content hash of the
-    Markdown body (the key of that HTML in a BodyStore)."""
+    Markdown body (the key of that HTML in a BodyStore), with the body's words and CJK characters
+    (for its reading time, counted once rather than on every page that shows it)."""
 
     brief: Brief
     body_html: str
     body_key: str
+    body_counts: tuple[int, int]

@@ -19,8 +19,8 @@ def plain_text(markup: str) -> str:
     return html.unescape(_TAG.sub(" ", markup))
 
 
-def reading_minutes(*texts: str) -> int:
-    """Minutes to read plain `texts`: ~220 words a minute, ~500 CJK characters a minute, at least 1."""
+def text_counts(*texts: str) -> tuple[int, int]:
+    """Words and CJK characters in plain `texts` (see reading_minutes)."""
     words = cjk = 0
     for text in texts:
         if text.isascii():  # (no CJK character to count or take out: two passes fewer)
@@ -28,4 +28,15 @@ def reading_minutes(*texts: str) -> int:
             continue
         cjk += len(_CJK.findall(text))
         words += len(_WORD.findall(_CJK.sub(" ", text)))
+    return words, cjk
+
+
+def minutes_for(words: int, cjk: int) -> int:
+    """Minutes to read `words` words and `cjk` CJK characters: ~220 words a minute, ~500 CJK
+    characters a minute, at least 1."""
     return max(1, math.ceil(words / WORDS_PER_MINUTE + cjk / CJK_CHARS_PER_MINUTE))
+
+
+def reading_minutes(*texts: str) -> int:
+    """Minutes to read plain `texts`."""
+    return minutes_for(*text_counts(*texts))

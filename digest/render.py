@@ -22,7 +22,7 @@ from digest.images import local_path
 from digest.markup import resolve_links
 from digest.model import Brief
 from digest.pages import Page, Pager
-from digest.reading import plain_text, reading_minutes
+from digest.reading import minutes_for, plain_text, text_counts
 from digest.site import Site, Tag, brief_url
 from digest.templates import template_path
 
@@ -45,6 +45,7 @@ class Renderer:
         self.used: set[str] = set()  # slugs whose body the page being rendered used
         self.cards: dict[str, Markup] = {}
         self.minutes: dict[str, int] = {}
+        self.counts: dict[str, tuple[int, int]] = {}  # slug -> words and CJK characters of its body
         env.globals.update(
             site=SimpleNamespace(
                 title=self.config.title,
@@ -104,10 +105,12 @@ class Renderer:
         self.used.add(brief.slug)
         if brief.slug not in self.bodies:
             key = self.site.body_keys.get(brief.slug)
-            html = None if key is None else self.store.get(key)
-            if html is None:
+            body = None if key is None else self.store.body(key)
+            if body is None:
                 raise MissingBody(brief.path)
+            html, *counts = body
             self.bodies[brief.slug] = Markup(resolve_links(html, self._resolve(brief), self._image_size))
+            self.counts[brief.slug] = (counts[0], counts[1])
         return self.bodies[brief.slug]
 
     def _image_size(self, src: str) -> tuple[int, int] | None:
@@ -117,11 +120,12 @@ class Renderer:
     def reading_time(self, brief: Brief) -> int:
         """Minutes to read the brief (summary, key points and body); like `body()`, the page
         is rendered again when the body changes."""
-        body = self.body(brief)
+        self.body(brief)
         minutes = self.minutes.get(brief.slug)
         if minutes is None:
-            points = [plain_text(p) for p in brief.key_points_html]
-            minutes = self.minutes[brief.slug] = reading_minutes(brief.summary, *points, plain_text(body))
+            words, cjk = text_counts(brief.summary, *(plain_text(p) for p in brief.key_points_html))
+            body_words, body_cjk = self.counts[brief.slug]
+            minutes = self.minutes[brief.slug] = minutes_for(words + body_words, cjk + body_cjk)
         return minutes
 
     def article_ld(self, brief: Brief) -> dict[str, Any]:

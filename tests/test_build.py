@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -127,6 +129,30 @@ def test_a_failed_build_leaves_the_previous_site(golden_copy: Path, tmp_path: Pa
     with pytest.raises(ContentError):
         build(open_config(golden_copy), out)
     assert tree(out) == before
+
+
+def test_the_garbage_collector_pauses_during_a_build_and_runs_again_after_it(
+    golden_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `digest serve` lives across builds: a build that failed must not leave collection off.
+    from digest import pipeline
+
+    collecting: list[bool] = []
+    plan_pages = pipeline.plan_pages
+
+    def planned(*args: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return plan_pages(*args)
+
+    monkeypatch.setattr(pipeline, "plan_pages", planned)
+    out = tmp_path / "out"
+    build(open_config(golden_copy), out)
+    assert gc.isenabled()
+    (golden_copy / "content" / "briefs" / "minerals.md").write_text("---\ntitle: [unclosed\n---\n")
+    with pytest.raises(ContentError):
+        build(open_config(golden_copy), out)
+    assert gc.isenabled()
+    assert collecting == [False]  # (no pass over the heap in the middle of a build)
 
 
 def test_a_static_file_in_the_place_of_a_page_is_an_error_and_changes_nothing(

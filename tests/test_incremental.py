@@ -7,6 +7,7 @@ import os
 import pickle
 import random
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -348,6 +349,30 @@ def test_a_damaged_cache_means_a_clean_build(tmp_path: Path, damage: str) -> Non
         (root / CACHE_DIR / "briefs.pickle").unlink()
     build(open_config(root), out, jobs=1)
     assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
+def test_a_body_store_of_an_earlier_layout_is_replaced_once(tmp_path: Path) -> None:
+    # Bodies kept by an earlier digest (without their word counts): the build is correct, and the
+    # store is made again, so the next edit parses one brief rather than every one again.
+    root = tmp_path / "root"
+    make_site(root, 15)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    store = root / CACHE_DIR / "bodies.sqlite"
+    with sqlite3.connect(store) as db:
+        keys = [row[0] for row in db.execute("SELECT key FROM bodies")]
+    store.unlink()
+    with sqlite3.connect(store) as db:
+        db.execute("CREATE TABLE bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+        db.executemany("INSERT INTO bodies VALUES (?, ?)", [(k, "<p>an old body</p>") for k in keys])
+    db.close()
+    path = root / "content" / "briefs" / "brief-2.md"
+    path.write_text(path.read_text() + "\nEdited after the upgrade.\n")
+    build(open_config(root), out, jobs=1)
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+    path.write_text(path.read_text() + "\nEdited again.\n")
+    assert build(open_config(root), out, jobs=1).parsed == 1
+    assert tree(out) == clean_build(root, tmp_path / "reference-2")
 
 
 def test_a_build_interrupted_while_committing_is_followed_by_a_correct_build(
