@@ -129,25 +129,27 @@ class SiteWriter:
         target = self._staged(relative)
         try:
             if self.fresh:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
             elif not self.flat_ready:
                 self.staging.mkdir(parents=True, exist_ok=True)
                 self.flat_ready = True
-            target.write_bytes(data)
-            stat = target.stat()
+            with open(target, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                stat = os.fstat(handle.fileno())
         except OSError as exc:
             raise OutputError(
                 f"cannot write {self.out_dir / relative}: {exc.strerror or exc}; the previous site is unchanged"
             ) from None
         return Written(relative, True, stat.st_size, stat.st_mtime_ns)
 
-    def _staged(self, relative: str) -> Path:
+    def _staged(self, relative: str) -> str:
         """Where `relative` is staged: in a new site, the staging folder is the site to be, moved
         into place whole; otherwise files are staged side by side (named by a hash of their
         path), so that a commit makes and removes no folders but the ones the site gains or loses."""
         if self.fresh:
-            return self.staging / relative
-        return Path(
+            return f"{self.staging}/{relative}"
+        return (
             f"{self.staging}/{hashlib.blake2b(relative.encode('utf-8', 'surrogatepass'), digest_size=12).hexdigest()}"
         )
 
@@ -279,7 +281,9 @@ def _discard(folder: Path, *, in_background: bool) -> None:
         trash = folder.with_name(folder.name.replace(".staging-", ".trash-") + f".{time.time_ns()}")
         try:
             os.rename(folder, trash)
-            command = [sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)", str(trash)]
+            # (at the lowest priority: the next build, or the browser of `digest serve`, comes first)
+            remove = "import os, shutil, sys; os.nice(19); shutil.rmtree(sys.argv[1], True)"
+            command = [sys.executable, "-c", remove, str(trash)]
             quiet = subprocess.DEVNULL
             process = subprocess.Popen(command, stdin=quiet, stdout=quiet, stderr=quiet, start_new_session=True)
             _DISCARDING.append(process)

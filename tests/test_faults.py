@@ -89,7 +89,8 @@ def test_a_fault_while_staging_leaves_the_previous_site(
     number: int,
 ) -> None:
     before = tree(site / "site")
-    monkeypatch.setattr(Path, "write_bytes", fail_on_call(Path.write_bytes, number, FAULTS[kind], ".staging-"))
+    # (the module's `open`, which stages every output file)
+    monkeypatch.setattr("digest.output.open", fail_on_call(open, number, FAULTS[kind], ".staging-"), raising=False)
     err = failing_build(site, capsys)
     assert err.startswith(f"digest: error: cannot write {site.absolute() / 'site'}/"), err
     assert f": {os.strerror(FAULTS[kind])}; the previous site is unchanged" in err
