@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from digest import __version__
 from digest.build import build, open_config
@@ -123,6 +127,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"digest: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
         return EXIT_CONTENT
+
+
+def run() -> NoReturn:
+    """The `digest` program (its console script and `python -m digest`): main(), then an exit
+    that skips tearing the interpreter down. A build leaves a large heap (at 10,000 briefs,
+    freeing it object by object, after a last full collection, took 0.2 s: a tenth of a
+    one-brief rebuild), and nothing in it is left to finalise by then: its files are written
+    and closed, its worker pools and Pagefind processes are done. The output streams and the
+    log are flushed first. (mypy ends the same way.) If any other thread still runs, the
+    interpreter ends as usual and waits for it."""
+    try:
+        code: object = main()
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        code = exc.code
+    if code is None:
+        code = EXIT_OK
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = EXIT_CONTENT
+    if threading.active_count() > 1:
+        sys.exit(code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # (a closed pipe: nothing more to say)
+            stream.flush()
+    os._exit(code)
 
 
 def _usage(message: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -146,3 +147,27 @@ def test_a_build_with_nothing_to_do_answers_before_loading_the_pipeline(tmp_path
     assert "loaded: digest.pipeline,jinja2,markdown_it" in changed and "(0 written" not in changed
     (target / "site" / "index.html").unlink()  # the output is checked too, not only the inputs
     assert "(1 written, 0 removed)" in run()
+
+
+def test_the_program_ends_with_its_exit_code_and_everything_it_printed(tmp_path: Path) -> None:
+    """`digest` (python -m digest) ends without tearing the interpreter down; what it printed
+    still arrives whole through a pipe, and its exit code is the command's."""
+    target = tmp_path / "newsite"
+    assert main(["init", str(target)]) == 0
+
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # (as a user's shell has it)
+
+    def program(*argv: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "digest", *argv]
+        return subprocess.run(command, capture_output=True, text=True, check=False, env=buffered)
+
+    built = program("build", "--root", str(target))
+    assert built.returncode == 0 and built.stdout.startswith("Built ") and built.stdout.endswith(" removed)\n")
+    assert (target / "site" / "index.html").is_file()
+    brief = next((target / "content" / "briefs").glob("*.md"))
+    brief.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    failed = program("build", "--root", str(target))
+    assert failed.returncode == 1 and failed.stderr.endswith("1 error; nothing was written\n"), failed.stderr
+    helped = program("build", "--help")
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: digest build") and helped.stdout.endswith("\n")
+    assert program("frobnicate").returncode == 2
