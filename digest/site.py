@@ -7,7 +7,7 @@ import hashlib
 import posixpath
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from digest.model import Brief, Taxonomy
 OTHER_GROUP = ("other", "Other tags")
 RELATED_COUNT = 5
 RELATED_WINDOW = 6
+RELATED_UPDATE_LIMIT = 200  # briefs whose tags changed, past which every list is worked out again
 
 
 @dataclass(frozen=True)
@@ -219,40 +220,82 @@ def _years(briefs: tuple[Brief, ...]) -> tuple[Year, ...]:
 
 
 def _related_memo(briefs: tuple[Brief, ...], memo: dict[str, object]) -> Mapping[str, tuple[Brief, ...]]:
-    key = hashlib.blake2b(repr([(b.slug, b.tags) for b in briefs]).encode(), digest_size=16).hexdigest()
+    """The related briefs, from the last build's table where that holds: as it was if no brief's
+    tags changed, and after an edit of a few briefs' tags, worked out again only for the
+    briefs whose lists can differ (see _affected)."""
+    slugs = tuple(b.slug for b in briefs)
+    tags = tuple(b.tags for b in briefs)
+    key = hashlib.blake2b(repr((slugs, tags)).encode(), digest_size=16).hexdigest()
     by_slug = {b.slug: b for b in briefs}
-    if memo.get("related_key") == key:
-        table: dict[str, tuple[str, ...]] = memo["related"]  # type: ignore[assignment]
+    table = memo.get("related")
+    last = memo.get("related_input")
+    if memo.get("related_key") == key and isinstance(table, dict):
         return MappingProxyType({slug: tuple(by_slug[s] for s in others) for slug, others in table.items()})
-    related = _related(briefs)
+    by_tag = _members(tags)
+    if isinstance(table, dict) and isinstance(last, tuple) and last[0] == slugs:
+        old_tags: tuple[tuple[str, ...], ...] = last[1]
+        changed = [i for i, (old, new) in enumerate(zip(old_tags, tags, strict=True)) if set(old) != set(new)]
+        if len(changed) <= RELATED_UPDATE_LIMIT:
+            table = dict(table)
+            for index in _affected(changed, _members(old_tags), by_tag, old_tags, tags):
+                table[slugs[index]] = tuple(briefs[j].slug for j in _related_of(index, tags, by_tag))
+        else:
+            table = None
+    else:
+        table = None
+    if table is None:
+        table = {slugs[i]: tuple(slugs[j] for j in _related_of(i, tags, by_tag)) for i in range(len(briefs))}
     memo["related_key"] = key
-    memo["related"] = {slug: tuple(b.slug for b in others) for slug, others in related.items()}
-    return related
+    memo["related"] = table
+    memo["related_input"] = (slugs, tags)
+    return MappingProxyType({slug: tuple(by_slug[s] for s in others) for slug, others in table.items()})
 
 
-def _related(briefs: tuple[Brief, ...]) -> Mapping[str, tuple[Brief, ...]]:
-    """For each brief, up to RELATED_COUNT briefs sharing most tags with it.
+def _members(tags: Sequence[tuple[str, ...]]) -> dict[str, list[int]]:
+    """Tag slug -> the positions (in date order) of the briefs that have it."""
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    for index, own in enumerate(tags):
+        for slug in own:
+            by_tag[slug].append(index)
+    return by_tag
+
+
+def _related_of(index: int, tags: Sequence[tuple[str, ...]], by_tag: Mapping[str, list[int]]) -> list[int]:
+    """Up to RELATED_COUNT briefs sharing most tags with brief `index`.
 
     Candidates are the RELATED_WINDOW briefs nearest in time on each side within each of
     its tags (so the cost grows with the number of briefs, not its square), scored by how
     many of those windows they are in; ties go to the brief nearest in time, then the newer.
     """
-    by_tag: dict[str, list[int]] = defaultdict(list)
-    for index, brief in enumerate(briefs):
-        for slug in brief.tags:
-            by_tag[slug].append(index)
-    related = {}
-    for index, brief in enumerate(briefs):
-        counts: dict[int, int] = {}
-        for slug in brief.tags:
-            members = by_tag[slug]
-            at = bisect_left(members, index)
-            for j in members[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]:
-                counts[j] = counts.get(j, 0) + 1
-        counts.pop(index, None)
-        best = sorted([(-count, abs(j - index), j) for j, count in counts.items()])[:RELATED_COUNT]
-        related[brief.slug] = tuple(briefs[j] for _, _, j in best)
-    return MappingProxyType(related)
+    counts: dict[int, int] = {}
+    for slug in tags[index]:
+        members = by_tag[slug]
+        at = bisect_left(members, index)
+        for j in members[max(0, at - RELATED_WINDOW) : at + RELATED_WINDOW + 1]:
+            counts[j] = counts.get(j, 0) + 1
+    counts.pop(index, None)
+    return [j for _, _, j in sorted([(-count, abs(j - index), j) for j, count in counts.items()])[:RELATED_COUNT]]
+
+
+def _affected(
+    changed: Iterable[int],
+    old_members: Mapping[str, list[int]],
+    new_members: Mapping[str, list[int]],
+    old_tags: Sequence[tuple[str, ...]],
+    new_tags: Sequence[tuple[str, ...]],
+) -> set[int]:
+    """The briefs whose related list can differ when the briefs `changed` (positions; the same
+    briefs in the same order) changed their tags: those, and in each tag they left or joined,
+    the briefs near enough for their windows to gain or lose them. A brief further away in
+    that tag sees the same neighbours, only shifted along with itself."""
+    affected: set[int] = set()
+    for index in changed:
+        affected.add(index)
+        for slug in set(old_tags[index]) ^ set(new_tags[index]):
+            for members in (old_members.get(slug, []), new_members.get(slug, [])):
+                at = bisect_left(members, index)
+                affected.update(members[max(0, at - RELATED_WINDOW - 1) : at + RELATED_WINDOW + 2])
+    return affected
 
 
 def _image_problems(briefs: tuple[Brief, ...]) -> list[Problem]:
