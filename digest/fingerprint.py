@@ -32,8 +32,16 @@ def _h(*parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def template_keys(env: jinja2.Environment, names: Iterable[str]) -> dict[str, str]:
-    """For each template name, a hash of its source and of every template it pulls in."""
+def template_keys(
+    env: jinja2.Environment, names: Iterable[str], memo: dict[str, object] | None = None
+) -> dict[str, str]:
+    """For each template name, a hash of its source and of every template it pulls in. Finding
+    what a template pulls in means parsing it (60 ms for the theme's templates): `memo`, kept
+    by the build cache, remembers it by the hash of each source between builds."""
+    known = memo.get("template_references") if memo is not None else None
+    if not isinstance(known, dict):
+        known = {}
+    seen: dict[str, tuple[str, ...]] = {}
     sources: dict[str, str] = {}
     deps: dict[str, set[str]] = {}
 
@@ -46,7 +54,14 @@ def template_keys(env: jinja2.Environment, names: Iterable[str]) -> dict[str, st
             sources[name], deps[name] = "<missing>", set()
             return
         sources[name] = source
-        deps[name] = set(_references(env, source))
+        digest = _h(source)
+        found = known.get(digest)
+        if found is None:
+            found = _references(env, source)
+        seen[digest] = found
+        deps[name] = set(found) - {_ANY}
+        if _ANY in found:  # depend on every template there is now
+            deps[name].update(env.list_templates())
         for dep in deps[name]:
             visit(dep)
 
@@ -64,21 +79,25 @@ def template_keys(env: jinja2.Environment, names: Iterable[str]) -> dict[str, st
                 closure.add(current)
                 stack.extend(deps.get(current, ()))
         keys[name] = _h(*((n, sources[n]) for n in sorted(closure)))
+    if memo is not None:
+        memo["template_references"] = seen  # (the templates of this build only)
     return keys
 
 
 _REFERENCES: dict[str, tuple[str, ...]] = {}
+_ANY = "*"  # (among a template's references: a name computed at render time)
 
 
 def _references(env: jinja2.Environment, source: str) -> tuple[str, ...]:
-    """Templates a template's source extends, includes or imports (memoised by source)."""
+    """Templates a template's source extends, includes or imports (memoised by source); _ANY
+    stands for a name computed at render time, which may be any template."""
     found = _REFERENCES.get(source)
     if found is None:
         try:
             names = list(jinja2.meta.find_referenced_templates(env.parse(source)))
             found = tuple(n for n in names if n)
-            if None in names:  # a name computed at render time: depend on every template
-                found += tuple(env.list_templates())
+            if None in names:
+                found += (_ANY,)
         except jinja2.TemplateSyntaxError:
             found = ()
         _REFERENCES[source] = found

@@ -98,7 +98,7 @@ def run(
     # is made of changed (see Plan); otherwise the site is arranged and planned again.
     plan = cache.plans.get(out_key) if known is not None else None
     if plan is not None:
-        inputs = (config, taxonomy, images, global_key, template_keys(env, plan.templates))
+        inputs = (config, taxonomy, images, global_key, template_keys(env, plan.templates, cache.memo))
         if not plan.holds(inputs, loaded.briefs, previous):
             plan = None
     new_bodies: frozenset[str] = frozenset()  # slugs whose body changed since the plan was made
@@ -179,7 +179,7 @@ def run(
             if collisions:
                 raise ContentError(collisions)
             templates = frozenset(p.template for p in pages)
-            keys_of_templates = template_keys(env, templates)
+            keys_of_templates = template_keys(env, templates, cache.memo)
             inputs = (config, taxonomy, images, global_key, keys_of_templates)
             fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
             # What the arrangement of the site and every page's context follow from: with the same key

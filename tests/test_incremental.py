@@ -351,6 +351,28 @@ def test_a_damaged_cache_means_a_clean_build(tmp_path: Path, damage: str) -> Non
     assert tree(out) == clean_build(root, tmp_path / "reference")
 
 
+@pytest.mark.parametrize("serving", [False, True])
+def test_a_template_added_where_a_template_includes_a_computed_name_is_picked_up(tmp_path: Path, serving: bool) -> None:
+    # `{% include name %}` with a name known only at render time may include any template,
+    # including one added after the last build (by `digest build` or a running `digest serve`).
+    root = tmp_path / "root"
+    make_site(root, 6)
+    theme = (REPO / "templates" / "brief.html").read_text(encoding="utf-8")
+    at = theme.rindex("</article>")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html").write_text(
+        theme[:at] + '{% set extra = "extra.html" %}{% include extra ignore missing %}\n' + theme[at:]
+    )
+    config = open_config(root).with_overrides(serving=serving)
+    cache = BuildCache(root) if serving else None
+    out = root / "site"
+    build(config, out, jobs=1, cache=cache)
+    (root / "templates" / "extra.html").write_text("<p>Added after the first build.</p>\n")
+    build(config, out, jobs=1, cache=cache, changed={"templates/extra.html"} if serving else None)
+    assert "Added after the first build." in (out / "briefs" / "brief-1" / "index.html").read_text()
+    assert tree(out) == clean_build(root, tmp_path / "reference", serving=serving)
+
+
 def test_a_body_store_of_an_earlier_layout_is_replaced_once(tmp_path: Path) -> None:
     # Bodies kept by an earlier digest (without their word counts): the build is correct, and the
     # store is made again, so the next edit parses one brief rather than every one again.
