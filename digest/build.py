@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest.cache import CACHE_DIR, BuildCache, BuildState, code_version
 from digest.config import Config, load_config
-from digest.inputs import input_signature
+from digest.inputs import Inputs, look_at_inputs
 from digest.output import OutputError, WriteStats, scan
 from digest.result import BuildResult, Progress
 
@@ -26,6 +28,9 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:
+    from digest.search import IndexJob
 
 log = logging.getLogger(__name__)
 _WRITABLE = "expected a writable folder (fix its permissions, free some space, or delete it)"
@@ -79,30 +84,43 @@ def build(
     with site_lock(config.root, wait=wait), _collector_paused():
         started = time.perf_counter()
         out_dir = out_dir.absolute()
-        signature: str | None = None
+        inputs: Inputs | None = None
         listed: Mapping[str, tuple[int, int]] | None = None
-        # The quick check serves separate `digest build` runs; a long-running caller that keeps
-        # the cache in memory (the dev server) builds because it saw a change, so it skips it.
-        if cache is None:
-            signature, listed = _look(config, out_dir)
-            state = None if clean else BuildState.load(config.root, out_dir)
-            if state and state.signature == signature and listed == state.files:
-                # Nothing that the site is made of changed, and the output is as the last build left it.
-                stats = WriteStats(0, len(state.files), 0)
-                return BuildResult(out_dir, state.counts, 0, 0, stats, time.perf_counter() - started)
-        from digest import pipeline  # (its modules load only when there is something to build)
-
+        head: dict[int, IndexJob] = {}  # search index runs started early (see digest.headstart)
         try:
-            return pipeline.run(
-                config, out_dir, clean=clean, cache=cache, started=started, signature=signature, listed=listed,
-                **options,  # type: ignore[arg-type]
-            )  # fmt: skip
-        except pipeline.MissingBody:
-            # The body cache lost something the brief cache relies on: parse everything again.
-            return pipeline.run(
-                config, out_dir, clean=True, cache=cache, started=started, signature=signature, listed=None,
-                **options,  # type: ignore[arg-type]
-            )  # fmt: skip
+            # The quick check serves separate `digest build` runs; a long-running caller that keeps
+            # the cache in memory (the dev server) builds because it saw a change, so it skips it.
+            if cache is None:
+                state = None if clean else BuildState.load(config.root, out_dir)
+
+                def changed_inputs(seen: Inputs) -> None:
+                    # (while the output folder is still being listed)
+                    if state is not None and state.signature != seen.signature and config.search:
+                        from digest import headstart
+
+                        head.update(headstart.start(config, out_dir, seen, code_version(), jobs or os.cpu_count() or 1))
+
+                inputs, listed = _look(config, out_dir, changed_inputs)
+                if state and state.signature == inputs.signature and listed == state.files:
+                    # Nothing that the site is made of changed, and the output is as the last build left it.
+                    stats = WriteStats(0, len(state.files), 0)
+                    return BuildResult(out_dir, state.counts, 0, 0, stats, time.perf_counter() - started)
+            from digest import pipeline  # (its modules load only when there is something to build)
+
+            try:
+                return pipeline.run(
+                    config, out_dir, clean=clean, cache=cache, started=started, looked=inputs, listed=listed,
+                    head=head, **options,  # type: ignore[arg-type]
+                )  # fmt: skip
+            except pipeline.MissingBody:
+                # The body cache lost something the brief cache relies on: parse everything again.
+                return pipeline.run(
+                    config, out_dir, clean=True, cache=cache, started=started, looked=inputs, listed=None,
+                    head=head, **options,  # type: ignore[arg-type]
+                )  # fmt: skip
+        finally:
+            for job in head.values():  # (the runs the pipeline did not take over)
+                job.stop()
 
 
 @contextmanager
@@ -122,9 +140,10 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _look(config: Config, out_dir: Path) -> tuple[str, dict[str, tuple[int, int]]]:
-    """The inputs' signature and the output folder's files, listed side by side (both wait on
-    the file system, so the two threads overlap)."""
+def _look(config: Config, out_dir: Path, seen: Callable[[Inputs], None]) -> tuple[Inputs, dict[str, tuple[int, int]]]:
+    """The inputs, and the output folder's files listed in a second thread meanwhile (both wait
+    on the file system, so the two overlap). `seen(inputs)` is called as soon as the inputs are
+    known, while the listing may still run."""
     listing: list[dict[str, tuple[int, int]] | BaseException] = []
 
     def list_outputs() -> None:
@@ -136,12 +155,13 @@ def _look(config: Config, out_dir: Path) -> tuple[str, dict[str, tuple[int, int]
     thread = threading.Thread(target=list_outputs, daemon=True)
     thread.start()
     try:
-        signature = input_signature(config, code_version())
+        inputs = look_at_inputs(config, code_version())
+        seen(inputs)
     finally:
         thread.join()
     if isinstance(listing[0], BaseException):
         raise listing[0]
-    return signature, listing[0]
+    return inputs, listing[0]
 
 
 @contextmanager

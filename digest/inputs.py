@@ -98,16 +98,20 @@ def pagefind_version() -> str:
         return "missing"
 
 
-def input_signature(config: Config, version: str) -> str:
-    """A hash of every input file's name, size and modification time, the code and the
-    configuration: when it is unchanged, so is the site."""
+@dataclass(frozen=True)
+class Inputs:
+    """What a build is made of, as seen by its quick check: when `signature` is unchanged, so is
+    the site. `briefs` tells which brief files changed since, `others` whether anything else did."""
+
+    signature: str  # every input file's name, size and modification time, the code and the configuration
+    briefs: dict[str, tuple[int, int]]  # brief file (relative to the root) -> (size, mtime_ns)
+    others: str  # the signature of everything but the brief files
+
+
+def look_at_inputs(config: Config, version: str) -> Inputs:
+    """Every input file's name, size and modification time (an unreadable one makes the
+    signature empty: nothing is known)."""
     parts: list[object] = [version, config.with_overrides(root=Path(".")), pagefind_version() if config.search else ""]
-    for rel, path in brief_files(config.root):
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return ""
-        parts.append((rel, stat.st_size, stat.st_mtime_ns))
     folders = [*theme_dirs(config.root), config.root / "static"]
     files = [config.root / CONFIG_FILE, config.root / config.taxonomy]
     for folder in folders:
@@ -119,4 +123,16 @@ def input_signature(config: Config, version: str) -> str:
             parts.append((str(path), stat.st_size, stat.st_mtime_ns))
         except OSError:
             parts.append((str(path), None))
+    others = _hash(parts)
+    briefs: dict[str, tuple[int, int]] = {}
+    for rel, path in brief_files(config.root):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return Inputs("", {}, others)
+        briefs[rel] = (stat.st_size, stat.st_mtime_ns)
+    return Inputs(_hash([others, list(briefs.items())]), briefs, others)
+
+
+def _hash(parts: object) -> str:
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

@@ -23,7 +23,9 @@ from digest.config import Config
 from digest.content import load_content
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
+from digest.headstart import Known, remember
 from digest.images import image_sizes
+from digest.inputs import Inputs
 from digest.model import Brief
 from digest.output import OutputError, SiteWriter, WriteStats, scan, url_of
 from digest.pages import Page, plan_pages
@@ -33,7 +35,10 @@ from digest.result import BuildResult, Progress, SiteCounts
 from digest.search import (
     SEARCH_DIR,
     Indexer,
+    IndexJob,
     document_keys,
+    indexed,
+    shard_count,
     shard_keys,
     shard_of_path,
     shards_of,
@@ -64,11 +69,14 @@ def run(
     superseded: Callable[[], bool] | None,
     changed: Collection[str] | None,
     started: float,
-    signature: str | None,
+    looked: Inputs | None,
     listed: Mapping[str, tuple[int, int]] | None,
+    head: dict[int, IndexJob],
 ) -> BuildResult:
-    """Bring `out_dir` to the site (see digest.build.build). `signature` and `listed` (the
-    output folder's files) are what a separate `digest build` saw before it started, or None."""
+    """Bring `out_dir` to the site (see digest.build.build). `looked` (the inputs) and `listed` (the output
+    folder's files) are what a separate `digest build` saw before it started, or None; `head`
+    holds the search index runs it started early (see digest.headstart), which the build takes
+    over (removing them from `head`) where they index what it would."""
     jobs = jobs or default_jobs()
     version = code_version()
     # `digest serve` is the only writer of its private output folder, and keeps in memory what
@@ -153,7 +161,7 @@ def run(
                     else:
                         stale_shards.append(shard)
             if stale_shards:
-                folder = cache.folder / "search" / _digest(out_key)[:12]
+                folder = _search_folder(cache, out_key)
                 # `digest serve` starts it once the pages are in place: the reload comes first.
                 indexer = start_index(
                     site,
@@ -164,6 +172,7 @@ def run(
                     lambda b: longdate(b.published),
                     jobs,
                     start=not config.serving,
+                    head=head,
                 )
         if plan is None:  # (planned while Pagefind runs)
             pages = plan_pages(site)
@@ -319,12 +328,17 @@ def run(
         bodies.save(site.body_keys.values())
         bodies.close()
         complete = all(e.fingerprint for p, e in entries.items() if p.startswith(SEARCH_DIR + "/"))
-        if signature is not None and complete:  # (an index left for later is not up to date)
-            BuildState(signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(
+        if looked is not None and looked.signature and complete:  # (an index left for later is not up to date)
+            BuildState(looked.signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(
                 config.root, out_dir
             )
         else:
             BuildState.forget(config.root, out_dir)
+        known = None
+        if config.search and looked is not None and looked.signature and complete and not config.serving:
+            tags = {t.slug: (t.url, t.label, t.group) for t in site.tags.values()}
+            known = Known(looked, str(_search_folder(cache, out_key)), shard_count(len(indexed(site))), version, tags)
+        remember(config.root, out_dir, known)
         journal.unlink(missing_ok=True)
     except OSError as exc:
         # The site is complete; the journal stays, so the next build checks every output.
@@ -339,6 +353,11 @@ def run(
         changed_urls=changed_urls,
     )
     return BuildResult(out_dir, counts, loaded.parsed, len(todo), stats, time.perf_counter() - started)
+
+
+def _search_folder(cache: BuildCache, out_key: str) -> Path:
+    """The search documents of an output folder, and Pagefind's output while it runs."""
+    return cache.folder / "search" / _digest(out_key)[:12]
 
 
 def _body(bodies: BodyStore, site: Site, brief: Brief) -> str:

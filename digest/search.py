@@ -238,11 +238,18 @@ def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
 
 
 @dataclass
-class _Job:
+class IndexJob:
     shard: int
     docs: Path
     output: Path
     process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """Stop Pagefind, if it runs, and remove what it wrote."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.output, ignore_errors=True)
 
 
 @dataclass
@@ -251,11 +258,11 @@ class Indexer:
     temporary folder. A shard's documents are written just before its Pagefind starts, so
     that writing them overlaps with indexing the others and with rendering the pages."""
 
-    prepare: Callable[[int], _Job]
+    prepare: Callable[[int], IndexJob]
     pending: list[int]  # shards whose documents are not written yet
     limit: int
     command: list[str]
-    jobs: list[_Job] = field(default_factory=list)
+    jobs: list[IndexJob] = field(default_factory=list)
 
     def poll(self) -> None:
         """Start the next shard if fewer than `limit` run (called between batches of pages)."""
@@ -264,18 +271,12 @@ class Indexer:
             return
         job = self.prepare(self.pending.pop(0))
         self.jobs.append(job)
-        command = [*self.command, "--site", str(job.docs), "--output-path", str(job.output)]
-        try:
-            job.process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-            # Below the build and the browser in priority: `digest serve` reloads the page while
-            # Pagefind runs, and `digest build`'s renderers come first.
-            with contextlib.suppress(OSError, AttributeError):
-                os.setpriority(os.PRIO_PROCESS, job.process.pid, 10)
-        except OSError as exc:
-            self.cancel()
-            raise SearchError(f"cannot run Pagefind ({command[0]}): {exc.strerror or exc}") from None
+        if job.process is None:  # (not a head start taken over: see prepare)
+            try:
+                launch(self.command, job)
+            except SearchError:
+                self.cancel()
+                raise
 
     def finish(self, superseded: Callable[[], bool] | None = None) -> dict[str, bytes] | None:
         """The published files of the shards indexed, relative to the output folder
@@ -311,13 +312,29 @@ class Indexer:
 
     def cancel(self) -> None:
         for job in self.jobs:
-            if job.process is not None and job.process.poll() is None:
-                job.process.kill()
-                job.process.wait()
-            shutil.rmtree(job.output, ignore_errors=True)
+            job.stop()
 
 
-def _published(job: _Job) -> dict[str, bytes]:
+def launch(command: list[str], job: IndexJob) -> None:
+    """Run Pagefind on the job's documents, into its output folder."""
+    argv = [*command, "--site", str(job.docs), "--output-path", str(job.output)]
+    try:
+        job.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    except OSError as exc:
+        raise SearchError(f"cannot run Pagefind ({argv[0]}): {exc.strerror or exc}") from None
+    # Below the build and the browser in priority: `digest serve` reloads the page while
+    # Pagefind runs, and `digest build`'s renderers come first.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, job.process.pid, 10)
+
+
+def command(site_language: str) -> list[str]:
+    """Pagefind's command line, but for the folders."""
+    language = site_language.split("-")[0].lower()
+    return [str(pagefind_binary()), "--force-language", language, "--quiet"]
+
+
+def _published(job: IndexJob) -> dict[str, bytes]:
     prefix = shard_prefix(job.shard)
     files: dict[str, bytes] = {}
     for path in sorted(job.output.rglob("*")):
@@ -390,10 +407,13 @@ def start_index(
     limit: int,
     *,
     start: bool = True,
+    head: dict[int, IndexJob] | None = None,
 ) -> Indexer:
     """Index the shards `todo` again: each shard's documents in `folder` are brought up to date
     with `keys` when its turn comes, then Pagefind runs on them (at most `limit` at a time).
-    Without `start`, nothing runs before the first `poll()`."""
+    Without `start`, nothing runs before the first `poll()`. A run in `head` (shard -> job, see
+    digest.headstart) is taken over, and removed from it, when its shard's documents were
+    already exactly these; otherwise it is stopped and the shard indexed again."""
     docs = folder / "docs"
     groups = shards(site)
     count = shard_count(sum(len(g) for g in groups.values()))
@@ -402,48 +422,76 @@ def start_index(
     except OSError as exc:
         raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
 
-    def prepare(shard: int) -> _Job:
+    def prepare(shard: int) -> IndexJob:
         members = {b.slug: b for b in groups[shard]}
         shard_docs = docs / str(shard)
-        manifest_path = shard_docs / "manifest.json"  # slug -> key of each document in place
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            if not isinstance(manifest, dict):
-                raise ValueError("not a mapping")
-        except (OSError, ValueError):
-            manifest = {}
-            shutil.rmtree(shard_docs, ignore_errors=True)
-        try:
-            manifest_path.unlink(missing_ok=True)  # written again once every document is in place
-            _remove_others(shard_docs / "briefs", members)
-            for slug, brief in members.items():
-                target = shard_docs / "briefs" / slug / "index.html"
-                if manifest.get(slug) == keys[slug] and target.is_file():
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _write(target, document(site, brief, body(brief), date_text(brief)))
-            manifest_path.write_text(json.dumps({s: keys[s] for s in members}, sort_keys=True), encoding="utf-8")
-            return _Job(shard, shard_docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=folder)))
+            wrote = sync_documents(
+                shard_docs,
+                {s: keys[s] for s in members},
+                lambda s: document(site, members[s], body(members[s]), date_text(members[s])),
+            )
+            early = head.pop(shard, None) if head is not None else None
+            if early is not None:
+                if not wrote and early.docs == shard_docs:
+                    return early  # (Pagefind already runs on these very documents)
+                early.stop()
+            return IndexJob(shard, shard_docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=folder)))
         except OSError as exc:
             raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
 
-    language = site.config.language.split("-")[0].lower()
-    command = [str(pagefind_binary()), "--force-language", language, "--quiet"]
-    indexer = Indexer(prepare, sorted(todo), max(1, limit), command)
+    indexer = Indexer(prepare, sorted(todo), max(1, limit), command(site.config.language))
     if start:
         indexer.poll()
     return indexer
 
 
-def _remove_others(folder: Path, keep: Iterable[str]) -> None:
+def sync_documents(shard_docs: Path, keys: Mapping[str, str], make: Callable[[str], str]) -> bool:
+    """Bring the documents of one shard to `keys` (slug -> document key): a document whose key
+    differs from the shard's manifest (or that is missing) is written with `make(slug)`, one of
+    another brief removed. True if anything was written or removed. (OSError as it comes.)"""
+    manifest_path = shard_docs / "manifest.json"
+    wrote = False
+    manifest = read_manifest(shard_docs)
+    if manifest is None:
+        manifest = {}
+        shutil.rmtree(shard_docs, ignore_errors=True)
+        wrote = True
+    manifest_path.unlink(missing_ok=True)  # written again once every document is in place
+    wrote = _remove_others(shard_docs / "briefs", keys) or wrote
+    for slug, key in keys.items():
+        target = shard_docs / "briefs" / slug / "index.html"
+        if manifest.get(slug) == key and target.is_file():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write(target, make(slug))
+        wrote = True
+    manifest_path.write_text(json.dumps(dict(keys), sort_keys=True), encoding="utf-8")
+    return wrote
+
+
+def read_manifest(shard_docs: Path) -> dict[str, str] | None:
+    """Slug -> key of each document in place in a shard's folder; None if unknown."""
+    try:
+        manifest = json.loads((shard_docs / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _remove_others(folder: Path, keep: Iterable[str]) -> bool:
+    """Remove what `folder` holds but the names in `keep`; True if anything was there."""
     wanted = set(keep)
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
-        return
+        return False
+    removed = False
     for entry in entries:
         if entry.name not in wanted:
             shutil.rmtree(entry.path, ignore_errors=True)
+            removed = True
+    return removed
 
 
 def _write(path: Path, text: str) -> None:

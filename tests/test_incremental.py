@@ -373,6 +373,80 @@ def test_a_template_added_where_a_template_includes_a_computed_name_is_picked_up
     assert tree(out) == clean_build(root, tmp_path / "reference", serving=serving)
 
 
+def count_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
+    """Record the Pagefind runs of the next builds: those started early (during the quick
+    check) and all of them."""
+    import digest.headstart
+    import digest.search
+
+    runs: dict[str, list[int]] = {"early": [], "all": []}
+    launch, start = digest.search.launch, digest.headstart.start
+
+    def counted_launch(command: list[str], job: digest.search.IndexJob) -> None:
+        runs["all"].append(job.shard)
+        launch(command, job)
+
+    def counted_start(*args: object) -> dict[int, object]:
+        found = start(*args)  # type: ignore[arg-type]
+        runs["early"].extend(found)
+        return found
+
+    monkeypatch.setattr(digest.search, "launch", counted_launch)
+    monkeypatch.setattr(digest.headstart, "start", counted_start)
+    return runs
+
+
+def test_an_edited_briefs_shard_is_indexed_from_the_quick_check_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One Pagefind run, started as soon as the quick check saw the edit, and taken over by the build.
+    root = tmp_path / "root"
+    make_site(root, 12)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    runs = count_pagefind_runs(monkeypatch)
+    path = root / "content" / "briefs" / "brief-4.md"
+    path.write_text(path.read_text() + "\nA sentence about lithography saved since.\n")
+    build(open_config(root), out, jobs=1)
+    assert runs == {"early": [0], "all": [0]}
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+    for started in runs.values():  # (the reference's own run)
+        started.clear()
+    text = path.read_text()
+    line = next(line for line in text.splitlines() if line.startswith("tags: ["))
+    known = {tag for other in (root / "content" / "briefs").glob("*.md") for tag in TAGS if tag in other.read_text()}
+    added = next(tag for tag in sorted(known) if tag not in line)  # a tag other briefs have
+    path.write_text(text.replace(line, line.replace("tags: [", f"tags: [{added}, ")))
+    build(open_config(root), out, jobs=1)  # (a tag edit: the same, when the tag is known)
+    assert runs == {"early": [0], "all": [0]}
+    assert tree(out) == clean_build(root, tmp_path / "reference-2")
+
+
+def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.headstart
+
+    root = tmp_path / "root"
+    make_site(root, 12)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    # What the last build knew of the tags is wrong (as after a change the quick check cannot see):
+    # the documents written early are not the build's, and its index must not come from them.
+    saved = next((root / CACHE_DIR).glob("search-*.pickle"))
+    known = pickle.loads(saved.read_bytes())
+    tags = {slug: (url, "A wrong label", group) for slug, (url, _, group) in known.tags.items()}
+    saved.write_bytes(
+        pickle.dumps(digest.headstart.Known(known.inputs, known.folder, known.count, known.version, tags))
+    )
+    runs = count_pagefind_runs(monkeypatch)
+    path = root / "content" / "briefs" / "brief-4.md"
+    path.write_text(path.read_text() + "\nA sentence about lithography saved since.\n")
+    build(open_config(root), out, jobs=1)
+    assert runs == {"early": [0], "all": [0, 0]}
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
 def test_a_body_store_of_an_earlier_layout_is_replaced_once(tmp_path: Path) -> None:
     # Bodies kept by an earlier digest (without their word counts): the build is correct, and the
     # store is made again, so the next edit parses one brief rather than every one again.
