@@ -65,8 +65,8 @@ class BuildCache:
     briefs: dict[str, FileEntry] = field(default_factory=dict)
     outputs: dict[str, dict[str, OutputEntry]] = field(default_factory=dict)  # out dir -> path -> entry
     memo: dict[str, object] = field(default_factory=dict)  # derived tables reused across builds (see build_site)
-    # out dir -> (plan key, slug -> body key) of its last build: see pipeline.run
-    planned: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    # out dir -> (layout key, slug -> body key, template -> key) of its last build: see pipeline.run
+    planned: dict[str, tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=dict)
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
     pages: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)  # in memory only: see Fingerprinter
     plans: dict[str, Any] = field(default_factory=dict)  # in memory only: out dir -> build.Plan

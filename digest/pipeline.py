@@ -106,7 +106,8 @@ def run(
     # is made of changed (see Plan); otherwise the site is arranged and planned again.
     plan = cache.plans.get(out_key) if known is not None else None
     if plan is not None:
-        inputs = (config, taxonomy, images, global_key, template_keys(env, plan.templates, cache.memo))
+        keys_of_templates = template_keys(env, plan.templates, cache.memo)
+        inputs = (config, taxonomy, images, global_key, keys_of_templates)
         if not plan.holds(inputs, loaded.briefs, previous):
             plan = None
     new_bodies: frozenset[str] = frozenset()  # slugs whose body changed since the plan was made
@@ -118,13 +119,13 @@ def run(
         else:  # (a load since the plan was made whose build failed: compare every body)
             new_bodies = frozenset(s for s, key in site.body_keys.items() if plan.site.body_keys.get(s) != key)
         fingerprints = plan.fingerprints.with_bodies(site, [plan.by_slug[s] for s in new_bodies])
-        plan_key = plan.plan_key
+        layout_key = plan.layout_key
     else:
         site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
 
     # (planned as before, a plan's build starts from the outputs the plan left)
     entries: dict[str, OutputEntry] = dict(previous) if plan is not None else {}
-    todo: list[tuple[int, str]] = []  # (page index, fingerprint) to render
+    todo: list[tuple[int, str | None]] = []  # (page index, fingerprint if known) to render
     writer = SiteWriter(out_dir)
     staged: list[str] = []
     problems: set[Problem] = set()
@@ -192,9 +193,10 @@ def run(
             inputs = (config, taxonomy, images, global_key, keys_of_templates)
             fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
             # What the arrangement of the site and every page's context follow from: with the same key
-            # as the last build of this folder, only the pages that showed a changed body can differ.
+            # as the last build of this folder, only the pages that showed a changed body, or whose
+            # template changed, can differ.
             metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-            plan_key = _digest(inputs[:-1], sorted(keys_of_templates.items()), metadata)  # (sorted: any process alike)
+            layout_key = _digest(inputs[:-1], metadata)
         if plan is not None:
             # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.
             for index in sorted({i for slug in new_bodies for i in plan.showing.get(slug, ())}):
@@ -206,18 +208,23 @@ def run(
         else:
             last = cache.planned.get(out_key) if previous else None
             changed_bodies = None  # slugs whose body changed since a last build planned alike
-            if last is not None and last[0] == plan_key:
+            retemplated: frozenset[str] = frozenset()  # templates changed since then
+            if last is not None and last[0] == layout_key:
                 changed_bodies = {s for s, key in loaded.body_keys.items() if last[1].get(s) != key}
+                retemplated = frozenset(t for t, key in keys_of_templates.items() if last[2].get(t) != key)
             for index, page in enumerate(pages):
                 old = previous.get(page.path)
                 if (
                     changed_bodies is not None
                     and old is not None
-                    and changed_bodies.isdisjoint(old.bodies)
                     and on_disk.get(page.path) == (old.size, old.mtime_ns)
                 ):
-                    entries[page.path] = old  # (its fingerprint would be the one it has)
-                    continue
+                    if page.template in retemplated:
+                        todo.append((index, None))  # (fingerprinted where it is rendered, in parallel)
+                        continue
+                    if changed_bodies.isdisjoint(old.bodies):
+                        entries[page.path] = old  # (its fingerprint would be the one it has)
+                        continue
                 fingerprint = fingerprints.page(page, old.bodies if old else ())
                 if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
                     entries[page.path] = old
@@ -310,11 +317,11 @@ def run(
         if on_commit and (index_staged or index_stale):
             on_commit(tuple(sorted({url_of(p) for p in (*index_staged, *index_stale)})))
     cache.outputs[out_key] = entries
-    cache.planned[out_key] = (plan_key, dict(loaded.body_keys))
+    cache.planned[out_key] = (layout_key, dict(loaded.body_keys), keys_of_templates)
     if config.serving:
         cache.plans[out_key] = Plan.make(
             inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,
-            plan.templates if plan else templates, loaded.body_keys, plan_key,
+            plan.templates if plan else templates, loaded.body_keys, layout_key,
         )  # fmt: skip
     counts = SiteCounts(
         briefs=len(site.briefs),
@@ -411,7 +418,7 @@ def _commit_index(
     return staged, stale
 
 
-def _render_batch(items: Sequence[tuple[int, str]]) -> list[tuple[str, str, object, tuple[str, ...]] | Problem]:
+def _render_batch(items: Sequence[tuple[int, str | None]]) -> list[tuple[str, str, object, tuple[str, ...]] | Problem]:
     site: Site = shared("site")
     pages: Sequence[Page] = shared("pages")
     writer: SiteWriter = shared("writer")
@@ -425,7 +432,7 @@ def _render_batch(items: Sequence[tuple[int, str]]) -> list[tuple[str, str, obje
             results.append(rendered)
             continue
         data, used = rendered
-        if used:
+        if used or fingerprint is None:
             fingerprint = fingerprints.page(page, used)
         results.append((page.path, fingerprint, writer.put(page.path, data), used))
     return results

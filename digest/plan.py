@@ -40,7 +40,7 @@ class Plan:
     shard_files: dict[int, tuple[str, ...]]  # the files of each search shard in `entries`
     fresh_shards: frozenset[int]  # shards whose files are up to date (made for their key)
     body_keys: Mapping[str, str]  # the load's mapping behind `site.body_keys`
-    plan_key: str  # see run()
+    layout_key: str  # see pipeline.run()
 
     @classmethod
     def make(
@@ -55,7 +55,7 @@ class Plan:
         shard_keys: dict[int, str],
         templates: frozenset[str],
         body_keys: Mapping[str, str],
-        plan_key: str,
+        layout_key: str,
     ) -> Plan:
         showing: dict[str, list[int]] = {}
         for index, page in enumerate(pages):
@@ -73,7 +73,7 @@ class Plan:
             inputs, briefs, site, pages, fingerprints, entries, document_keys, shard_keys, templates,
             {b.slug: b for b in site.briefs}, {s: tuple(i) for s, i in showing.items()},
             {n: tuple(p) for n, p in files.items()}, frozenset(n for n in files if n not in stale), body_keys,
-            plan_key,
+            layout_key,
         )  # fmt: skip
 
     def holds(self, inputs: tuple[object, ...], briefs: tuple[Brief, ...], entries: Mapping[str, OutputEntry]) -> bool:

@@ -221,6 +221,28 @@ def test_a_body_edit_reparses_one_brief_and_rewrites_few_files(tmp_path: Path) -
     assert result.rendered < 10
 
 
+def test_a_template_edit_renders_the_pages_of_that_template_and_no_other(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_site(root, 20)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    theme = (REPO / "templates" / "brief.html").read_text(encoding="utf-8")
+    at = theme.rindex("</article>")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html").write_text(theme[:at] + "<p>Edited template.</p>\n" + theme[at:])
+    result = build(open_config(root), out, jobs=1)
+    assert result.rendered == result.stats.written == 20  # the brief pages
+    assert "Edited template." in (out / "briefs" / "brief-3" / "index.html").read_text()
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+    # With a body edit besides, the pages showing that body (the feeds) are rendered again too.
+    (root / "templates" / "brief.html").write_text(theme[:at] + "<p>Edited again.</p>\n" + theme[at:])
+    path = root / "content" / "briefs" / "brief-3.md"
+    path.write_text(path.read_text() + "\nA sentence saved with the template.\n")
+    result = build(open_config(root), out, jobs=1)
+    assert result.rendered > 20
+    assert tree(out) == clean_build(root, tmp_path / "reference-2")
+
+
 def test_two_output_folders_built_in_turn_each_get_every_body_edit(tmp_path: Path) -> None:
     """Builds into two folders (`site/` and `--out`, or `digest serve`'s own) share one cache
     on disk. A body edit built into one folder, then another edit, then the other folder: each
