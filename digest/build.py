@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from digest.cache import CACHE_DIR, BuildCache, BuildState, code_version
 from digest.config import Config, load_config
 from digest.inputs import Inputs, look_at_inputs
-from digest.output import OutputError, WriteStats, scan
+from digest.output import OutputError, WriteStats, scan, unchanged
 from digest.result import BuildResult, Progress
 
 try:
@@ -100,7 +100,7 @@ def build(
 
                         head.update(headstart.start(config, out_dir, seen, code_version(), jobs or os.cpu_count() or 1))
 
-                inputs, listed = _look(config, out_dir, changed_inputs)
+                inputs, listed = _look(config, out_dir, changed_inputs, state)
                 if state and state.signature == inputs.signature and listed == state.files:
                     # Nothing that the site is made of changed, and the output is as the last build left it.
                     stats = WriteStats(0, len(state.files), 0)
@@ -140,15 +140,21 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _look(config: Config, out_dir: Path, seen: Callable[[Inputs], None]) -> tuple[Inputs, dict[str, tuple[int, int]]]:
+def _look(
+    config: Config, out_dir: Path, seen: Callable[[Inputs], None], state: BuildState | None
+) -> tuple[Inputs, Mapping[str, tuple[int, int]]]:
     """The inputs, and the output folder's files listed in a second thread meanwhile (both wait
     on the file system, so the two overlap). `seen(inputs)` is called as soon as the inputs are
-    known, while the listing may still run."""
-    listing: list[dict[str, tuple[int, int]] | BaseException] = []
+    known, while the listing may still run. Where the last build's `state` says what the folder
+    held, a stat of each file and folder tells whether it still does, quicker than a listing."""
+    listing: list[Mapping[str, tuple[int, int]] | BaseException] = []
 
     def list_outputs() -> None:
         try:
-            listing.append(scan(out_dir))
+            if state is not None and unchanged(out_dir, state.files, getattr(state, "folders", {})):
+                listing.append(state.files)
+            else:
+                listing.append(scan(out_dir))
         except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
             listing.append(exc)
 

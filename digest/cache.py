@@ -169,6 +169,7 @@ class BuildState:
     signature: str
     files: dict[str, tuple[int, int]]  # output path -> (size, mtime_ns)
     counts: Any
+    folders: dict[str, int] = field(default_factory=dict)  # the output's folders' mtime_ns (see output.unchanged)
 
     @staticmethod
     def _path(root: Path, out_dir: Path) -> Path:

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK
@@ -78,6 +79,44 @@ def scan(folder: Path) -> dict[str, tuple[int, int]]:
                     stat = entry.stat(follow_symlinks=False)
                     found[name] = (stat.st_size, stat.st_mtime_ns)
     return found
+
+
+def folder_times(folder: Path, files: Iterable[str]) -> dict[str, int]:
+    """The modification time of every folder holding `files` (relative paths), up to `folder`
+    itself ("" in the result): see `unchanged`. Empty if one cannot be read."""
+    names = {""}
+    for path in files:
+        parent = path.rpartition("/")[0]
+        while parent not in names:
+            names.add(parent)
+            parent = parent.rpartition("/")[0]
+    root = str(folder)
+    try:
+        return {name: os.lstat(f"{root}/{name}" if name else root).st_mtime_ns for name in names}
+    except OSError:
+        return {}
+
+
+def unchanged(folder: Path, files: Mapping[str, tuple[int, int]], folders: Mapping[str, int]) -> bool:
+    """Whether `scan(folder)` would give exactly `files`, where `folders` are the `folder_times`
+    taken when it did. A folder's modification time changes whenever an entry in it is added,
+    removed or renamed, so a stat of each folder and of each file tells it, without listing
+    every folder (a third of the time of `scan` here)."""
+    if not folders:
+        return False
+    root = str(folder)
+    try:
+        for name, mtime in folders.items():
+            stat = os.lstat(f"{root}/{name}" if name else root)
+            if stat.st_mtime_ns != mtime or not S_ISDIR(stat.st_mode):
+                return False
+        for path, (size, mtime) in files.items():
+            stat = os.lstat(f"{root}/{path}")
+            if stat.st_size != size or stat.st_mtime_ns != mtime or S_ISDIR(stat.st_mode):
+                return False
+    except OSError:
+        return False
+    return True
 
 
 class SiteWriter:

@@ -27,7 +27,7 @@ from digest.headstart import Known, remember
 from digest.images import image_sizes
 from digest.inputs import Inputs
 from digest.model import Brief
-from digest.output import OutputError, SiteWriter, WriteStats, scan, url_of
+from digest.output import OutputError, SiteWriter, WriteStats, folder_times, scan, url_of
 from digest.pages import Page, plan_pages
 from digest.plan import Plan, Remembered
 from digest.render import MissingBody, Renderer, longdate, render_page
@@ -336,9 +336,8 @@ def run(
         bodies.close()
         complete = all(e.fingerprint for p, e in entries.items() if p.startswith(SEARCH_DIR + "/"))
         if looked is not None and looked.signature and complete:  # (an index left for later is not up to date)
-            BuildState(looked.signature, {p: (e.size, e.mtime_ns) for p, e in entries.items()}, counts).save(
-                config.root, out_dir
-            )
+            files = {p: (e.size, e.mtime_ns) for p, e in entries.items()}
+            BuildState(looked.signature, files, counts, folder_times(out_dir, files)).save(config.root, out_dir)
         else:
             BuildState.forget(config.root, out_dir)
         known = None

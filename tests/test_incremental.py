@@ -553,6 +553,40 @@ def test_outputs_changed_by_hand_are_restored(tmp_path: Path) -> None:
     assert tree(out) == expected
 
 
+@pytest.mark.parametrize(
+    "change", ["stray-file", "new-folder", "same-size", "renamed", "file-to-folder", "folder-to-file"]
+)
+def test_hand_changes_deep_in_the_output_are_seen_by_the_quick_check(tmp_path: Path, change: str) -> None:
+    # The quick check looks at each folder's and file's stat rather than listing every folder:
+    # any change a listing would show must still make the build repair the site.
+    root = tmp_path / "root"
+    make_site(root, 10)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    expected = tree(out)
+    page = out / "briefs" / "brief-3" / "index.html"
+    if change == "stray-file":
+        (page.parent / "extra.html").write_text("not part of the site")
+    elif change == "new-folder":
+        (out / "tags" / "made-by-hand").mkdir()
+        (out / "tags" / "made-by-hand" / "index.html").write_text("not part of the site")
+    elif change == "same-size":
+        size = page.stat().st_size
+        page.write_bytes(b"x" * size)
+    elif change == "renamed":
+        page.rename(page.parent / "other.html")
+    elif change == "file-to-folder":
+        page.unlink()
+        page.mkdir()
+        (page / "inside.html").write_text("not part of the site")
+    else:
+        shutil.rmtree(out / "briefs" / "brief-3")
+        (out / "briefs" / "brief-3").write_text("a file where a folder was")
+    result = build(open_config(root), out, jobs=1)
+    assert result.stats.written + result.stats.removed > 0
+    assert tree(out) == expected
+
+
 def test_builds_killed_at_random_moments_are_repaired_by_the_next_build(tmp_path: Path) -> None:
     """SIGKILL `digest build` at a random moment after edits (anywhere from start-up to the
     commit and the cache save); the next build equals a clean build. DIGEST_KILLS sets how many."""
