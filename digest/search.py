@@ -419,6 +419,7 @@ def start_index(
     count = shard_count(sum(len(g) for g in groups.values()))
     try:
         _remove_others(docs, [str(n) for n in range(count)])
+        _remove_outputs(folder, keep=[j.output for j in (head or {}).values()])
     except OSError as exc:
         raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
 
@@ -468,6 +469,19 @@ def sync_documents(shard_docs: Path, keys: Mapping[str, str], make: Callable[[st
         wrote = True
     manifest_path.write_text(json.dumps(dict(keys), sort_keys=True), encoding="utf-8")
     return wrote
+
+
+def _remove_outputs(folder: Path, keep: Iterable[Path]) -> None:
+    """Remove what Pagefind runs of earlier builds left in `folder` (a build killed while
+    Pagefind ran), but the runs in `keep`."""
+    kept = {str(p) for p in keep}
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith("index-") and entry.path not in kept:
+            shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def read_manifest(shard_docs: Path) -> dict[str, str] | None:

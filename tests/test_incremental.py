@@ -469,6 +469,22 @@ def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
     assert tree(out) == clean_build(root, tmp_path / "reference")
 
 
+def test_what_pagefind_left_when_a_build_was_killed_is_removed(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_site(root, 6)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    (folder,) = (root / CACHE_DIR / "search").iterdir()
+    left = folder / "index-0.killed"  # (a Pagefind run's output, its build killed)
+    (left / "fragment").mkdir(parents=True)
+    (left / "fragment" / "x.pf_fragment").write_bytes(b"partial")
+    path = root / "content" / "briefs" / "brief-2.md"
+    path.write_text(path.read_text() + "\nEdited after the kill.\n")
+    build(open_config(root), out, jobs=1)
+    assert not left.exists()
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
 def test_a_body_store_of_an_earlier_layout_is_replaced_once(tmp_path: Path) -> None:
     # Bodies kept by an earlier digest (without their word counts): the build is correct, and the
     # store is made again, so the next edit parses one brief rather than every one again.
