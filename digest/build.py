@@ -86,6 +86,7 @@ def build(
         out_dir = out_dir.absolute()
         inputs: Inputs | None = None
         listed: Mapping[str, tuple[int, int]] | None = None
+        state: BuildState | None = None
         head: dict[int, IndexJob] = {}  # search index runs started early (see digest.headstart)
         try:
             # The quick check serves separate `digest build` runs; a long-running caller that keeps
@@ -110,13 +111,14 @@ def build(
             try:
                 return pipeline.run(
                     config, out_dir, clean=clean, cache=cache, started=started, looked=inputs, listed=listed,
-                    head=head, **options,  # type: ignore[arg-type]
+                    head=head, folders=state.folders if state is not None and listed is state.files else None,
+                    **options,  # type: ignore[arg-type]
                 )  # fmt: skip
             except pipeline.MissingBody:
                 # The body cache lost something the brief cache relies on: parse everything again.
                 return pipeline.run(
                     config, out_dir, clean=True, cache=cache, started=started, looked=inputs, listed=None,
-                    head=head, **options,  # type: ignore[arg-type]
+                    head=head, folders=None, **options,  # type: ignore[arg-type]
                 )  # fmt: skip
         finally:
             for job in head.values():  # (the runs the pipeline did not take over)

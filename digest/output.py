@@ -81,16 +81,39 @@ def scan(folder: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-def folder_times(folder: Path, files: Iterable[str]) -> dict[str, int]:
+def folder_times(
+    folder: Path,
+    files: Iterable[str],
+    *,
+    since: Mapping[str, int] | None = None,
+    touched: Iterable[str] = (),
+) -> dict[str, int]:
     """The modification time of every folder holding `files` (relative paths), up to `folder`
-    itself ("" in the result): see `unchanged`. Empty if one cannot be read."""
+    itself ("" in the result): see `unchanged`. With the times of the last build (`since`), as
+    its quick check found them, only the folders of the paths a commit `touched` are looked at
+    again. Empty if one cannot be read."""
+    root = str(folder)
     names = {""}
+    if since is not None:
+        times = dict(since)
+        for path in touched:
+            parent = path.rpartition("/")[0]
+            while parent not in names:
+                names.add(parent)
+                parent = parent.rpartition("/")[0]
+        for name in names:
+            try:
+                times[name] = os.lstat(f"{root}/{name}" if name else root).st_mtime_ns
+            except FileNotFoundError:
+                times.pop(name, None)  # (emptied and removed)
+            except OSError:
+                return {}
+        return times
     for path in files:
         parent = path.rpartition("/")[0]
         while parent not in names:
             names.add(parent)
             parent = parent.rpartition("/")[0]
-    root = str(folder)
     try:
         return {name: os.lstat(f"{root}/{name}" if name else root).st_mtime_ns for name in names}
     except OSError:

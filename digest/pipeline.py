@@ -72,11 +72,13 @@ def run(
     looked: Inputs | None,
     listed: Mapping[str, tuple[int, int]] | None,
     head: dict[int, IndexJob],
+    folders: Mapping[str, int] | None,
 ) -> BuildResult:
     """Bring `out_dir` to the site (see digest.build.build). `looked` (the inputs) and `listed` (the output
     folder's files) are what a separate `digest build` saw before it started, or None; `head`
     holds the search index runs it started early (see digest.headstart), which the build takes
-    over (removing them from `head`) where they index what it would."""
+    over (removing them from `head`) where they index what it would. `folders`: the output's
+    folder times as the last build recorded them, when its quick check found them so."""
     jobs = jobs or default_jobs()
     version = code_version()
     # `digest serve` is the only writer of its private output folder, and keeps in memory what
@@ -337,7 +339,11 @@ def run(
         complete = all(e.fingerprint for p, e in entries.items() if p.startswith(SEARCH_DIR + "/"))
         if looked is not None and looked.signature and complete:  # (an index left for later is not up to date)
             files = {p: (e.size, e.mtime_ns) for p, e in entries.items()}
-            BuildState(looked.signature, files, counts, folder_times(out_dir, files)).save(config.root, out_dir)
+            if folders is not None:  # (only the folders this commit touched can have changed)
+                times = folder_times(out_dir, files, since=folders, touched=[*staged, *stale])
+            else:
+                times = folder_times(out_dir, files)
+            BuildState(looked.signature, files, counts, times).save(config.root, out_dir)
         else:
             BuildState.forget(config.root, out_dir)
         known = None

@@ -572,14 +572,24 @@ def test_outputs_changed_by_hand_are_restored(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "change", ["stray-file", "new-folder", "same-size", "renamed", "file-to-folder", "folder-to-file"]
 )
-def test_hand_changes_deep_in_the_output_are_seen_by_the_quick_check(tmp_path: Path, change: str) -> None:
+def test_hand_changes_deep_in_the_output_are_seen_by_the_quick_check(
+    tmp_path: Path, change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The quick check looks at each folder's and file's stat rather than listing every folder:
     # any change a listing would show must still make the build repair the site.
     root = tmp_path / "root"
     make_site(root, 10)
     out = root / "site"
     build(open_config(root), out, jobs=1)
+    # A build that adds and removes folders records their times from what it changed alone.
+    briefs = root / "content" / "briefs"
+    (briefs / "brief-9.md").rename(briefs / "renamed-brief.md")
+    assert build(open_config(root), out, jobs=1).stats.removed > 0
     expected = tree(out)
+    assert expected == clean_build(root, tmp_path / "reference")
+    with monkeypatch.context() as patched:  # (the next check needs no listing of the folder)
+        patched.setattr("digest.build.scan", lambda folder: pytest.fail("the output folder was listed"))
+        assert build(open_config(root), out, jobs=1).stats.written == 0
     page = out / "briefs" / "brief-3" / "index.html"
     if change == "stray-file":
         (page.parent / "extra.html").write_text("not part of the site")
