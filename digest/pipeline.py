@@ -38,6 +38,7 @@ from digest.search import (
     IndexJob,
     document_keys,
     indexed,
+    remove_leftovers,
     shard_count,
     shard_keys,
     shard_of_path,
@@ -177,6 +178,8 @@ def run(
                     start=not config.serving,
                     head=head,
                 )
+            else:  # (what a killed build's Pagefind runs left goes all the same)
+                remove_leftovers(_search_folder(cache, out_key), keep=[j.output for j in head.values()])
         if plan is None:  # (planned while Pagefind runs)
             pages = plan_pages(site)
             collisions = [

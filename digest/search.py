@@ -32,6 +32,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -250,6 +251,12 @@ class IndexJob:
             self.process.kill()
             self.process.wait()
         shutil.rmtree(self.output, ignore_errors=True)
+        _pid_file(self.output).unlink(missing_ok=True)
+
+
+def _pid_file(output: Path) -> Path:
+    """Where a running Pagefind's process id is kept, for the next build should this one be killed."""
+    return output.with_name(output.name + ".pid")
 
 
 @dataclass
@@ -322,6 +329,8 @@ def launch(command: list[str], job: IndexJob) -> None:
         job.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     except OSError as exc:
         raise SearchError(f"cannot run Pagefind ({argv[0]}): {exc.strerror or exc}") from None
+    with contextlib.suppress(OSError):
+        _pid_file(job.output).write_text(str(job.process.pid), encoding="ascii")
     # Below the build and the browser in priority: `digest serve` reloads the page while
     # Pagefind runs, and `digest build`'s renderers come first.
     with contextlib.suppress(OSError, AttributeError):
@@ -419,7 +428,7 @@ def start_index(
     count = shard_count(sum(len(g) for g in groups.values()))
     try:
         _remove_others(docs, [str(n) for n in range(count)])
-        _remove_outputs(folder, keep=[j.output for j in (head or {}).values()])
+        remove_leftovers(folder, keep=[j.output for j in (head or {}).values()])
     except OSError as exc:
         raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
 
@@ -471,17 +480,34 @@ def sync_documents(shard_docs: Path, keys: Mapping[str, str], make: Callable[[st
     return wrote
 
 
-def _remove_outputs(folder: Path, keep: Iterable[Path]) -> None:
+def remove_leftovers(folder: Path, keep: Iterable[Path]) -> None:
     """Remove what Pagefind runs of earlier builds left in `folder` (a build killed while
-    Pagefind ran), but the runs in `keep`."""
+    Pagefind ran), but the runs in `keep`. Such a run's Pagefind is stopped too: left without
+    its build, it was seen to wait forever at start-up, holding its threads."""
     kept = {str(p) for p in keep}
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
         return
     for entry in entries:
-        if entry.name.startswith("index-") and entry.path not in kept:
+        if not entry.name.startswith("index-"):
+            continue
+        if entry.name.endswith(".pid"):
+            output = entry.path.removesuffix(".pid")
+            if output not in kept:
+                _stop_left(Path(entry.path), output)
+        elif entry.path not in kept:
             shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _stop_left(pid_file: Path, output: str) -> None:
+    """Kill the Pagefind a pid file names, if that process still runs into `output`."""
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pid_file.read_text(encoding="ascii"))
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if output.encode() in command:  # (that very run, not a process that took its number)
+            os.kill(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
 
 
 def read_manifest(shard_docs: Path) -> dict[str, str] | None:

@@ -642,3 +642,23 @@ def test_builds_killed_at_random_moments_are_repaired_by_the_next_build(tmp_path
         build(open_config(root), out, jobs=1)
         assert tree(out) == clean_build(root, tmp_path / "reference")
     assert not list(root.glob(".site.staging-*")), "staging folders of killed builds are removed"
+    # A Pagefind whose build was killed, left to itself, was seen to wait forever at start-up:
+    # the next build stops it. (One still running normally ends within seconds.)
+    deadline = time.monotonic() + 20
+    while pagefind_processes(root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not pagefind_processes(root), "no Pagefind of a killed build is left running"
+
+
+def pagefind_processes(root: Path) -> list[int]:
+    """The Pagefind processes working in this site's folders (Linux: /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"pagefind" in command and str(root).encode() in command:
+                found.append(int(entry.name))
+    return found
