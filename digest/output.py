@@ -93,15 +93,9 @@ def folder_times(
     its quick check found them, only the folders of the paths a commit `touched` are looked at
     again. Empty if one cannot be read."""
     root = str(folder)
-    names = {""}
     if since is not None:
         times = dict(since)
-        for path in touched:
-            parent = path.rpartition("/")[0]
-            while parent not in names:
-                names.add(parent)
-                parent = parent.rpartition("/")[0]
-        for name in names:
+        for name in _folders_of(touched):
             try:
                 times[name] = os.lstat(f"{root}/{name}" if name else root).st_mtime_ns
             except FileNotFoundError:
@@ -109,15 +103,21 @@ def folder_times(
             except OSError:
                 return {}
         return times
-    for path in files:
+    try:
+        return {name: os.lstat(f"{root}/{name}" if name else root).st_mtime_ns for name in _folders_of(files)}
+    except OSError:
+        return {}
+
+
+def _folders_of(paths: Iterable[str]) -> set[str]:
+    """Every folder holding one of `paths`, and their parents up to the top ("")."""
+    names = {""}
+    for path in paths:
         parent = path.rpartition("/")[0]
         while parent not in names:
             names.add(parent)
             parent = parent.rpartition("/")[0]
-    try:
-        return {name: os.lstat(f"{root}/{name}" if name else root).st_mtime_ns for name in names}
-    except OSError:
-        return {}
+    return names
 
 
 def unchanged(folder: Path, files: Mapping[str, tuple[int, int]], folders: Mapping[str, int]) -> bool:
