@@ -97,7 +97,7 @@ def run(
     taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress, changed=changed)
     bodies = loaded.bodies
     images = image_sizes(config.root, loaded.briefs)
-    env = make_environment(config.root)
+    env = make_environment(config.root, None if clean else cache.folder / "templates")
     published = publish_assets(theme_assets(config.root), fingerprint=not config.serving)
     assets = published.files
     out_key = str(out_dir)

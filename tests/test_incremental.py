@@ -243,6 +243,58 @@ def test_a_template_edit_renders_the_pages_of_that_template_and_no_other(tmp_pat
     assert tree(out) == clean_build(root, tmp_path / "reference-2")
 
 
+def test_a_new_build_process_reuses_the_compiled_templates_and_compiles_an_edited_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiled templates are kept in the build cache: a later `digest build` (a new process,
+    with nothing in memory) compiles only a template whose source changed, and a damaged
+    compiled file is compiled again, never used."""
+    import jinja2
+
+    import digest.templates
+
+    compiled: list[str] = []
+    compile_source = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, name: str | None = None, *args: object, **kwargs: object) -> object:
+        compiled.append(name or "")
+        return compile_source(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    def new_process() -> None:
+        monkeypatch.setattr(digest.templates._COMPILED, "store", {})
+        compiled.clear()
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    root = tmp_path / "root"
+    make_site(root, 8)
+    out = root / "site"
+    new_process()
+    build(open_config(root), out, jobs=1)
+    assert "brief.html" in compiled
+    path = root / "content" / "briefs" / "brief-3.md"
+    path.write_text(path.read_text() + "\nOne more sentence.\n")
+    new_process()
+    assert build(open_config(root), out, jobs=1).rendered > 0
+    assert compiled == []
+    theme = (REPO / "templates" / "brief.html").read_text(encoding="utf-8")
+    at = theme.rindex("</article>")
+    (root / "templates").mkdir()
+    (root / "templates" / "brief.html").write_text(theme[:at] + "<p>Edited template.</p>\n" + theme[at:])
+    new_process()
+    build(open_config(root), out, jobs=1)
+    assert compiled == ["brief.html"]
+    assert "Edited template." in (out / "briefs" / "brief-3" / "index.html").read_text()
+    (root / "templates" / "brief.html").write_text(theme[:at] + "<p>Edited again.</p>\n" + theme[at:])
+    for kept in (root / CACHE_DIR / "templates").rglob("*"):
+        if kept.is_file():
+            kept.write_bytes(kept.read_bytes()[:40])  # damaged
+    new_process()
+    build(open_config(root), out, jobs=1)
+    assert "brief.html" in compiled and "base.html" in compiled
+    assert "Edited again." in (out / "briefs" / "brief-3" / "index.html").read_text()
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
 def test_two_output_folders_built_in_turn_each_get_every_body_edit(tmp_path: Path) -> None:
     """Builds into two folders (`site/` and `--out`, or `digest serve`'s own) share one cache
     on disk. A body edit built into one folder, then another edit, then the other folder: each
