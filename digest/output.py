@@ -1,8 +1,9 @@
 """Writing outputs: only changed bytes, staged beside the output folder, committed in one short step.
 
 Changed files are first written to a staging folder next to the output folder; nothing in
-the output folder changes until every page has rendered. The commit then renames staged
-files into place (each rename is atomic) and removes outputs that no longer exist. Files
+the output folder changes until every page has rendered. The commit then swaps staged
+files with the ones they replace, or renames them into place (each step is atomic: a reader
+sees the old file or the new one), and removes outputs that no longer exist. Files
 whose bytes did not change are never touched, so they keep their modification times and
 a sync tool uploads only what changed. A first build renames the whole staging folder.
 """
@@ -10,6 +11,7 @@ a sync tool uploads only what changed. A first build renames the whole staging f
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import posixpath
@@ -17,10 +19,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISDIR, S_ISLNK
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 
 
 class OutputError(Exception):
@@ -245,6 +247,11 @@ class SiteWriter:
                         undo.move_away(current)
                     elif mode is None and not os.path.isdir(os.path.dirname(target)):
                         _make_parent(undo, Path(target).parent)
+                    if mode is not None and S_ISREG(mode):
+                        source = self._staged(current)
+                        if _exchange(source, target):  # (the old file is left where the new one was)
+                            undo.swapped(current, source)
+                            continue
                     if mode is not None and not S_ISDIR(mode):
                         undo.keep(current)
                     os.replace(self._staged(current), target)
@@ -261,13 +268,15 @@ class SiteWriter:
                 outcome = "the previous site is unchanged" if restored else "the next build repairs it"
                 raise OutputError(f"cannot update {self.out_dir / current}: {exc.strerror or exc}; {outcome}") from None
         finally:
-            shutil.rmtree(self.staging, ignore_errors=True)
-            _discard(self.undo, in_background=len(staged) + len(stale) >= BACKGROUND_AT)
+            many = len(staged) + len(stale) >= BACKGROUND_AT
+            _discard(self.staging, in_background=many)  # (the old files a swap left there)
+            _discard(self.undo, in_background=many)
 
 
 class _Undo:
     """What a commit changed in the output folder, and how to take it back: old files are
-    hard-linked (or moved) into a flat folder beside it before they are replaced or removed."""
+    swapped with their new ones (left in the staging folder), or hard-linked (or moved) into a
+    flat folder beside it before they are replaced or removed."""
 
     def __init__(self, out_dir: Path, folder: Path) -> None:
         self.out_dir, self.folder = out_dir, folder
@@ -309,6 +318,10 @@ class _Undo:
     def placed(self, relative: str) -> None:
         self.steps.append(("placed", relative, ""))
 
+    def swapped(self, relative: str, old: str) -> None:
+        """The file at `relative` was exchanged with a new one: the old one is now at `old`."""
+        self.steps.append(("swapped", relative, old))
+
     def rollback(self) -> bool:
         """Undo every step, newest first; True if the output folder is as it was."""
         ok = True
@@ -319,6 +332,8 @@ class _Undo:
                     target.unlink()
                 elif kind == "made":
                     target.rmdir()
+                elif kind == "swapped":
+                    os.replace(name, target)
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(self.folder / name, target)
@@ -327,6 +342,48 @@ class _Undo:
             except OSError:
                 ok = False
         return ok
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_UNSUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}  # (by the kernel or file system)
+_RENAMEAT2: list[Callable[..., int] | None] = []  # Linux's renameat2, once looked up (None: not here)
+
+
+def _renameat2() -> Callable[..., int] | None:
+    if not _RENAMEAT2:
+        function = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                function = ctypes.CDLL(None, use_errno=True).renameat2
+                function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+                function.restype = ctypes.c_int
+            except (OSError, AttributeError):  # (a C library without it)
+                function = None
+        _RENAMEAT2.append(function)
+    return _RENAMEAT2[0]
+
+
+def _exchange(new: str, old: str) -> bool:
+    """Swap two files in one atomic step (Linux's `renameat2` with RENAME_EXCHANGE); False
+    where that is not available: the caller then keeps a link to the old file and renames the
+    new one over it. That costs three to four times as much on ext4, which allocates the new
+    file's blocks before renaming over a file (`auto_da_alloc`): 0.5-1 s of the commit after
+    a brief-template edit at 10,000 briefs."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(old), _RENAME_EXCHANGE) == 0:
+        return True
+    import ctypes
+
+    code = ctypes.get_errno()
+    if code in _UNSUPPORTED:
+        _RENAMEAT2[0] = None
+        return False
+    raise OSError(code, os.strerror(code), old)
 
 
 # Removing a file's last link frees its blocks: about 0.1 ms a file on the project's machine, a

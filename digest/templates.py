@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import types
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -80,13 +83,45 @@ def _remove_siblings(folder: Path) -> None:
                 shutil.rmtree(other, ignore_errors=True)
 
 
+_PLAIN: dict[Callable[..., Any], bool] = {}  # function -> takes no context or environment (see _Context)
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, calling plain functions and methods (the renderer's `url`, `date`...)
+    without asking each time whether they want the context passed: a template makes dozens of
+    calls per page, and Jinja's checks cost as much as many of the calls themselves. The
+    answer is kept per function; anything else (macros, callable objects) goes Jinja's way."""
+
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        kind = type(__obj)
+        function = __obj.__func__ if kind is types.MethodType else __obj if kind is types.FunctionType else None  # type: ignore[attr-defined]
+        if function is None:
+            return super().call(__obj, *args, **kwargs)
+        plain = _PLAIN.get(function)
+        if plain is None:
+            if len(_PLAIN) > 4096:
+                _PLAIN.clear()
+            plain = _PLAIN[function] = not hasattr(function, "jinja_pass_arg")
+        if not plain:
+            return super().call(__obj, *args, **kwargs)
+        if kwargs:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
+
+
 def make_environment(root: Path, compiled: Path | None = None) -> jinja2.Environment:
     """A fresh Jinja environment for one build (no state survives from an earlier build:
     imported macro modules capture the globals of the build that imported them first), with
     compiled templates reused from earlier builds in this process, and from the files in
     `compiled` (a folder of the build cache) if given."""
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme_dirs(root)])
-    return jinja2.Environment(
+    env = jinja2.Environment(
         bytecode_cache=_COMPILED if compiled is None else _KeptTemplates(compiled / _code_name()),
         loader=loader,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -96,6 +131,8 @@ def make_environment(root: Path, compiled: Path | None = None) -> jinja2.Environ
         keep_trailing_newline=True,
         auto_reload=False,  # one environment per build: its templates do not change under it
     )
+    env.context_class = _Context
+    return env
 
 
 @functools.cache
