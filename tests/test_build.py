@@ -207,6 +207,52 @@ def test_a_site_template_overrides_the_theme_file_by_file(golden_copy: Path, tmp
     )
 
 
+def test_template_calls_pass_the_context_to_functions_that_ask_for_it(tmp_path: Path) -> None:
+    """Calls from templates skip Jinja's per-call checks for plain functions and methods; a
+    function marked to take the context, environment or evaluation context still gets it, a
+    callable object and a macro are called as Jinja calls them, and a function that raises
+    StopIteration gives an undefined value, as in Jinja."""
+    import jinja2
+
+    from digest.templates import make_environment
+
+    class Counter:
+        def __init__(self) -> None:
+            self.n = 0
+
+        def next(self) -> int:
+            self.n += 1
+            return self.n
+
+        def __call__(self, x: int) -> int:
+            return x * 10
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "t.html").write_text(
+        "{% macro twice(x) %}{{ x }}{{ x }}{% endmacro %}"
+        "{{ plain(1) }}|{{ ctx('who') }}|{{ envf() }}|{{ evalf() }}|{{ counter.next() }}{{ counter.next() }}|"
+        "{{ counter(4) }}|{{ twice(3) }}|{{ stops() is undefined }}|{% for i in [7] %}{% set k = i %}{{ ctx('k') }}{% endfor %}"
+    )
+
+    def stops() -> None:
+        raise StopIteration
+
+    env = make_environment(tmp_path)
+    env.undefined = jinja2.Undefined
+    env.globals.update(
+        plain=lambda x: x + 1,
+        ctx=jinja2.pass_context(lambda context, name: context.get(name, "?")),
+        envf=jinja2.pass_environment(lambda environment: type(environment).__name__),
+        evalf=jinja2.pass_eval_context(lambda eval_ctx: eval_ctx.autoescape),
+        counter=Counter(),
+        stops=stops,
+    )
+    for _ in range(2):  # (the second time from what was learnt about each function)
+        text = env.get_template("t.html").render(who="reader")
+        assert text.startswith("2|reader|Environment|True|")
+        assert text.endswith("|40|33|True|7")
+
+
 def test_sub_path_base_url_prefixes_every_link(subpath_site: Path) -> None:
     home = (subpath_site / "index.html").read_text()
     stylesheet = re.search(r'<link rel="stylesheet" href="/digest/(static/style\.[0-9a-f]{10}\.css)">', home)

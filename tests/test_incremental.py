@@ -256,7 +256,9 @@ def test_a_new_build_process_reuses_the_compiled_templates_and_compiles_an_edite
     compiled: list[str] = []
     compile_source = jinja2.Environment.compile
 
-    def counting(self: jinja2.Environment, source: str, name: str | None = None, *args: object, **kwargs: object) -> object:
+    def counting(
+        self: jinja2.Environment, source: str, name: str | None = None, *args: object, **kwargs: object
+    ) -> object:
         compiled.append(name or "")
         return compile_source(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
 
