@@ -26,6 +26,7 @@ from digest.model import Image
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 REF = "digest-ref:"
 ROOT = "digest-root:"
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")  # (what browsers strip from a URL before reading its scheme)
 _PLACEHOLDER = re.compile(r'(href|src)="(digest-ref|digest-root):([^"]*)"')
 
 
@@ -40,7 +41,7 @@ class Rendered:
 
 def is_safe_url(url: str) -> bool:
     """True for relative URLs, fragments and the http/https/mailto/tel schemes."""
-    cleaned = "".join(ch for ch in url if ch > " " and ch != "\x7f").lower()
+    cleaned = _CONTROL.sub("", url).lower()
     scheme = urlsplit(cleaned).scheme
     if not scheme:
         return not cleaned.startswith("\\") and ":" not in cleaned.split("/", 1)[0]

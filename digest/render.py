@@ -44,6 +44,7 @@ class Renderer:
         self.bodies: dict[str, Markup] = {}
         self.used: set[str] = set()  # slugs whose body the page being rendered used
         self.cards: dict[str, Markup] = {}
+        self.dates: dict[tuple[Any, ...], Markup] = {}
         self.minutes: dict[str, int] = {}
         self.counts: dict[str, tuple[int, int]] = {}  # slug -> words and CJK characters of its body
         env.globals.update(
@@ -64,6 +65,7 @@ class Renderer:
             body=self.body,
             key_points=self.key_points,
             brief_card=self.brief_card,
+            date=self.date,
             feed_updated=feed_updated,
             reading_time=self.reading_time,
             article_ld=self.article_ld,
@@ -154,6 +156,20 @@ class Renderer:
             macro = self.env.get_template(CARD_TEMPLATE).module.card  # type: ignore[attr-defined]
             card = self.cards[brief.slug] = Markup(macro(brief))
         return card
+
+    def date(self, value: Any) -> Markup:
+        """The `date` macro of `_macros.html` for a date, rendered once per build for each
+        date (a brief page shows six or more, and the archive every brief's)."""
+        # (an aware datetime equals one of another offset at the same instant, but prints otherwise)
+        key = (type(value), value, getattr(value, "tzinfo", None))
+        try:
+            found = self.dates.get(key)
+        except TypeError:  # (unhashable: not kept)
+            return Markup(self.env.get_template(CARD_TEMPLATE).module.date(value))  # type: ignore[attr-defined]
+        if found is None:
+            macro = self.env.get_template(CARD_TEMPLATE).module.date  # type: ignore[attr-defined]
+            found = self.dates[key] = Markup(macro(value))
+        return found
 
     def key_points(self, brief: Brief) -> list[Markup]:
         resolve = self._resolve(brief)

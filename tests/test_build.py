@@ -207,6 +207,33 @@ def test_a_site_template_overrides_the_theme_file_by_file(golden_copy: Path, tmp
     )
 
 
+def test_the_date_macro_of_a_site_macros_file_shows_on_every_page(golden_copy: Path, tmp_path: Path) -> None:
+    """`date(value)` renders the `date` macro of `_macros.html` once per date and build: a
+    site's own `_macros.html` changes the dates of brief pages, weekly editions, the archive
+    and the cards alike, and an edit of it changes them again at the next build."""
+    theme = (REPO / "templates" / "_macros.html").read_text()
+    (golden_copy / "templates").mkdir()
+    macros = golden_copy / "templates" / "_macros.html"
+    macros.write_text(
+        theme.replace('<time datetime="{{ value | isodate }}">', '<time class="mine" datetime="{{ value | isodate }}">')
+    )
+    out = tmp_path / "out"
+    build(open_config(golden_copy), out)
+    pages = [out / "briefs" / "minerals" / "index.html", out / "archive" / "index.html", out / "index.html"]
+    pages.append(next((out / "weeks").glob("*/index.html")))
+    for page in pages:
+        assert '<time class="mine" datetime=' in page.read_text(), page
+    macros.write_text(
+        theme.replace(
+            '<time datetime="{{ value | isodate }}">', '<time class="edited" datetime="{{ value | isodate }}">'
+        )
+    )
+    build(open_config(golden_copy), out)
+    for page in pages:
+        text = page.read_text()
+        assert '<time class="edited" datetime=' in text and 'class="mine"' not in text, page
+
+
 def test_template_calls_pass_the_context_to_functions_that_ask_for_it(tmp_path: Path) -> None:
     """Calls from templates skip Jinja's per-call checks for plain functions and methods; a
     function marked to take the context, environment or evaluation context still gets it, a
