@@ -12,7 +12,7 @@ from digest.brief import content_hash, parse_brief
 from digest.cache import BodyStore, BuildCache, FileEntry
 from digest.config import Config
 from digest.errors import ContentError, Problem
-from digest.inputs import BRIEFS_DIR, scan_brief_files
+from digest.inputs import BRIEFS_DIR, Inputs, scan_brief_files
 from digest.model import Brief, ParsedBrief, Taxonomy
 from digest.result import Progress
 from digest.sourcefile import MAX_BYTES, OUTSIDE, decode, too_large
@@ -86,13 +86,16 @@ def load_briefs(
     jobs: int = 1,
     progress: Progress | None = None,
     changed: Collection[str] | None = None,
+    looked: Inputs | None = None,
 ) -> LoadResult:
     """Read every brief, parsing only files the cache does not already know.
 
     `changed`, from a caller that watches the files (`digest serve`), lists the paths changed
     since the last call with this cache: only those are looked at, the other briefs are taken
     from the cache as they are (and when those files parse to the very same briefs, so is the
-    list of briefs). Without it every file is listed and checked (its size and modification time).
+    list of briefs). Without it every file is listed and checked (its size and modification time),
+    or taken as the build's quick check `looked` at them just before (a file saved since is
+    read as it is now, and recorded with the size and time seen then: the next build looks again).
 
     Raises ContentError with the problems of every invalid brief. Bodies rendered now go to
     the cache's body store (in memory only when there is no cache).
@@ -106,9 +109,11 @@ def load_briefs(
     if hinted is not None and (last is None or last.env != env):
         hinted = None  # a new taxonomy or timezone (every brief parses again), or the last load failed
     known: dict[str, FileEntry] = {}
-    todo: list[tuple[str, str, bytes, os.stat_result, str]] = []
+    todo: list[tuple[str, str, bytes, tuple[int, int], str]] = []
+    listed = looked.listed if looked is not None and hinted is None else None
+    seen = looked.briefs if looked is not None and listed is not None else {}
     if hinted is None:
-        found = scan_brief_files(config.root)
+        found = listed if listed is not None else scan_brief_files(config.root)
         cache.listed = not found.outside
         files, problems = found.files, [Problem(rel, 0, OUTSIDE) for rel, _ in found.outside]
     else:
@@ -116,24 +121,29 @@ def load_briefs(
         files, problems = [(rel, os.path.join(base, rel)) for rel in hinted[0]], []
     for rel, name in files:
         try:
-            stat = os.stat(name)
-            if stat.st_size > MAX_BYTES:  # not read at all: a huge file is an error, not a memory spike
-                problems.append(too_large(rel, stat.st_size))
+            size_time = seen.get(rel)
+            if size_time is None:
+                stat = os.stat(name)
+                size_time = (stat.st_size, stat.st_mtime_ns)
+            if size_time[0] > MAX_BYTES:  # not read at all: a huge file is an error, not a memory spike
+                problems.append(too_large(rel, size_time[0]))
                 continue
             entry = cache.briefs.get(rel)
-            if entry and entry.env == env and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
+            if entry and entry.env == env and (entry.size, entry.mtime_ns) == size_time:
                 known[rel] = entry
                 continue
             with open(name, "rb") as handle:
                 data = handle.read()
         except OSError as exc:
+            if isinstance(exc, FileNotFoundError) and rel in seen:
+                continue  # removed since the quick check looked (which the next build sees)
             problems.append(Problem(rel, 0, f"cannot read file: {exc.strerror}; expected a readable file"))
             continue
         sha = hashlib.blake2b(data, digest_size=16).hexdigest()
         if entry and entry.env == env and entry.sha == sha:
-            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, entry.result, entry.body_key)
+            known[rel] = FileEntry(*size_time, sha, env, entry.result, entry.body_key)
         else:
-            todo.append((rel, os.path.splitext(os.path.basename(rel))[0], data, stat, sha))
+            todo.append((rel, os.path.splitext(os.path.basename(rel))[0], data, size_time, sha))
     if progress:
         progress("reading briefs", len(known), len(known) + len(todo))
     bodies = BodyStore(cache.folder if store_bodies else None)
@@ -154,7 +164,7 @@ def load_briefs(
         state={"config": config, "taxonomy": taxonomy},
         on_batch=advance,
     )
-    for (rel, _, _, stat, sha), result in zip(todo, results, strict=True):
+    for (rel, _, _, size_time, sha), result in zip(todo, results, strict=True):
         if isinstance(result, ParsedBrief):
             bodies.add(result.body_key, result.body_html, result.body_counts)
             brief = result.brief
@@ -162,9 +172,9 @@ def load_briefs(
             # (same parse environment: equal datetimes may still differ in their timezone)
             if old is not None and old.env == env and old.result == brief:
                 brief = old.result  # the same brief (an edit of the body alone): the site's plan still holds
-            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, brief, result.body_key)
+            known[rel] = FileEntry(*size_time, sha, env, brief, result.body_key)
         else:
-            known[rel] = FileEntry(stat.st_size, stat.st_mtime_ns, sha, env, result)
+            known[rel] = FileEntry(*size_time, sha, env, result)
 
     if hinted is None:
         cache.briefs = dict(sorted(known.items()))
@@ -244,8 +254,9 @@ def load_content(
     jobs: int = 1,
     progress: Progress | None = None,
     changed: Collection[str] | None = None,
+    looked: Inputs | None = None,
 ) -> tuple[Taxonomy, LoadResult]:
-    """Taxonomy and briefs; all problems of both reported together. `changed`: see load_briefs."""
+    """Taxonomy and briefs; all problems of both reported together. `changed`, `looked`: see load_briefs."""
     problems: list[Problem] = []
     try:
         taxonomy = load_taxonomy(config.root, config.taxonomy)
@@ -253,7 +264,7 @@ def load_content(
         problems.extend(exc.problems)
         taxonomy = empty_taxonomy(config.taxonomy)
     try:
-        loaded = load_briefs(config, taxonomy, cache, jobs=jobs, progress=progress, changed=changed)
+        loaded = load_briefs(config, taxonomy, cache, jobs=jobs, progress=progress, changed=changed, looked=looked)
     except ContentError as exc:
         problems.extend(exc.problems)
     if problems:

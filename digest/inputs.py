@@ -27,14 +27,6 @@ class BriefFiles:
     outside: list[tuple[str, str]]  # links not followed: each one is an error
 
 
-def brief_files(root: Path) -> list[tuple[str, str]]:
-    """Every brief file under content/briefs as (path relative to the root, path), sorted, with
-    the links that lead outside the site (which `load_briefs` reports); hidden files and folders
-    are skipped."""
-    found = scan_brief_files(root)
-    return sorted(found.files + found.outside)
-
-
 def scan_brief_files(root: Path) -> BriefFiles:
     """Walk content/briefs. Symbolic links are followed only where they stay inside the site
     folder, and a linked folder is searched once (a link to its own parent is no loop)."""
@@ -106,6 +98,7 @@ class Inputs:
     signature: str  # every input file's name, size and modification time, the code and the configuration
     briefs: dict[str, tuple[int, int]]  # brief file (relative to the root) -> (size, mtime_ns)
     others: str  # the signature of everything but the brief files
+    listed: BriefFiles | None = None  # the brief files as listed (the build loads them from this listing)
 
 
 def look_at_inputs(config: Config, version: str) -> Inputs:
@@ -125,13 +118,14 @@ def look_at_inputs(config: Config, version: str) -> Inputs:
             parts.append((str(path), None))
     others = _hash(parts)
     briefs: dict[str, tuple[int, int]] = {}
-    for rel, path in brief_files(config.root):
+    listed = scan_brief_files(config.root)
+    for rel, path in sorted(listed.files + listed.outside):
         try:
             stat = os.stat(path)
         except OSError:
             return Inputs("", {}, others)
         briefs[rel] = (stat.st_size, stat.st_mtime_ns)
-    return Inputs(_hash([others, list(briefs.items())]), briefs, others)
+    return Inputs(_hash([others, list(briefs.items())]), briefs, others, listed)
 
 
 def _hash(parts: object) -> str:

@@ -94,7 +94,9 @@ def run(
         cache = BuildCache(config.root) if cache is None or cache.root != config.root else cache.reset()
     elif cache is None or cache.root != config.root:
         cache = BuildCache.load(config.root, version)
-    taxonomy, loaded = load_content(config, cache, jobs=jobs, progress=progress, changed=changed)
+    taxonomy, loaded = load_content(
+        config, cache, jobs=jobs, progress=progress, changed=changed, looked=None if clean else looked
+    )
     bodies = loaded.bodies
     images = image_sizes(config.root, loaded.briefs)
     env = make_environment(config.root, None if clean else cache.folder / "templates")

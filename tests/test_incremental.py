@@ -297,6 +297,47 @@ def test_a_new_build_process_reuses_the_compiled_templates_and_compiles_an_edite
     assert tree(out) == clean_build(root, tmp_path / "reference")
 
 
+@pytest.mark.parametrize("change", ["edited", "removed", "added"])
+def test_briefs_changed_between_the_quick_check_and_the_load_are_built_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """A build loads the briefs from the listing and stats its quick check made (it does not
+    list them again). A brief saved, removed or added after that look is taken as it is when
+    read, or left out, and the next build, which sees the change, equals a clean build."""
+    root = tmp_path / "root"
+    make_site(root, 10)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    briefs = root / "content" / "briefs"
+    path = briefs / "brief-3.md"
+    path.write_text(path.read_text() + "\nA first edit.\n")
+    load_content = digest.pipeline.load_content
+
+    def listed_once(*args: object, **kwargs: object) -> object:
+        if change == "edited":
+            path.write_text(path.read_text().replace("title: Brief number 3", "title: Saved during the build"))
+        elif change == "removed":
+            path.unlink()
+        else:
+            shutil.copy(briefs / "brief-4.md", briefs / "brief-40.md")
+        return load_content(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("digest.content.scan_brief_files", lambda *_: pytest.fail("listed the briefs again"))
+    monkeypatch.setattr(digest.pipeline, "load_content", listed_once)
+    build(open_config(root), out, jobs=1)
+    page = out / "briefs" / "brief-3" / "index.html"
+    if change == "edited":
+        assert "Saved during the build" in page.read_text(), "read as it is when read"
+    elif change == "removed":
+        assert not page.exists()
+    monkeypatch.undo()
+    again = build(open_config(root), out, jobs=1)
+    if change == "added":
+        assert again.rendered > 0 and (out / "briefs" / "brief-40" / "index.html").exists(), "the next build sees it"
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+    assert build(open_config(root), out, jobs=1).rendered == 0
+
+
 def test_two_output_folders_built_in_turn_each_get_every_body_edit(tmp_path: Path) -> None:
     """Builds into two folders (`site/` and `--out`, or `digest serve`'s own) share one cache
     on disk. A body edit built into one folder, then another edit, then the other folder: each
