@@ -280,9 +280,8 @@ def run(
         if problems:
             raise ContentError(sorted(problems))
         if indexer is not None and not config.serving:
-            files = indexer.finish()
-            assert files is not None  # only a `superseded` caller gets None
-            staged += _stage_index(files, writer, entries, search_keys)
+            # (each shard's files are staged while the others are indexed)
+            indexer.finish(each=lambda files: staged.extend(_stage_index(files, writer, entries, search_keys)))
             indexer = None
     except BaseException:
         writer.abort()

@@ -269,14 +269,26 @@ class Indexer:
     pending: list[int]  # shards whose documents are not written yet
     limit: int
     command: list[str]
-    jobs: list[IndexJob] = field(default_factory=list)
+    jobs: list[IndexJob] = field(default_factory=list)  # started
+    ready: list[IndexJob] = field(default_factory=list)  # documents written, waiting for a turn
 
     def poll(self) -> None:
-        """Start the next shard if fewer than `limit` run (called between batches of pages)."""
+        """Start the next shard if fewer than `limit` run, or else write the documents of the
+        next one, so that it starts at once when a run ends (called between batches of pages:
+        the builder's own process has little else to do while the pages render, and a run of
+        Pagefind waiting for its documents left a core idle)."""
         running = sum(1 for j in self.jobs if j.process is not None and j.process.poll() is None)
-        if running >= self.limit or not self.pending:
+        if running >= self.limit:
+            if self.pending:
+                job = self.prepare(self.pending.pop(0))
+                (self.jobs if job.process is not None else self.ready).append(job)  # (a head start runs)
             return
-        job = self.prepare(self.pending.pop(0))
+        if self.ready:
+            job = self.ready.pop(0)
+        elif self.pending:
+            job = self.prepare(self.pending.pop(0))
+        else:
+            return
         self.jobs.append(job)
         if job.process is None:  # (not a head start taken over: see prepare)
             try:
@@ -285,10 +297,15 @@ class Indexer:
                 self.cancel()
                 raise
 
-    def finish(self, superseded: Callable[[], bool] | None = None) -> dict[str, bytes] | None:
+    def finish(
+        self,
+        superseded: Callable[[], bool] | None = None,
+        each: Callable[[dict[str, bytes]], None] | None = None,
+    ) -> dict[str, bytes] | None:
         """The published files of the shards indexed, relative to the output folder
         (`pagefind/<shard>/...`); None if `superseded()` said, while Pagefind ran, that the
-        index is no longer wanted."""
+        index is no longer wanted. With `each`, each shard's files go to `each` as soon as
+        the shard is indexed (while the others still are), and none are returned."""
         files: dict[str, bytes] = {}
         try:
             self.poll()
@@ -307,7 +324,11 @@ class Indexer:
                 if job.process.returncode != 0:
                     tail = out.decode("utf-8", "replace").strip().splitlines()[-3:]
                     raise SearchError(f"Pagefind failed ({'; '.join(tail) or f'exit {job.process.returncode}'})")
-                files.update(_published(job))
+                self.poll()  # (the next run starts before this one's files are read)
+                if each is not None:
+                    each(_published(job))
+                else:
+                    files.update(_published(job))
                 shutil.rmtree(job.output, ignore_errors=True)
                 done += 1
                 self.poll()
@@ -318,7 +339,7 @@ class Indexer:
             self.cancel()
 
     def cancel(self) -> None:
-        for job in self.jobs:
+        for job in [*self.jobs, *self.ready]:
             job.stop()
 
 

@@ -363,3 +363,44 @@ def test_search_finds_filters_and_sorts_across_shards(
         tab.wait_for_function("document.querySelectorAll('.search-result').length === 10")
         dates = [r["date"] for r in results(tab)]
         assert dates == sorted(dates, reverse=True), "newest first across every shard"
+
+
+def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_path: Path) -> None:
+    """While `limit` Pagefind runs are busy, each poll (between batches of pages) writes the
+    documents of the next shard, which then starts the moment a run ends; each shard's files
+    reach the builder as soon as that shard is indexed, in order."""
+    import sys
+    import tempfile
+    import time
+
+    from digest.search import Indexer, IndexJob
+
+    fake = tmp_path / "fake_pagefind.py"  # (stands in for Pagefind: a run that takes a while)
+    fake.write_text(
+        "import pathlib, sys, time\n"
+        "out = pathlib.Path(sys.argv[sys.argv.index('--output-path') + 1])\n"
+        "time.sleep(0.4)\n"
+        "out.mkdir(parents=True, exist_ok=True)\n"
+        "(out / 'pagefind.js').write_text('// ' + sys.argv[sys.argv.index('--site') + 1])\n"
+    )
+    events: list[tuple[str, int, float]] = []
+
+    def prepare(shard: int) -> IndexJob:
+        events.append(("documents", shard, time.monotonic()))
+        docs = tmp_path / "docs" / str(shard)
+        docs.mkdir(parents=True)
+        return IndexJob(shard, docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=tmp_path)))
+
+    indexer = Indexer(prepare, [0, 1, 2], 1, [sys.executable, str(fake)])
+    indexer.poll()
+    assert [j.shard for j in indexer.jobs] == [0] and indexer.jobs[0].process is not None
+    indexer.poll()
+    indexer.poll()
+    assert [e[1] for e in events] == [0, 1, 2], "documents written ahead while the one run is busy"
+    assert [j.shard for j in indexer.jobs] == [0] and [j.shard for j in indexer.ready] == [1, 2]
+
+    received: list[tuple[list[str], float]] = []
+    assert indexer.finish(each=lambda files: received.append((sorted(files), time.monotonic()))) == {}
+    assert [names for names, _ in received] == [[f"pagefind/{n}/pagefind.js"] for n in (0, 1, 2)]
+    assert received[0][1] < received[2][1] - 0.5, "each shard's files as soon as it is indexed"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("index-")], "no run's output is left"
