@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from digest.errors import Problem
 from digest.model import Brief
@@ -70,6 +70,7 @@ class BuildCache:
     # out dir -> (layout key, slug -> body key, template -> key) of its last build: see pipeline.run
     planned: dict[str, tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=dict)
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
+    _outputs_base: tuple[str, dict[tuple[str, str], OutputEntry]] = ("", {})  # the outputs as in theirs
     pages: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)  # in memory only: see Fingerprinter
     plans: dict[str, Any] = field(default_factory=dict)  # in memory only: out dir -> build.Plan
     listed: bool = False  # in memory only: `briefs` has every brief file, as listed (see content.changed_files)
@@ -83,7 +84,19 @@ class BuildCache:
         """Forget everything (in memory; the files are rewritten by the next save): a clean build
         that keeps this object, which its caller (`digest serve`) holds on to."""
         fresh = BuildCache(self.root)
-        for name in ("briefs", "outputs", "memo", "planned", "_base", "pages", "plans", "listed", "last_load"):
+        names = (
+            "briefs",
+            "outputs",
+            "memo",
+            "planned",
+            "_base",
+            "_outputs_base",
+            "pages",
+            "plans",
+            "listed",
+            "last_load",
+        )
+        for name in names:
             setattr(self, name, getattr(fresh, name))
         return self
 
@@ -92,20 +105,13 @@ class BuildCache:
         folder = root / CACHE_DIR
         cache = cls(root)
         try:
-            base = _read(folder / "briefs.pickle", version)
-            if base is not None:
-                token, briefs = base
-                cache.briefs = dict(briefs)
-                cache._base = (token, briefs)
-                delta = _read(folder / "briefs-delta.pickle", version)
-                if delta is not None and delta[0] == token:
-                    changed, removed = delta[1]
-                    cache.briefs.update(changed)
-                    for key in removed:
-                        cache.briefs.pop(key, None)
+            cache.briefs, cache._base = _read_layered(folder, "briefs", version)
+            outputs, cache._outputs_base = _read_layered(folder, "outputs", version)
+            for (out, path), entry in outputs.items():
+                cache.outputs.setdefault(out, {})[path] = entry
             rest = _read(folder / "cache.pickle", version)
             if rest is not None:
-                cache.outputs, cache.memo, cache.planned = rest
+                cache.memo, cache.planned = rest
             if (
                 not isinstance(cache.briefs, dict)
                 or not isinstance(cache.outputs, dict)
@@ -119,29 +125,62 @@ class BuildCache:
             return cls(root)
 
     def save(self, version: str) -> None:
-        """Write the cache. Parsed briefs go to a large base file, rewritten only now and then,
-        and a small file of changes since the base, so saving after a small edit is quick."""
+        """Write the cache. Parsed briefs, and what each output was made from, each go to a
+        large base file, rewritten only now and then, and a small file of changes since the
+        base, so saving after a small edit is quick."""
         self.folder.mkdir(parents=True, exist_ok=True)
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-        token, base = self._base
-        changed = {k: v for k, v in self.briefs.items() if base.get(k) is not v}
-        removed = [k for k in base if k not in self.briefs]
-        if not base or len(changed) + len(removed) > max(200, len(base) // 10):
-            token = os.urandom(8).hex()
-            _write(self.folder / "briefs.pickle", version, (token, self.briefs))
-            (self.folder / "briefs-delta.pickle").unlink(missing_ok=True)
-            self._base = (token, dict(self.briefs))
-        else:
-            _write(self.folder / "briefs-delta.pickle", version, (token, (changed, removed)))
-        _write(self.folder / "cache.pickle", version, (self.outputs, self.memo, self.planned))
+        self._base = _write_layered(self.folder, "briefs", version, self.briefs, self._base)
+        outputs = {(out, path): entry for out, entries in self.outputs.items() for path, entry in entries.items()}
+        self._outputs_base = _write_layered(self.folder, "outputs", version, outputs, self._outputs_base)
+        _write(self.folder / "cache.pickle", version, (self.memo, self.planned))
 
     def journal(self, out_dir: Path) -> Path:
         """A file that exists while `out_dir` is being changed: if a build dies then, the next
         build does not trust what the cache says about that folder."""
         key = hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
         return self.folder / f"writing-{key}"
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _read_layered(folder: Path, name: str, version: str) -> tuple[dict[Any, Any], tuple[str, dict[Any, Any]]]:
+    """A table kept as a base file and a file of changes since it (see _write_layered): the
+    table, and the base as read (token, table) for the next save."""
+    base = _read(folder / f"{name}.pickle", version)
+    if base is None:
+        return {}, ("", {})
+    token, table = base
+    current = dict(table)
+    delta = _read(folder / f"{name}-delta.pickle", version)
+    if delta is not None and delta[0] == token:
+        changed, removed = delta[1]
+        current.update(changed)
+        for key in removed:
+            current.pop(key, None)
+    return current, (token, table)
+
+
+def _write_layered(
+    folder: Path, name: str, version: str, table: dict[K, V], base: tuple[str, dict[K, V]]
+) -> tuple[str, dict[K, V]]:
+    """Save `table` as a large base file, rewritten only now and then, and a small file of the
+    entries changed or removed since (values compared by identity: an entry kept from the last
+    load is the very same object), so saving after a small edit is quick. The new base."""
+    token, old = base
+    changed = {k: v for k, v in table.items() if old.get(k) is not v}
+    removed = [k for k in old if k not in table]
+    if not old or len(changed) + len(removed) > max(200, len(old) // 10):
+        token = os.urandom(8).hex()
+        _write(folder / f"{name}.pickle", version, (token, table))
+        (folder / f"{name}-delta.pickle").unlink(missing_ok=True)
+        return token, dict(table)
+    _write(folder / f"{name}-delta.pickle", version, (token, (changed, removed)))
+    return base
 
 
 def _read(path: Path, version: str) -> Any:

@@ -338,6 +338,35 @@ def test_briefs_changed_between_the_quick_check_and_the_load_are_built_next_time
     assert build(open_config(root), out, jobs=1).rendered == 0
 
 
+def test_small_edits_save_the_cache_as_changes_since_its_base_files(tmp_path: Path) -> None:
+    """After a small edit, the cache of parsed briefs and of what each output was made from is
+    saved as a small file of changes beside the large base files, which stay as they were;
+    loaded again, base and changes give every output as it is on disk, across two edits."""
+    root = tmp_path / "root"
+    make_site(root, 80)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    folder = root / CACHE_DIR
+    bases = {name: (folder / f"{name}.pickle").stat().st_mtime_ns for name in ("briefs", "outputs")}
+    assert not list(folder.glob("*-delta.pickle"))
+    for n in (3, 7):
+        path = root / "content" / "briefs" / f"brief-{n}.md"
+        path.write_text(path.read_text() + f"\nEdit number {n}.\n")
+        assert build(open_config(root), out, jobs=1).rendered > 0
+    assert {name: (folder / f"{name}.pickle").stat().st_mtime_ns for name in bases} == bases, "bases kept"
+    for name in bases:
+        delta = folder / f"{name}-delta.pickle"
+        assert delta.stat().st_size < (folder / f"{name}.pickle").stat().st_size / 3
+    entries = BuildCache.load(root, code_version()).outputs[str(out.absolute())]
+    on_disk = {p.relative_to(out).as_posix(): p.stat() for p in out.rglob("*") if p.is_file()}
+    assert entries.keys() == on_disk.keys()
+    assert {p: (e.size, e.mtime_ns) for p, e in entries.items()} == {
+        p: (st.st_size, st.st_mtime_ns) for p, st in on_disk.items()
+    }, "both edits' pages as written"
+    assert build(open_config(root), out, jobs=1).rendered == 0
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
 def test_two_output_folders_built_in_turn_each_get_every_body_edit(tmp_path: Path) -> None:
     """Builds into two folders (`site/` and `--out`, or `digest serve`'s own) share one cache
     on disk. A body edit built into one folder, then another edit, then the other folder: each
