@@ -161,14 +161,15 @@ class Renderer:
         """The `date` macro of `_macros.html` for a date, rendered once per build for each
         date (a brief page shows six or more, and the archive every brief's)."""
         # (an aware datetime equals one of another offset at the same instant, but prints otherwise)
-        key = (type(value), value, getattr(value, "tzinfo", None))
+        key: tuple[Any, ...] | None = (type(value), value, getattr(value, "tzinfo", None))
         try:
-            found = self.dates.get(key)
+            found = self.dates.get(key)  # type: ignore[arg-type]
         except TypeError:  # (unhashable: not kept)
-            return Markup(self.env.get_template(CARD_TEMPLATE).module.date(value))  # type: ignore[attr-defined]
+            key, found = None, None
         if found is None:
-            macro = self.env.get_template(CARD_TEMPLATE).module.date  # type: ignore[attr-defined]
-            found = self.dates[key] = Markup(macro(value))
+            found = Markup(self.env.get_template(CARD_TEMPLATE).module.date(value))  # type: ignore[attr-defined]
+            if key is not None:
+                self.dates[key] = found
         return found
 
     def key_points(self, brief: Brief) -> list[Markup]:
