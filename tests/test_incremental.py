@@ -47,6 +47,15 @@ def clean_build(root: Path, scratch: Path, *, serving: bool = False) -> dict[str
     return tree(scratch / "site")
 
 
+def built_site(tmp_path: Path, count: int, seed: int = 1) -> tuple[Path, Path]:
+    """A generated site of `count` briefs in tmp_path/root, built once into its `site/`."""
+    root = tmp_path / "root"
+    make_site(root, count, seed=seed)
+    out = root / "site"
+    build(open_config(root), out, jobs=1)
+    return root, out
+
+
 class Editor:
     """Random edits of the kinds writers and theme authors make."""
 
@@ -222,10 +231,7 @@ def test_a_body_edit_reparses_one_brief_and_rewrites_few_files(tmp_path: Path) -
 
 
 def test_a_template_edit_renders_the_pages_of_that_template_and_no_other(tmp_path: Path) -> None:
-    root = tmp_path / "root"
-    make_site(root, 20)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 20)
     theme = (REPO / "templates" / "brief.html").read_text(encoding="utf-8")
     at = theme.rindex("</article>")
     (root / "templates").mkdir()
@@ -304,10 +310,7 @@ def test_briefs_changed_between_the_quick_check_and_the_load_are_built_next_time
     """A build loads the briefs from the listing and stats its quick check made (it does not
     list them again). A brief saved, removed or added after that look is taken as it is when
     read, or left out, and the next build, which sees the change, equals a clean build."""
-    root = tmp_path / "root"
-    make_site(root, 10)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 10)
     briefs = root / "content" / "briefs"
     path = briefs / "brief-3.md"
     path.write_text(path.read_text() + "\nA first edit.\n")
@@ -342,10 +345,7 @@ def test_small_edits_save_the_cache_as_changes_since_its_base_files(tmp_path: Pa
     """After a small edit, the cache of parsed briefs and of what each output was made from is
     saved as a small file of changes beside the large base files, which stay as they were;
     loaded again, base and changes give every output as it is on disk, across two edits."""
-    root = tmp_path / "root"
-    make_site(root, 80)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 80)
     folder = root / CACHE_DIR
     bases = {name: (folder / f"{name}.pickle").stat().st_mtime_ns for name in ("briefs", "outputs")}
     assert not list(folder.glob("*-delta.pickle"))
@@ -472,10 +472,7 @@ def test_digest_serve_shows_a_save_whose_build_failed_once_the_next_build_succee
 
 @pytest.mark.parametrize("damage", ["corrupt", "foreign", "truncated", "bodies-lost", "briefs-corrupt", "briefs-lost"])
 def test_a_damaged_cache_means_a_clean_build(tmp_path: Path, damage: str) -> None:
-    root = tmp_path / "root"
-    make_site(root, 15)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 15)
     path = root / "content" / "briefs" / "brief-2.md"
     path.write_text(path.read_text().replace("title: Brief number 2", "title: Changed while the cache was damaged"))
     cache_file = root / CACHE_DIR / "cache.pickle"
@@ -546,10 +543,7 @@ def test_an_edited_briefs_shard_is_indexed_from_the_quick_check_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One Pagefind run, started as soon as the quick check saw the edit, and taken over by the build.
-    root = tmp_path / "root"
-    make_site(root, 12)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 12)
     runs = count_pagefind_runs(monkeypatch)
     path = root / "content" / "briefs" / "brief-4.md"
     path.write_text(path.read_text() + "\nA sentence about lithography saved since.\n")
@@ -573,10 +567,7 @@ def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
 ) -> None:
     import digest.headstart
 
-    root = tmp_path / "root"
-    make_site(root, 12)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 12)
     # What the last build knew of the tags is wrong (as after a change the quick check cannot see):
     # the documents written early are not the build's, and its index must not come from them.
     saved = next((root / CACHE_DIR).glob("search-*.pickle"))
@@ -594,10 +585,7 @@ def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
 
 
 def test_what_pagefind_left_when_a_build_was_killed_is_removed(tmp_path: Path) -> None:
-    root = tmp_path / "root"
-    make_site(root, 6)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 6)
     (folder,) = (root / CACHE_DIR / "search").iterdir()
     left = folder / "index-0.killed"  # (a Pagefind run's output, its build killed)
     (left / "fragment").mkdir(parents=True)
@@ -612,10 +600,7 @@ def test_what_pagefind_left_when_a_build_was_killed_is_removed(tmp_path: Path) -
 def test_a_body_store_of_an_earlier_layout_is_replaced_once(tmp_path: Path) -> None:
     # Bodies kept by an earlier digest (without their word counts): the build is correct, and the
     # store is made again, so the next edit parses one brief rather than every one again.
-    root = tmp_path / "root"
-    make_site(root, 15)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 15)
     store = root / CACHE_DIR / "bodies.sqlite"
     with sqlite3.connect(store) as db:
         keys = [row[0] for row in db.execute("SELECT key FROM bodies")]
@@ -636,10 +621,7 @@ def test_a_body_store_of_an_earlier_layout_is_replaced_once(tmp_path: Path) -> N
 def test_a_build_interrupted_while_committing_is_followed_by_a_correct_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "root"
-    make_site(root, 15)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 15)
     for path in sorted((root / "content" / "briefs").glob("*.md"))[:5]:
         path.write_text(path.read_text().replace("title: Brief", "title: Edited brief"))
     real_replace = os.replace
@@ -681,10 +663,7 @@ def test_writer_stages_nothing_into_the_output_folder_before_commit(tmp_path: Pa
 
 
 def test_outputs_changed_by_hand_are_restored(tmp_path: Path) -> None:
-    root = tmp_path / "root"
-    make_site(root, 10)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 10)
     expected = tree(out)
     (out / "index.html").unlink()
     (out / "tags" / "index.html").write_text("vandalised")
@@ -701,10 +680,7 @@ def test_hand_changes_deep_in_the_output_are_seen_by_the_quick_check(
 ) -> None:
     # The quick check looks at each folder's and file's stat rather than listing every folder:
     # any change a listing would show must still make the build repair the site.
-    root = tmp_path / "root"
-    make_site(root, 10)
-    out = root / "site"
-    build(open_config(root), out, jobs=1)
+    root, out = built_site(tmp_path, 10)
     # A build that adds and removes folders records their times from what it changed alone.
     briefs = root / "content" / "briefs"
     (briefs / "brief-9.md").rename(briefs / "renamed-brief.md")
