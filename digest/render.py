@@ -39,6 +39,7 @@ class Renderer:
         self.assets = assets or {}
         self.config = site.config
         self.base_path = site.config.base_path
+        self.origin = site.config.origin
         self.env = env
         self.store = bodies
         self.bodies: dict[str, Markup] = {}
@@ -47,6 +48,7 @@ class Renderer:
         self.dates: dict[tuple[Any, ...], Markup] = {}
         self.minutes: dict[str, int] = {}
         self.counts: dict[str, tuple[int, int]] = {}  # slug -> words and CJK characters of its body
+        self.templates: dict[str, jinja2.Template] = {}  # (the environment's templates do not change)
         env.globals.update(
             site=SimpleNamespace(
                 title=self.config.title,
@@ -86,7 +88,7 @@ class Renderer:
         return self.url("/" + published)
 
     def abs_url(self, path: str) -> str:
-        return self.config.origin + self.url(path)
+        return self.origin + self.url(path)
 
     def tag(self, slug: str) -> Tag:
         return self.site.tags[slug]
@@ -182,7 +184,10 @@ class Renderer:
         if page.url == "/feed.json":
             data = self.json_feed(page.context["briefs"]).encode()
         else:
-            data = self.env.get_template(page.template).render(page=page, **page.context).encode()
+            template = self.templates.get(page.template)
+            if template is None:
+                template = self.templates[page.template] = self.env.get_template(page.template)
+            data = template.render(page=page, **page.context).encode()
         return data, tuple(sorted(self.used))
 
     def json_feed(self, briefs: Iterable[Brief]) -> str:
