@@ -163,6 +163,11 @@ class SiteWriter:
         """Whether `relative` is, or is inside, a symbolic link in the output folder. Such links
         are never written or read through: a linked folder is replaced by a real one, so no
         build writes outside the output folder."""
+        return self._look_up(relative)[0]
+
+    def _look_up(self, relative: str) -> tuple[bool, os.stat_result | None]:
+        """Whether `relative` is, or is inside, a symbolic link (see `_via_link`), and what is
+        there (its `lstat`, None if nothing)."""
         parts = relative.split("/")
         prefix = ""
         for n, part in enumerate(parts, 1):
@@ -170,26 +175,30 @@ class SiteWriter:
             linked = self.linked_dirs.get(prefix)
             if linked is None:
                 try:
-                    linked = S_ISLNK(os.lstat(f"{self.root}/{prefix}").st_mode)
+                    stat = os.lstat(f"{self.root}/{prefix}")
                 except OSError:
-                    return False  # nothing there, so nothing below it either
-                if n < len(parts):
-                    self.linked_dirs[prefix] = linked
+                    return False, None  # nothing there, so nothing below it either
+                linked = S_ISLNK(stat.st_mode)
+                if n == len(parts):
+                    return linked, stat
+                self.linked_dirs[prefix] = linked
             if linked:
-                return True
-        return False
+                return True, None
+        return False, None  # (a path known as a folder of other outputs: not a file to compare)
 
     def put(self, relative: str, data: bytes) -> Written:
         """Stage `data` for `relative` unless the output folder already has exactly these bytes."""
         check_output_path(relative)
-        if not self.fresh and not self._via_link(relative):
-            old = self.out_dir / relative
-            try:
-                stat = old.stat()
-                if stat.st_size == len(data) and old.read_bytes() == data:
+        if not self.fresh:
+            linked, stat = self._look_up(relative)
+            if not linked and stat is not None and S_ISREG(stat.st_mode) and stat.st_size == len(data):
+                try:
+                    with open(f"{self.root}/{relative}", "rb") as handle:
+                        same = handle.read() == data
+                except OSError:
+                    same = False
+                if same:
                     return Written(relative, False, stat.st_size, stat.st_mtime_ns)
-            except OSError:
-                pass
         target = self._staged(relative)
         try:
             if self.fresh:
@@ -197,10 +206,15 @@ class SiteWriter:
             elif not self.flat_ready:
                 self.staging.mkdir(parents=True, exist_ok=True)
                 self.flat_ready = True
-            with open(target, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                stat = os.fstat(handle.fileno())
+            # (os.open, not open(): no buffered file object for one write, a sixth of the cost of a page)
+            handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(handle, view) :]
+                stat = os.fstat(handle)
+            finally:
+                os.close(handle)
         except OSError as exc:
             raise OutputError(
                 f"cannot write {self.out_dir / relative}: {exc.strerror or exc}; the previous site is unchanged"

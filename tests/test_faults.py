@@ -90,8 +90,8 @@ def test_a_fault_while_staging_leaves_the_previous_site(
     number: int,
 ) -> None:
     before = tree(site / "site")
-    # (the module's `open`, which stages every output file)
-    monkeypatch.setattr("digest.output.open", fail_on_call(open, number, FAULTS[kind], ".staging-"), raising=False)
+    # (`os.open`, which stages every output file)
+    monkeypatch.setattr(os, "open", fail_on_call(os.open, number, FAULTS[kind], ".staging-"))
     err = failing_build(site, capsys)
     assert err.startswith(f"digest: error: cannot write {site.absolute() / 'site'}/"), err
     assert f": {os.strerror(FAULTS[kind])}; the previous site is unchanged" in err
