@@ -9,9 +9,11 @@ search index of their shards starts right then (digest.headstart).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -86,7 +88,7 @@ def build(
         started = time.perf_counter()
         out_dir = out_dir.absolute()
         inputs: Inputs | None = None
-        listed: Mapping[str, tuple[int, int]] | None = None
+        listing: _Listing | None = None
         state: BuildState | None = None
         head: dict[int, IndexJob] = {}  # search index runs started early (see digest.headstart)
         try:
@@ -102,8 +104,8 @@ def build(
 
                         head.update(headstart.start(config, out_dir, seen, code_version(), jobs or os.cpu_count() or 1))
 
-                inputs, listed = _look(config, out_dir, changed_inputs, state)
-                if state and state.signature == inputs.signature and listed == state.files:
+                inputs, listing = _look(config, out_dir, changed_inputs, state)
+                if state and state.signature == inputs.signature and listing.get()[0] == state.files:
                     # Nothing that the site is made of changed, and the output is as the last build left it.
                     stats = WriteStats(0, len(state.files), 0)
                     return BuildResult(out_dir, state.counts, 0, 0, stats, time.perf_counter() - started)
@@ -111,17 +113,19 @@ def build(
 
             try:
                 return pipeline.run(
-                    config, out_dir, clean=clean, cache=cache, started=started, looked=inputs, listed=listed,
-                    head=head, folders=state.folders if state is not None and listed is state.files else None,
+                    config, out_dir, clean=clean, cache=cache, started=started, looked=inputs,
+                    listed=listing.get if listing is not None else None, head=head,
                     **options,  # type: ignore[arg-type]
                 )  # fmt: skip
             except pipeline.MissingBody:
                 # The body cache lost something the brief cache relies on: parse everything again.
                 return pipeline.run(
                     config, out_dir, clean=True, cache=cache, started=started, looked=inputs, listed=None,
-                    head=head, folders=None, **options,  # type: ignore[arg-type]
+                    head=head, **options,  # type: ignore[arg-type]
                 )  # fmt: skip
         finally:
+            if listing is not None:
+                listing.close()
             for job in head.values():  # (the runs the pipeline did not take over)
                 job.stop()
 
@@ -143,34 +147,88 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+Listed = tuple[Mapping[str, tuple[int, int]], Mapping[str, int] | None]  # files, and folder times if confirmed
+
+
+class _Listing:
+    """The output folder's files as the quick check finds them: the last build's record of
+    them (with its folder times) when a stat of each file and folder confirms it, else a
+    listing. The stats are made in a forked process where it can, so that they run beside
+    the rest of the build (a thread would share the interpreter with it: a stat loop and the
+    loading of the cache slow each other down), and only when the build needs the answer
+    does it wait for it (`get`)."""
+
+    def __init__(self, out_dir: Path, state: BuildState | None) -> None:
+        self.out_dir, self.state = out_dir, state
+        self.pid: int | None = None
+        self.result: Listed | None = None
+        self.failure: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        if state is not None and getattr(state, "folders", None) and hasattr(os, "fork"):
+            try:
+                self.pid = os.fork()
+            except OSError:
+                self.pid = None
+            if self.pid == 0:  # (the child: answers with its exit status, and runs nothing else)
+                code = 1
+                try:
+                    code = 0 if unchanged(out_dir, state.files, state.folders) else 1
+                finally:
+                    os._exit(code)
+        if self.pid is None:
+            self.thread = threading.Thread(target=self._list, daemon=True)
+            self.thread.start()
+
+    def _list(self) -> None:
+        try:
+            state = self.state
+            if state is not None and unchanged(self.out_dir, state.files, getattr(state, "folders", {})):
+                self.result = (state.files, state.folders)
+            else:
+                self.result = (scan(self.out_dir), None)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the thread that asks
+            self.failure = exc
+
+    def get(self) -> Listed:
+        if self.pid is not None:
+            _, status = os.waitpid(self.pid, 0)
+            self.pid = None
+            if os.waitstatus_to_exitcode(status) == 0 and self.state is not None:
+                self.result = (self.state.files, self.state.folders)  # (as the child found them)
+            else:
+                self.result = (scan(self.out_dir), None)
+        elif self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.failure is not None:
+            raise self.failure
+        assert self.result is not None
+        return self.result
+
+    def close(self) -> None:
+        """The check is no longer needed (the build ended before it asked)."""
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            self.pid = None
+        if self.thread is not None:
+            self.thread.join()
+
+
 def _look(
     config: Config, out_dir: Path, seen: Callable[[Inputs], None], state: BuildState | None
-) -> tuple[Inputs, Mapping[str, tuple[int, int]]]:
-    """The inputs, and the output folder's files listed in a second thread meanwhile (both wait
-    on the file system, so the two overlap). `seen(inputs)` is called as soon as the inputs are
-    known, while the listing may still run. Where the last build's `state` says what the folder
-    held, a stat of each file and folder tells whether it still does, quicker than a listing."""
-    listing: list[Mapping[str, tuple[int, int]] | BaseException] = []
-
-    def list_outputs() -> None:
-        try:
-            if state is not None and unchanged(out_dir, state.files, getattr(state, "folders", {})):
-                listing.append(state.files)
-            else:
-                listing.append(scan(out_dir))
-        except BaseException as exc:  # noqa: BLE001 - raised again below, in the caller's thread
-            listing.append(exc)
-
-    thread = threading.Thread(target=list_outputs, daemon=True)
-    thread.start()
+) -> tuple[Inputs, _Listing]:
+    """The inputs, and the output folder's files checked meanwhile (see _Listing). `seen(inputs)`
+    is called as soon as the inputs are known, while the check may still run."""
+    listing = _Listing(out_dir, state)
     try:
         inputs = look_at_inputs(config, code_version())
         seen(inputs)
-    finally:
-        thread.join()
-    if isinstance(listing[0], BaseException):
-        raise listing[0]
-    return inputs, listing[0]
+    except BaseException:
+        listing.close()
+        raise
+    return inputs, listing
 
 
 @contextmanager

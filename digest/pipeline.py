@@ -71,25 +71,21 @@ def run(
     changed: Collection[str] | None,
     started: float,
     looked: Inputs | None,
-    listed: Mapping[str, tuple[int, int]] | None,
+    listed: Callable[[], tuple[Mapping[str, tuple[int, int]], Mapping[str, int] | None]] | None,
     head: dict[int, IndexJob],
-    folders: Mapping[str, int] | None,
 ) -> BuildResult:
-    """Bring `out_dir` to the site (see digest.build.build). `looked` (the inputs) and `listed` (the output
-    folder's files) are what a separate `digest build` saw before it started, or None; `head`
-    holds the search index runs it started early (see digest.headstart), which the build takes
-    over (removing them from `head`) where they index what it would. `folders`: the output's
-    folder times as the last build recorded them, when its quick check found them so."""
+    """Bring `out_dir` to the site (see digest.build.build). `looked` (the inputs) is what a separate
+    `digest build` saw before it started, or None, and `listed()` gives the output folder's files
+    as its quick check found them (with the folder times the last build recorded, when it found
+    them so), waiting for the check if it still runs; `head` holds the search index runs it
+    started early (see digest.headstart), which the build takes over (removing them from `head`)
+    where they index what it would."""
     jobs = jobs or default_jobs()
     version = code_version()
     # `digest serve` is the only writer of its private output folder, and keeps in memory what
     # it wrote last: that is what the folder holds, unless a build was cut short (journal).
     known = cache.outputs.get(str(out_dir)) if config.serving and cache is not None and not clean else None
-    on_disk: Mapping[str, tuple[int, int]]
-    if known is not None and out_dir.is_dir() and not cache.journal(out_dir).exists():  # type: ignore[union-attr]
-        on_disk = Remembered(known)
-    else:
-        on_disk = listed if listed is not None else scan(out_dir)
+    remembered = known is not None and out_dir.is_dir() and not cache.journal(out_dir).exists()  # type: ignore[union-attr]
     if clean:
         cache = BuildCache(config.root) if cache is None or cache.root != config.root else cache.reset()
     elif cache is None or cache.root != config.root:
@@ -127,6 +123,16 @@ def run(
         layout_key = plan.layout_key
     else:
         site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
+
+    # What the output folder holds (a separate build's quick check may have been checking it until now).
+    on_disk: Mapping[str, tuple[int, int]]
+    folders: Mapping[str, int] | None = None
+    if remembered:
+        on_disk = Remembered(known)  # type: ignore[arg-type]
+    elif listed is not None:
+        on_disk, folders = listed()
+    else:
+        on_disk = scan(out_dir)
 
     # (planned as before, a plan's build starts from the outputs the plan left)
     entries: dict[str, OutputEntry] = dict(previous) if plan is not None else {}

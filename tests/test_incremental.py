@@ -713,6 +713,34 @@ def test_hand_changes_deep_in_the_output_are_seen_by_the_quick_check(
     assert tree(out) == expected
 
 
+def test_the_quick_check_leaves_no_process_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The output folder is checked in a forked process beside the build; a build that ends
+    early (here on a content error, before it needs the answer) stops and reaps it, and so
+    does one that succeeds."""
+    from digest.errors import ContentError
+
+    def children() -> list[str]:
+        found = []
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+            found += (task / "children").read_text().split()
+        return found
+
+    root, out = built_site(tmp_path, 10)
+    before = children()
+    forks = []
+    real_fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
+    brief = root / "content" / "briefs" / "brief-2.md"
+    brief.write_text(brief.read_text().replace("title:", "title: [unclosed", 1))
+    with pytest.raises(ContentError):
+        build(open_config(root), out, jobs=1)
+    assert forks and children() == before
+    brief.write_text(brief.read_text().replace("title: [unclosed", "title:", 1))
+    build(open_config(root), out, jobs=1)
+    assert len(forks) == 2 and children() == before
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
 def test_builds_killed_at_random_moments_are_repaired_by_the_next_build(tmp_path: Path) -> None:
     """SIGKILL `digest build` at a random moment after edits (anywhere from start-up to the
     commit and the cache save); the next build equals a clean build. DIGEST_KILLS sets how many."""
