@@ -225,19 +225,25 @@ def run(
             if last is not None and last[0] == layout_key:
                 changed_bodies = {s for s, key in loaded.body_keys.items() if last[1].get(s) != key}
                 retemplated = frozenset(t for t, key in keys_of_templates.items() if last[2].get(t) != key)
+            # A separate build fingerprints the pages of a new layout where they would be rendered, in
+            # parallel; `digest serve` here, where its fingerprinter remembers pages' inputs between builds.
+            check_there = changed_bodies is None and not config.serving
             for index, page in enumerate(pages):
                 old = previous.get(page.path)
-                if (
-                    changed_bodies is not None
-                    and old is not None
-                    and on_disk.get(page.path) == (old.size, old.mtime_ns)
-                ):
-                    if page.template in retemplated:
+                if old is not None and on_disk.get(page.path) == (old.size, old.mtime_ns):
+                    if changed_bodies is None:
+                        if check_there:
+                            todo.append((index, _CHECK))
+                            continue
+                    elif page.template in retemplated:
                         todo.append((index, None))  # (fingerprinted where it is rendered, in parallel)
                         continue
-                    if changed_bodies.isdisjoint(old.bodies):
+                    elif changed_bodies.isdisjoint(old.bodies):
                         entries[page.path] = old  # (its fingerprint would be the one it has)
                         continue
+                elif check_there:
+                    todo.append((index, None))
+                    continue
                 fingerprint = fingerprints.page(page, old.bodies if old else ())
                 if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
                     entries[page.path] = old
@@ -272,13 +278,19 @@ def run(
             "writer": writer,
             "fingerprints": fingerprints,
             "assets": published.names,
+            "previous": previous,
         }
+        rendered = 0
         for result in run_batches(
             _render_batch, todo, jobs=jobs, min_parallel=600, state=state, batch_size=100, on_batch=advance
         ):
             if isinstance(result, Problem):
                 problems.add(result)
                 continue
+            if isinstance(result, str):  # (checked: as it was)
+                entries[result] = previous[result]
+                continue
+            rendered += 1
             path, fingerprint, written, used = result
             entries[path] = OutputEntry(fingerprint, written.size, written.mtime_ns, used)
             if written.changed:
@@ -374,7 +386,7 @@ def run(
         removed=len(stale),
         changed_urls=changed_urls,
     )
-    return BuildResult(out_dir, counts, loaded.parsed, len(todo), stats, time.perf_counter() - started)
+    return BuildResult(out_dir, counts, loaded.parsed, rendered, stats, time.perf_counter() - started)
 
 
 def _search_folder(cache: BuildCache, out_key: str) -> Path:
@@ -433,15 +445,29 @@ def _commit_index(
     return staged, stale
 
 
-def _render_batch(items: Sequence[tuple[int, str | None]]) -> list[tuple[str, str, object, tuple[str, ...]] | Problem]:
+_CHECK = "?"  # (instead of a page's fingerprint to render: compare it with the last build's first)
+
+
+def _render_batch(
+    items: Sequence[tuple[int, str | None]],
+) -> list[tuple[str, str, object, tuple[str, ...]] | Problem | str]:
+    """Render pages (index, fingerprint or None to take it after rendering); a page given with
+    _CHECK is fingerprinted first, and only its path comes back if that is the last build's."""
     site: Site = shared("site")
     pages: Sequence[Page] = shared("pages")
     writer: SiteWriter = shared("writer")
     fingerprints: Fingerprinter = shared("fingerprints")
+    previous: Mapping[str, OutputEntry] = shared("previous")
     renderer = _renderer(site)
-    results: list[tuple[str, str, object, tuple[str, ...]] | Problem] = []
+    results: list[tuple[str, str, object, tuple[str, ...]] | Problem | str] = []
     for index, fingerprint in items:
         page = pages[index]
+        if fingerprint == _CHECK:
+            old = previous[page.path]
+            fingerprint = fingerprints.page(page, old.bodies)
+            if fingerprint == old.fingerprint:
+                results.append(page.path)
+                continue
         rendered = render_page(renderer, page, site.config.root)
         if isinstance(rendered, Problem):
             results.append(rendered)

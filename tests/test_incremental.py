@@ -649,6 +649,16 @@ def test_parallel_and_serial_builds_are_byte_identical(tmp_path: Path) -> None:
     result = build(open_config(root), tmp_path / "parallel", clean=True, jobs=2)
     assert result.parsed == 450 and result.pages > 600
     assert tree(tmp_path / "parallel") == tree(tmp_path / "serial")
+    # A tag edit changes the layout: every page is fingerprinted again, in the processes that
+    # render (checking each against the last build's), and only the changed ones are rendered.
+    brief = root / "content" / "briefs" / "brief-7.md"
+    lines = brief.read_text().split("\n")
+    lines = [("tags: [japan, compute]" if line.startswith("tags:") else line) for line in lines]
+    brief.write_text("\n".join(lines))
+    build(open_config(root), tmp_path / "serial", jobs=1)
+    parallel = build(open_config(root), tmp_path / "parallel", jobs=2)
+    assert 0 < parallel.rendered < result.pages // 4
+    assert tree(tmp_path / "parallel") == tree(tmp_path / "serial") == clean_build(root, tmp_path / "reference")
 
 
 def test_writer_stages_nothing_into_the_output_folder_before_commit(tmp_path: Path) -> None:
