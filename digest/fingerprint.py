@@ -134,11 +134,9 @@ class Fingerprinter:
         labels = repr(sorted((t.slug, t.label) for t in site.tags.values()))
         self.site_key = _h(global_key, labels, repr(sorted(site.links.items())))
         self.body_keys = {b.slug: _body_key(site, b) for b in site.briefs}
-        tags, links = site.tags, site.links
-        self.keys: dict[int, str] = {
-            id(b): _h(b.meta_digest, [tags[s].label for s in b.tags], [links.get((b.path, ref)) for ref, _ in b.refs])
-            for b in site.briefs
-        }
+        # Each brief's key, made when a page first shows it (a body edit fingerprints a few pages only).
+        self.members = {id(b): b for b in site.briefs}
+        self.keys: dict[int, str] = {}
 
     def with_bodies(self, site: Site, changed: Iterable[Brief]) -> Fingerprinter:
         """The fingerprints of `site`: the site these were made for, with other bodies for the
@@ -152,8 +150,17 @@ class Fingerprinter:
 
     def brief(self, brief: Brief) -> str:
         key = self.keys.get(id(brief))
-        if key is None:  # a brief that is not part of the site (not expected, but hash it fully)
-            key = self.keys[id(brief)] = _h(repr(brief))
+        if key is None:
+            if self.members.get(id(brief)) is brief:
+                tags, links = self.site.tags, self.site.links
+                key = _h(
+                    brief.meta_digest,
+                    [tags[s].label for s in brief.tags],
+                    [links.get((brief.path, ref)) for ref, _ in brief.refs],
+                )
+            else:  # a brief that is not part of the site (not expected, but hash it fully)
+                key = _h(repr(brief))
+            self.keys[id(brief)] = key
         return key
 
     def value(self, value: Any) -> str:

@@ -91,7 +91,7 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
     from digest import search
     from digest.brief import parse_brief
     from digest.content import decode
-    from digest.render import longdate
+    from digest.dates import longdate
     from digest.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(config.root, config.taxonomy)
@@ -135,7 +135,8 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
             search.sync_documents(shard_docs, wanted, made.__getitem__)
             job = search.IndexJob(shard, shard_docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=folder)))
             jobs[shard] = job
-            search.launch(command, job)
+            # (at the build's priority: it loads in one process meanwhile, and then waits for this run)
+            search.launch(command, job, nice=0)
     except BaseException:
         stop(jobs)
         raise

@@ -21,6 +21,7 @@ from digest.assets import publish_assets
 from digest.cache import BodyStore, BuildCache, BuildState, OutputEntry, code_version
 from digest.config import Config
 from digest.content import load_content
+from digest.dates import longdate
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
 from digest.headstart import Known, remember
@@ -30,7 +31,7 @@ from digest.model import Brief
 from digest.output import OutputError, SiteWriter, WriteStats, folder_times, scan, url_of
 from digest.pages import Page, plan_pages
 from digest.plan import Plan, Remembered
-from digest.render import MissingBody, Renderer, longdate, render_page
+from digest.render import MissingBody, Renderer, render_page
 from digest.result import BuildResult, Progress, SiteCounts
 from digest.search import (
     SEARCH_DIR,

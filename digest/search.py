@@ -343,8 +343,9 @@ class Indexer:
             job.stop()
 
 
-def launch(command: list[str], job: IndexJob) -> None:
-    """Run Pagefind on the job's documents, into its output folder."""
+def launch(command: list[str], job: IndexJob, nice: int = 10) -> None:
+    """Run Pagefind on the job's documents, into its output folder, `nice` below this process in
+    priority."""
     argv = [*command, "--site", str(job.docs), "--output-path", str(job.output)]
     try:
         job.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -354,8 +355,9 @@ def launch(command: list[str], job: IndexJob) -> None:
         _pid_file(job.output).write_text(str(job.process.pid), encoding="ascii")
     # Below the build and the browser in priority: `digest serve` reloads the page while
     # Pagefind runs, and `digest build`'s renderers come first.
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, job.process.pid, 10)
+    if nice:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, job.process.pid, nice)
 
 
 def command(site_language: str) -> list[str]:

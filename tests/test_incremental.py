@@ -525,9 +525,9 @@ def count_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]
     runs: dict[str, list[int]] = {"early": [], "all": []}
     launch, start = digest.search.launch, digest.headstart.start
 
-    def counted_launch(command: list[str], job: digest.search.IndexJob) -> None:
+    def counted_launch(command: list[str], job: digest.search.IndexJob, **options: int) -> None:
         runs["all"].append(job.shard)
-        launch(command, job)
+        launch(command, job, **options)
 
     def counted_start(*args: object) -> dict[int, object]:
         found = start(*args)  # type: ignore[arg-type]
