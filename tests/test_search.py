@@ -404,3 +404,17 @@ def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_pat
     assert [names for names, _ in received] == [[f"pagefind/{n}/pagefind.js"] for n in (0, 1, 2)]
     assert received[0][1] < received[2][1] - 0.5, "each shard's files as soon as it is indexed"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("index-")], "no run's output is left"
+
+
+def test_the_quick_check_knows_the_installed_pagefind_version() -> None:
+    """A new Pagefind changes the quick check's signature (so the index is made again); its
+    version is read from the package's metadata folder, without importlib.metadata."""
+    from importlib import metadata
+
+    from digest.inputs import pagefind_version
+
+    pagefind_version.cache_clear()
+    found = pagefind_version()
+    assert f"pagefind-{metadata.version('pagefind')}.dist-info" in found.split()
+    binary = next(d.metadata["Name"] for d in metadata.distributions() if d.metadata["Name"].startswith("pagefind_bin"))
+    assert any(name.startswith(f"{binary}-{metadata.version(binary)}") for name in found.split())
