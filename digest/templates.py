@@ -219,7 +219,8 @@ def make_environment(root: Path, compiled: Path | None = None) -> jinja2.Environ
         auto_reload=False,  # one environment per build: its templates do not change under it
     )
     env.context_class = _Context
-    env.template_class = _Template
+    if hasattr(jinja2.Template, "_from_namespace"):  # (the Jinja 3.1 internals _Template builds on)
+        env.template_class = _Template
     env.policies["json.dumps_function"] = _dumps
     return env
 
