@@ -19,6 +19,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_KEY_POINTS = 10
 MAX_TAGS = 50
 KNOWN_KEYS = frozenset({"title", "date", "summary", "key_points", "tags", "source", "updated", "draft", "slug"})
+_LATER_LINES = frozenset({"slug", "tags"})  # front-matter keys whose lines a Brief keeps (see Brief.lines)
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
@@ -153,7 +154,13 @@ class _Validator:
             raise ContentError(self.problems)
         assert title is not None and summary is not None and published is not None
         extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
-        lines = {str(k[0]) if len(k) == 1 else ".".join(map(str, k)): v for k, v in self.doc.meta.lines.items() if k}
+        # (only the lines that later messages point at: every brief is loaded on every build)
+        lines = {
+            name: line
+            for k, line in self.doc.meta.lines.items()
+            if k and k[0] in _LATER_LINES
+            for name in [str(k[0]) if len(k) == 1 else ".".join(map(str, k))]
+        }
         return (
             Brief(
                 path=self.rel,
@@ -163,7 +170,10 @@ class _Validator:
                 has_time=published[1],
                 summary=summary,
                 key_points=key_points,
-                key_points_html=tuple(r.html for r in points_html),
+                # (the point itself where it renders to the same text: one string to cache, not two)
+                key_points_html=tuple(
+                    p if r.html == p else r.html for p, r in zip(key_points, points_html, strict=True)
+                ),
                 tags=tags,
                 tag_labels=labels,
                 source=source,

@@ -71,6 +71,7 @@ class BuildCache:
     planned: dict[str, tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=dict)
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
     _outputs_base: tuple[str, dict[tuple[str, str], OutputEntry]] = ("", {})  # the outputs as in theirs
+    _memo_base: tuple[str, dict[str, object]] = ("", {})  # the memo as in its base file
     pages: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)  # in memory only: see Fingerprinter
     plans: dict[str, Any] = field(default_factory=dict)  # in memory only: out dir -> build.Plan
     listed: bool = False  # in memory only: `briefs` has every brief file, as listed (see content.changed_files)
@@ -91,6 +92,7 @@ class BuildCache:
             "planned",
             "_base",
             "_outputs_base",
+            "_memo_base",
             "pages",
             "plans",
             "listed",
@@ -109,9 +111,10 @@ class BuildCache:
             outputs, cache._outputs_base = _read_layered(folder, "outputs", version)
             for (out, path), entry in outputs.items():
                 cache.outputs.setdefault(out, {})[path] = entry
-            rest = _read(folder / "cache.pickle", version)
-            if rest is not None:
-                cache.memo, cache.planned = rest
+            cache.memo, cache._memo_base = _read_layered(folder, "memo", version)
+            planned = _read(folder / "cache.pickle", version)
+            if planned is not None:
+                cache.planned = planned
             if (
                 not isinstance(cache.briefs, dict)
                 or not isinstance(cache.outputs, dict)
@@ -135,7 +138,9 @@ class BuildCache:
         self._base = _write_layered(self.folder, "briefs", version, self.briefs, self._base)
         outputs = {(out, path): entry for out, entries in self.outputs.items() for path, entry in entries.items()}
         self._outputs_base = _write_layered(self.folder, "outputs", version, outputs, self._outputs_base)
-        _write(self.folder / "cache.pickle", version, (self.memo, self.planned))
+        # (the memo's large tables are the same objects build after build unless the tags change)
+        self._memo_base = _write_layered(self.folder, "memo", version, self.memo, self._memo_base)
+        _write(self.folder / "cache.pickle", version, self.planned)
 
     def journal(self, out_dir: Path) -> Path:
         """A file that exists while `out_dir` is being changed: if a build dies then, the next

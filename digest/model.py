@@ -84,7 +84,7 @@ class Brief:
     draft: bool
     refs: tuple[tuple[str, int], ...]  # (link to a brief file, line) from the body and key points
     extra: Mapping[str, Any]
-    lines: Mapping[str, int]  # front-matter key -> line, for later messages
+    lines: Mapping[str, int]  # line of `slug`, `tags` and each tag (`tags.0`...), for later messages
     meta_digest: str  # hash of the path and the front matter: unchanged by body edits
     images: tuple[Image, ...] = ()  # the body's images, with their line in the file
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from digest.model import Brief
 from digest.search import shards
 from digest.site import Site, brief_url
 
 FEED_SIZE = 20
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,22 @@ class Pager:
         return self.url_for(self.number + 1) if self.number < self.total else None
 
 
+class _once(Generic[T]):
+    """A property computed on first use and then kept in the instance: functools.cached_property
+    without the lock it takes on every first use in Python 3.11 (a build plans 16,000 pages
+    at 10,000 briefs, and asks each its path)."""
+
+    def __init__(self, function: Callable[[Any], T]) -> None:
+        self.function = function
+        self.name = function.__name__
+
+    def __get__(self, instance: object, owner: type | None = None) -> T:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 @dataclass(frozen=True)
 class Page:
     """A planned output: its URL, the template that renders it and the values it shows."""
@@ -52,7 +68,7 @@ class Page:
     in_sitemap: bool = True
     lastmod: str | None = None
 
-    @functools.cached_property
+    @_once
     def path(self) -> str:
         """The file this page becomes, relative to the output folder."""
         relative = self.url.lstrip("/")

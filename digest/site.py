@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import posixpath
 from bisect import bisect_left
 from collections import defaultdict
@@ -225,11 +224,10 @@ def _related_memo(briefs: tuple[Brief, ...], memo: dict[str, object]) -> Mapping
     briefs whose lists can differ (see _affected)."""
     slugs = tuple(b.slug for b in briefs)
     tags = tuple(b.tags for b in briefs)
-    key = hashlib.blake2b(repr((slugs, tags)).encode(), digest_size=16).hexdigest()
     by_slug = {b.slug: b for b in briefs}
     table = memo.get("related")
     last = memo.get("related_input")
-    if memo.get("related_key") == key and isinstance(table, dict):
+    if isinstance(table, dict) and last == (slugs, tags):
         return MappingProxyType({slug: tuple(by_slug[s] for s in others) for slug, others in table.items()})
     by_tag = _members(tags)
     if isinstance(table, dict) and isinstance(last, tuple) and last[0] == slugs:
@@ -245,7 +243,6 @@ def _related_memo(briefs: tuple[Brief, ...], memo: dict[str, object]) -> Mapping
         table = None
     if table is None:
         table = {slugs[i]: tuple(slugs[j] for j in _related_of(i, tags, by_tag)) for i in range(len(briefs))}
-    memo["related_key"] = key
     memo["related"] = table
     memo["related_input"] = (slugs, tags)
     return MappingProxyType({slug: tuple(by_slug[s] for s in others) for slug, others in table.items()})
