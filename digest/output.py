@@ -6,6 +6,8 @@ files with the ones they replace, or renames them into place (each step is atomi
 sees the old file or the new one), and removes outputs that no longer exist. Files
 whose bytes did not change are never touched, so they keep their modification times and
 a sync tool uploads only what changed. A first build renames the whole staging folder.
+The old files that a commit swaps out are kept as a pool (in the build cache), and the next
+build stages its files by writing over them rather than by creating new ones.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ def unchanged(folder: Path, files: Mapping[str, tuple[int, int]], folders: Mappi
 class SiteWriter:
     """Stages the changed outputs of one build, then commits or aborts them."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, pool: Path | None = None) -> None:
         self.out_dir = out_dir.absolute()
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise OutputError(f"{self.out_dir} exists and is not a folder; expected the output folder")
@@ -158,6 +160,12 @@ class SiteWriter:
         self.linked_dirs: dict[str, bool] = {}
         self.flat_ready = False  # the staging folder exists (incremental builds stage files side by side)
         _remove_leftovers(self.out_dir)
+        # The files that earlier commits swapped out, to be written over (see _open_staged).
+        self.pool = None if self.fresh else pool
+        if self.pool is not None:
+            with contextlib.suppress(OSError):  # (no pool yet, or not on this file system)
+                os.rename(self.pool, self.staging)
+                self.flat_ready = True
 
     def _via_link(self, relative: str) -> bool:
         """Whether `relative` is, or is inside, a symbolic link in the output folder. Such links
@@ -207,11 +215,13 @@ class SiteWriter:
                 self.staging.mkdir(parents=True, exist_ok=True)
                 self.flat_ready = True
             # (os.open, not open(): no buffered file object for one write, a sixth of the cost of a page)
-            handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            handle, size = (_create(target), 0) if self.fresh else self._open_staged(target)
             try:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(handle, view) :]
+                if size > len(data):
+                    os.ftruncate(handle, len(data))
                 stat = os.fstat(handle)
             finally:
                 os.close(handle)
@@ -220,6 +230,34 @@ class SiteWriter:
                 f"cannot write {self.out_dir / relative}: {exc.strerror or exc}; the previous site is unchanged"
             ) from None
         return Written(relative, True, stat.st_size, stat.st_mtime_ns)
+
+    def _open_staged(self, target: str) -> tuple[int, int]:
+        """A staged file to write, and the size of what it holds: an old copy from the pool,
+        written over, where there is one that nothing else links to, else a new file.
+
+        Writing over a file's blocks took a seventh of the time of creating one on the
+        project's machine (0.02 ms against 0.14 ms; truncating one cost as much as creating
+        it), and a brief-template edit stages 10,000 pages. A pool file is an old page that
+        the output folder no longer holds (or a staged page a failed build never committed);
+        one with another link (a copy of the site made with `cp -al`) is never written."""
+        try:
+            handle = os.open(target, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return _create(target), 0
+        except OSError as exc:  # (something there that cannot be written: replaced by a new file)
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                raise exc from None
+            return _create(target), 0
+        stat = os.fstat(handle)
+        if S_ISREG(stat.st_mode) and stat.st_nlink == 1:
+            if stat.st_mode & 0o7777 != _FILE_MODE:
+                os.fchmod(handle, _FILE_MODE)
+            return handle, stat.st_size
+        os.close(handle)
+        os.unlink(target)
+        return _create(target), 0
 
     def _staged(self, relative: str) -> str:
         """Where `relative` is staged: in a new site, the staging folder is the site to be, moved
@@ -232,11 +270,36 @@ class SiteWriter:
         )
 
     def abort(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        if not self._keep_pool():
+            shutil.rmtree(self.staging, ignore_errors=True)
 
-    def commit(self, staged: list[str], stale: list[str]) -> None:
+    def _keep_pool(self, keep: Iterable[str] | None = None) -> bool:
+        """Keep the staging folder as the pool for the next build (False where there is no
+        pool). With `keep` (every output of the site), old copies of pages the site no
+        longer has are removed first, in the background."""
+        if self.pool is None or not self.staging.is_dir():
+            return False
+        if keep is not None:
+            wanted = {self._staged(relative).rpartition("/")[2] for relative in keep}
+            gone = self.staging.with_name(self.staging.name + ".gone")
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(self.staging):
+                    if entry.name not in wanted:
+                        gone.mkdir(exist_ok=True)
+                        os.rename(entry.path, f"{gone}/{entry.name}")
+            _discard(gone, in_background=True)
+        try:
+            self.pool.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.staging, self.pool)
+        except OSError:
+            return False
+        return True
+
+    def commit(self, staged: list[str], stale: list[str], outputs: Iterable[str] | None = None) -> None:
         """Move staged files into place and remove stale outputs. If a step fails (a full disk,
-        a permission), the steps already taken are undone: the previous site stays as it was."""
+        a permission), the steps already taken are undone: the previous site stays as it was.
+        The old files swapped out stay in the pool (if the writer has one) for the next build;
+        after a large commit, those of pages not among `outputs` (all the site's, if given) go."""
         try:
             if self.fresh:
                 try:
@@ -283,7 +346,8 @@ class SiteWriter:
                 raise OutputError(f"cannot update {self.out_dir / current}: {exc.strerror or exc}; {outcome}") from None
         finally:
             many = len(staged) + len(stale) >= BACKGROUND_AT
-            _discard(self.staging, in_background=many)  # (the old files a swap left there)
+            if not self._keep_pool(outputs if many and outputs is not None else None):
+                _discard(self.staging, in_background=many)  # (the old files a swap left there)
             _discard(self.undo, in_background=many)
 
 
@@ -404,6 +468,13 @@ def _exchange(new: str, old: str) -> bool:
 # second for the 10,000 pages that an edit of the brief template replaces. The old copies that a
 # large commit kept for its undo are removed by a detached process, after the build.
 BACKGROUND_AT = 1000
+_FILE_MODE = 0o666 & ~os.umask(os.umask(0o022))  # a new file's permissions (this process's umask applied)
+
+
+def _create(path: str) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+
+
 _DISCARDING: list[subprocess.Popen[bytes]] = []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -138,7 +139,7 @@ def run(
     # (planned as before, a plan's build starts from the outputs the plan left)
     entries: dict[str, OutputEntry] = dict(previous) if plan is not None else {}
     todo: list[tuple[int, str | None]] = []  # (page index, fingerprint if known) to render
-    writer = SiteWriter(out_dir)
+    writer = SiteWriter(out_dir, pool=_pool(cache, out_key, out_dir))
     staged: list[str] = []
     problems: set[Problem] = set()
     indexer: Indexer | None = None
@@ -329,7 +330,7 @@ def run(
             "the previous site is unchanged"
         ) from None
     with commit_lock:
-        writer.commit(staged, stale)  # on OutputError the journal stays: the next build checks every file
+        writer.commit(staged, stale, entries)  # on OutputError the journal stays: the next build checks every file
     changed_urls = tuple(sorted({url_of(p) for p in (*staged, *stale)}))
     if on_commit:
         on_commit(changed_urls)
@@ -388,6 +389,18 @@ def run(
         changed_urls=changed_urls,
     )
     return BuildResult(out_dir, counts, loaded.parsed, rendered, stats, time.perf_counter() - started)
+
+
+def _pool(cache: BuildCache, out_key: str, out_dir: Path) -> Path | None:
+    """Where the old copies of pages that a commit swaps out wait for the next build to write
+    over them (see SiteWriter): in the cache, when it is on the output folder's file system."""
+    try:
+        cache.folder.mkdir(parents=True, exist_ok=True)
+        if os.stat(cache.folder).st_dev != os.stat(out_dir.absolute().parent).st_dev:
+            return None
+    except OSError:
+        return None
+    return cache.folder / f"pool-{_digest(out_key)[:12]}"
 
 
 def _search_folder(cache: BuildCache, out_key: str) -> Path:

@@ -672,6 +672,84 @@ def test_writer_stages_nothing_into_the_output_folder_before_commit(tmp_path: Pa
     assert (out / "index.html").read_bytes() == b"new"
 
 
+def _edit_brief_template(root: Path, extra: str) -> None:
+    theme = (REPO / "templates" / "brief.html").read_text(encoding="utf-8")
+    at = theme.rindex("</article>")
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "brief.html").write_text(theme[:at] + extra + theme[at:])
+
+
+def _pool(root: Path) -> Path:
+    [pool] = (root / CACHE_DIR).glob("pool-*")
+    return pool
+
+
+def test_pages_written_over_the_old_copies_of_a_commit_are_exactly_the_new_pages(tmp_path: Path) -> None:
+    """A commit keeps the old pages it swapped out, and the next build writes its pages over
+    them (a seventh of the cost of new files): longer and shorter pages alike come out whole."""
+    root, out = built_site(tmp_path, 20)
+    for page in (out / "briefs").rglob("index.html"):
+        page.chmod(0o600)  # (kept by the old copies: the pages written over them get the usual permissions)
+    _edit_brief_template(root, "<p>" + "A long paragraph. " * 400 + "</p>\n")
+    build(open_config(root), out, jobs=1)
+    old_copies = {p.stat().st_ino for p in _pool(root).iterdir()}
+    assert len(old_copies) >= 20  # (the brief pages before the edit)
+    _edit_brief_template(root, "")  # (shorter than any page the pool holds)
+    build(open_config(root), out, jobs=1)
+    assert len({p.stat().st_ino for p in out.rglob("index.html")} & old_copies) >= 20
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+    for page in out.rglob("*.html"):
+        assert page.stat().st_mode & 0o777 == 0o666 & ~_umask(), page
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def test_a_copy_of_the_site_made_with_hard_links_is_never_written_through(tmp_path: Path) -> None:
+    """A release folder made with `cp -al site release` shares its files with the site: the
+    old copies that a commit swaps out are then still the release's, and never written over."""
+    root, out = built_site(tmp_path, 20)
+    release = tmp_path / "release"
+    for path in out.rglob("*"):
+        if path.is_file():
+            (release / path.relative_to(out)).parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, release / path.relative_to(out))
+    before = tree(release)
+    _edit_brief_template(root, "<p>First edit.</p>\n")
+    build(open_config(root), out, jobs=1)
+    _edit_brief_template(root, "<p>Second edit.</p>\n")
+    build(open_config(root), out, jobs=1)
+    assert tree(release) == before
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
+def test_old_copies_of_pages_the_site_no_longer_has_leave_the_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("digest.output.BACKGROUND_AT", 5)  # (the pool is tidied after large commits)
+    root, out = built_site(tmp_path, 20)
+    files = sorted(n for n in os.listdir(_root_briefs(root)))
+    _edit_brief_template(root, "<p>First edit.</p>\n")
+    build(open_config(root), out, jobs=1)
+    removed = [f"briefs/{Path(name).stem}/index.html" for name in files[:10]]
+    names = {SiteWriter(out)._staged(page).rpartition("/")[2]: page for page in removed}
+    assert set(names) <= set(os.listdir(_pool(root)))
+    for name in files[:10]:
+        (_root_briefs(root) / name).unlink()
+    _edit_brief_template(root, "<p>Second edit.</p>\n")
+    build(open_config(root), out, jobs=1)
+    assert not set(names) & set(os.listdir(_pool(root)))
+    assert len(os.listdir(_pool(root))) <= sum(1 for p in out.rglob("*") if p.is_file())
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
+def _root_briefs(root: Path) -> Path:
+    return root / "content" / "briefs"
+
+
 def test_outputs_changed_by_hand_are_restored(tmp_path: Path) -> None:
     root, out = built_site(tmp_path, 10)
     expected = tree(out)
