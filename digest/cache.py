@@ -67,8 +67,9 @@ class BuildCache:
     briefs: dict[str, FileEntry] = field(default_factory=dict)
     outputs: dict[str, dict[str, OutputEntry]] = field(default_factory=dict)  # out dir -> path -> entry
     memo: dict[str, object] = field(default_factory=dict)  # derived tables reused across builds (see build_site)
-    # out dir -> (layout key, slug -> body key, template -> key) of its last build: see pipeline.run
-    planned: dict[str, tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=dict)
+    # out dir -> (layout key, slug -> body key, template -> key) of its last build, and with search
+    # (Pagefind's version, slug -> search document key, shard -> key): see pipeline.run
+    planned: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
     _outputs_base: tuple[str, dict[tuple[str, str], OutputEntry]] = ("", {})  # the outputs as in theirs
     _memo_base: tuple[str, dict[str, object]] = ("", {})  # the memo as in its base file

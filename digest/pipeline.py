@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from digest.assets import publish_assets
 from digest.cache import BodyStore, BuildCache, BuildState, OutputEntry, code_version
@@ -27,7 +28,7 @@ from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
 from digest.headstart import Known, remember
 from digest.images import image_sizes
-from digest.inputs import Inputs
+from digest.inputs import Inputs, pagefind_version
 from digest.model import Brief
 from digest.output import OutputError, SiteWriter, WriteStats, folder_times, scan, url_of
 from digest.pages import Page, plan_pages
@@ -114,6 +115,8 @@ def run(
         if not plan.holds(inputs, loaded.briefs, previous):
             plan = None
     new_bodies: frozenset[str] = frozenset()  # slugs whose body changed since the plan was made
+    last: tuple[Any, ...] | None = None  # what the last build of this folder planned, if laid out alike
+    changed_bodies: set[str] | None = None  # slugs whose body changed since then (None: no such build)
     if plan is not None:
         site = replace(plan.site, body_keys=MappingProxyType(loaded.body_keys))  # (the load's own new mapping)
         pages = plan.pages
@@ -125,6 +128,16 @@ def run(
         layout_key = plan.layout_key
     else:
         site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
+        # What the arrangement of the site and every page's context follow from: with the same key
+        # as the last build of this folder, only the pages that showed a changed body, or whose
+        # template changed, can differ (and only the search documents of the changed bodies).
+        metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
+        layout_key = _digest((config, taxonomy, images, global_key), metadata)
+        last = cache.planned.get(out_key) if previous else None
+        if last is not None and last[0] != layout_key:
+            last = None
+        if last is not None:
+            changed_bodies = {s for s, k in loaded.body_keys.items() if last[1].get(s) != k}
 
     # What the output folder holds (a separate build's quick check may have been checking it until now).
     on_disk: Mapping[str, tuple[int, int]]
@@ -159,9 +172,15 @@ def run(
                         stale_shards.append(shard)
                         for path in plan.shard_files.get(shard, ()):
                             del entries[path]
+            elif last is not None and changed_bodies is not None and last[3:4] == (pagefind_version(),):
+                # (laid out as the last build: the documents of the briefs whose body changed differ, no others)
+                changed_briefs = [b for b in site.briefs if b.slug in changed_bodies]
+                keys = {**last[4], **document_keys(site, version, changed_briefs)}
+                search_keys = {**last[5], **shard_keys(site, keys, shards_of(site, changed_bodies))}
             else:
                 keys = document_keys(site, version)
                 search_keys = shard_keys(site, keys)
+            if plan is None:
                 by_shard: dict[int | None, dict[str, OutputEntry]] = {}
                 for path, entry in previous.items():
                     if path.startswith(SEARCH_DIR + "/"):
@@ -207,11 +226,6 @@ def run(
             keys_of_templates = template_keys(env, templates, cache.memo)
             inputs = (config, taxonomy, images, global_key, keys_of_templates)
             fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
-            # What the arrangement of the site and every page's context follow from: with the same key
-            # as the last build of this folder, only the pages that showed a changed body, or whose
-            # template changed, can differ.
-            metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-            layout_key = _digest(inputs[:-1], metadata)
         if plan is not None:
             # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.
             for index in sorted({i for slug in new_bodies for i in plan.showing.get(slug, ())}):
@@ -221,11 +235,8 @@ def run(
                     del entries[page.path]
                     todo.append((index, fingerprint))
         else:
-            last = cache.planned.get(out_key) if previous else None
-            changed_bodies = None  # slugs whose body changed since a last build planned alike
-            retemplated: frozenset[str] = frozenset()  # templates changed since then
-            if last is not None and last[0] == layout_key:
-                changed_bodies = {s for s, key in loaded.body_keys.items() if last[1].get(s) != key}
+            retemplated: frozenset[str] = frozenset()  # templates changed since a last build planned alike
+            if last is not None:
                 retemplated = frozenset(t for t, key in keys_of_templates.items() if last[2].get(t) != key)
             # A separate build fingerprints the pages of a new layout where they would be rendered, in
             # parallel; `digest serve` here, where its fingerprinter remembers pages' inputs between builds.
@@ -343,7 +354,9 @@ def run(
         if on_commit and (index_staged or index_stale):
             on_commit(tuple(sorted({url_of(p) for p in (*index_staged, *index_stale)})))
     cache.outputs[out_key] = entries
-    cache.planned[out_key] = (layout_key, dict(loaded.body_keys), keys_of_templates)
+    # (with the search documents' and shards' keys, for the next build laid out alike)
+    searched = (pagefind_version(), keys, search_keys) if config.search else ()
+    cache.planned[out_key] = (layout_key, dict(loaded.body_keys), keys_of_templates, *searched)
     if config.serving:
         cache.plans[out_key] = Plan.make(
             inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,

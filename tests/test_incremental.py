@@ -42,7 +42,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 def clean_build(root: Path, scratch: Path, *, serving: bool = False) -> dict[str, bytes]:
     """The reference: the same sources copied elsewhere, built with no cache."""
     shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(root, scratch, ignore=shutil.ignore_patterns(CACHE_DIR, "site"))
+    shutil.copytree(root, scratch, ignore=shutil.ignore_patterns(CACHE_DIR, "site", ".site.*"))
     build(open_config(scratch).with_overrides(serving=serving), scratch / "site", clean=True, jobs=1)
     return tree(scratch / "site")
 
