@@ -159,9 +159,9 @@ class SiteWriter:
         self.root = str(self.out_dir)
         self.linked_dirs: dict[str, bool] = {}
         self.flat_ready = False  # the staging folder exists (incremental builds stage files side by side)
-        _remove_leftovers(self.out_dir)
         # The files that earlier commits swapped out, to be written over (see _open_staged).
         self.pool = None if self.fresh else pool
+        _remove_leftovers(self.out_dir, adopt=self.pool)
         if self.pool is not None:
             with contextlib.suppress(OSError):  # (no pool yet, or not on this file system)
                 os.rename(self.pool, self.staging)
@@ -241,7 +241,7 @@ class SiteWriter:
         the output folder no longer holds (or a staged page a failed build never committed);
         one with another link (a copy of the site made with `cp -al`) is never written."""
         try:
-            handle = os.open(target, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+            handle = os.open(target, os.O_WRONLY | os.O_CLOEXEC | _NOFOLLOW)
         except FileNotFoundError:
             return _create(target), 0
         except OSError as exc:  # (something there that cannot be written: replaced by a new file)
@@ -252,7 +252,7 @@ class SiteWriter:
             return _create(target), 0
         stat = os.fstat(handle)
         if S_ISREG(stat.st_mode) and stat.st_nlink == 1:
-            if stat.st_mode & 0o7777 != _FILE_MODE:
+            if stat.st_mode & 0o7777 != _FILE_MODE and hasattr(os, "fchmod"):
                 os.fchmod(handle, _FILE_MODE)
             return handle, stat.st_size
         os.close(handle)
@@ -469,6 +469,7 @@ def _exchange(new: str, old: str) -> bool:
 # large commit kept for its undo are removed by a detached process, after the build.
 BACKGROUND_AT = 1000
 _FILE_MODE = 0o666 & ~os.umask(os.umask(0o022))  # a new file's permissions (this process's umask applied)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _create(path: str) -> int:
@@ -497,8 +498,10 @@ def _discard(folder: Path, *, in_background: bool) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _remove_leftovers(out_dir: Path) -> None:
-    """Remove staging folders of builds that were killed (their process is gone)."""
+def _remove_leftovers(out_dir: Path, adopt: Path | None = None) -> None:
+    """Remove staging folders of builds that were killed (their process is gone); with `adopt`
+    (where the pool goes) and no pool there, a killed build's staging folder becomes the pool
+    (it holds the pool that build took, and pages it never committed: all files to write over)."""
     prefix = f".{out_dir.name}.staging-"
     try:
         entries = list(os.scandir(out_dir.parent))
@@ -515,7 +518,12 @@ def _remove_leftovers(out_dir: Path) -> None:
             continue
         pid = entry.name[len(prefix) :].split(".", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            shutil.rmtree(entry.path, ignore_errors=True)
+            if adopt is not None and entry.name == prefix + pid and not os.path.lexists(adopt):
+                with contextlib.suppress(OSError):
+                    adopt.parent.mkdir(parents=True, exist_ok=True)
+                    os.rename(entry.path, adopt)
+                    continue
+            _discard(Path(entry.path), in_background=True)
 
 
 def _alive(pid: int) -> bool:

@@ -8,6 +8,8 @@ import pickle
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -743,6 +745,22 @@ def test_old_copies_of_pages_the_site_no_longer_has_leave_the_pool(
     build(open_config(root), out, jobs=1)
     assert not set(names) & set(os.listdir(_pool(root)))
     assert len(os.listdir(_pool(root))) <= sum(1 for p in out.rglob("*") if p.is_file())
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
+def test_the_staging_folder_of_a_killed_build_becomes_the_pool(tmp_path: Path) -> None:
+    root, out = built_site(tmp_path, 10)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # (a process id that is gone)
+    staging = root / f".site.staging-{dead.pid}"
+    staging.mkdir()
+    (staging / ("f" * 24)).write_bytes(b"a page that was never committed")
+    inode = (staging / ("f" * 24)).stat().st_ino
+    (root / f".site.staging-{dead.pid}.undo").mkdir()
+    _edit_brief_template(root, "<p>Edited.</p>\n")
+    build(open_config(root), out, jobs=1)
+    assert not [p.name for p in root.iterdir() if ".staging-" in p.name]
+    assert inode in {p.stat().st_ino for p in _pool(root).iterdir()} | {p.stat().st_ino for p in out.rglob("*")}
     assert tree(out) == clean_build(root, tmp_path / "reference")
 
 
