@@ -418,3 +418,16 @@ def test_the_quick_check_knows_the_installed_pagefind_version() -> None:
     assert f"pagefind-{metadata.version('pagefind')}.dist-info" in found.split()
     binary = next(d.metadata["Name"] for d in metadata.distributions() if d.metadata["Name"].startswith("pagefind_bin"))
     assert any(name.startswith(f"{binary}-{metadata.version(binary)}") for name in found.split())
+
+
+def test_digest_runs_the_pagefind_binary_that_pagefind_itself_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found without importing `pagefind.service` (asyncio), yet the same binary, and
+    PAGEFIND_BINARY_PATH still chooses another."""
+    from pagefind.service import get_executable
+
+    from digest.search import pagefind_binary
+
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    assert pagefind_binary() == get_executable()
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", "/opt/elsewhere/pagefind")
+    assert pagefind_binary() == get_executable() == Path("/opt/elsewhere/pagefind")
