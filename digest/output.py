@@ -167,15 +167,10 @@ class SiteWriter:
                 os.rename(self.pool, self.staging)
                 self.flat_ready = True
 
-    def _via_link(self, relative: str) -> bool:
-        """Whether `relative` is, or is inside, a symbolic link in the output folder. Such links
-        are never written or read through: a linked folder is replaced by a real one, so no
-        build writes outside the output folder."""
-        return self._look_up(relative)[0]
-
     def _look_up(self, relative: str) -> tuple[bool, os.stat_result | None]:
-        """Whether `relative` is, or is inside, a symbolic link (see `_via_link`), and what is
-        there (its `lstat`, None if nothing)."""
+        """Whether `relative` is, or is inside, a symbolic link in the output folder, and what is
+        there (its `lstat`, None if nothing). Such links are never written or read through: a
+        linked folder is replaced by a real one, so no build writes outside the output folder."""
         parts = relative.split("/")
         prefix = ""
         for n, part in enumerate(parts, 1):
@@ -314,12 +309,15 @@ class SiteWriter:
             try:
                 for current in staged:  # (paths as strings: pathlib cost more than the moves)
                     target = f"{self.root}/{current}"
-                    if self._via_link(current):
+                    linked, found = self._look_up(current)  # (a file there: its lstat tells what it is)
+                    if linked:
                         _make_parent(undo, Path(target).parent)
-                    try:
-                        mode: int | None = os.lstat(target).st_mode
-                    except (FileNotFoundError, NotADirectoryError):
-                        mode = None
+                    mode: int | None = None if found is None or linked else found.st_mode
+                    if mode is None:
+                        try:
+                            mode = os.lstat(target).st_mode
+                        except (FileNotFoundError, NotADirectoryError):
+                            mode = None
                     if mode is not None and S_ISDIR(mode):
                         undo.move_away(current)
                     elif mode is None and not os.path.isdir(os.path.dirname(target)):
