@@ -155,12 +155,7 @@ class _Validator:
         assert title is not None and summary is not None and published is not None
         extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
         # (only the lines that later messages point at: every brief is loaded on every build)
-        lines = {
-            name: line
-            for k, line in self.doc.meta.lines.items()
-            if k and k[0] in _LATER_LINES
-            for name in [str(k[0]) if len(k) == 1 else ".".join(map(str, k))]
-        }
+        lines = {".".join(map(str, k)): line for k, line in self.doc.meta.lines.items() if k and k[0] in _LATER_LINES}
         return (
             Brief(
                 path=self.rel,

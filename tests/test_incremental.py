@@ -733,14 +733,15 @@ def test_old_copies_of_pages_the_site_no_longer_has_leave_the_pool(
 ) -> None:
     monkeypatch.setattr("digest.output.BACKGROUND_AT", 5)  # (the pool is tidied after large commits)
     root, out = built_site(tmp_path, 20)
-    files = sorted(n for n in os.listdir(_root_briefs(root)))
+    briefs = root / "content" / "briefs"
+    files = sorted(os.listdir(briefs))
     _edit_brief_template(root, "<p>First edit.</p>\n")
     build(open_config(root), out, jobs=1)
     removed = [f"briefs/{Path(name).stem}/index.html" for name in files[:10]]
     names = {SiteWriter(out)._staged(page).rpartition("/")[2]: page for page in removed}
     assert set(names) <= set(os.listdir(_pool(root)))
     for name in files[:10]:
-        (_root_briefs(root) / name).unlink()
+        (briefs / name).unlink()
     _edit_brief_template(root, "<p>Second edit.</p>\n")
     build(open_config(root), out, jobs=1)
     assert not set(names) & set(os.listdir(_pool(root)))
@@ -762,10 +763,6 @@ def test_the_staging_folder_of_a_killed_build_becomes_the_pool(tmp_path: Path) -
     assert not [p.name for p in root.iterdir() if ".staging-" in p.name]
     assert inode in {p.stat().st_ino for p in _pool(root).iterdir()} | {p.stat().st_ino for p in out.rglob("*")}
     assert tree(out) == clean_build(root, tmp_path / "reference")
-
-
-def _root_briefs(root: Path) -> Path:
-    return root / "content" / "briefs"
 
 
 def test_outputs_changed_by_hand_are_restored(tmp_path: Path) -> None:
