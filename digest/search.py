@@ -59,6 +59,7 @@ YEAR_FILTER = "Year"
 _UNPUBLISHED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b|^playground/")
 _CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PAIR = re.compile(f"(?<=[{_CJK}])(?=[{_CJK}])")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 _TAG = re.compile(r"(<[^>]*>)")
 
 
@@ -106,6 +107,8 @@ def pagefind_binary() -> Path:
 
 def space_cjk(markup: str) -> str:
     """A space between adjacent han/kana characters in the text of `markup` (not in its tags)."""
+    if not _CJK_CHAR.search(markup):
+        return markup  # (most text: one scan instead of splitting and testing every position)
     parts = _TAG.split(markup)
     return "".join(p if p.startswith("<") else _CJK_PAIR.sub(" ", p) for p in parts)
 
@@ -516,12 +519,18 @@ def sync_documents(shard_docs: Path, keys: Mapping[str, str], make: Callable[[st
         wrote = True
     manifest_path.unlink(missing_ok=True)  # written again once every document is in place
     wrote = _remove_others(shard_docs / "briefs", keys) or wrote
+    folder = str(shard_docs / "briefs")
+    os.makedirs(folder, exist_ok=True)
     for slug, key in keys.items():
-        target = shard_docs / "briefs" / slug / "index.html"
-        if manifest.get(slug) == key and target.is_file():
+        target = f"{folder}/{slug}/index.html"
+        if manifest.get(slug) == key and os.path.isfile(target):
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write(target, make(slug))
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(f"{folder}/{slug}")
+        # (written in place: with the manifest gone until every document is written, a build
+        # killed meanwhile leaves the next one to write the shard's documents again)
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(make(slug))
         wrote = True
     manifest_path.write_text(json.dumps(dict(keys), sort_keys=True), encoding="utf-8")
     return wrote
@@ -579,9 +588,3 @@ def _remove_others(folder: Path, keep: Iterable[str]) -> bool:
             shutil.rmtree(entry.path, ignore_errors=True)
             removed = True
     return removed
-
-
-def _write(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
