@@ -133,7 +133,9 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
             if wanted == manifest:
                 continue  # the documents are as they were
             search.sync_documents(shard_docs, wanted, made.__getitem__)
-            job = search.IndexJob(shard, shard_docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=folder)))
+            job = search.IndexJob(
+                shard, shard_docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=search.scratch(folder)))
+            )
             jobs[shard] = job
             # (at the build's priority: it loads in one process meanwhile, and then waits for this run)
             search.launch(command, job, nice=0)

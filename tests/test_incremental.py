@@ -586,10 +586,85 @@ def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
     assert tree(out) == clean_build(root, tmp_path / "reference")
 
 
-def test_what_pagefind_left_when_a_build_was_killed_is_removed(tmp_path: Path) -> None:
+def outputs_of_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The output folders of the Pagefind runs of the next builds."""
+    import digest.search
+
+    outputs: list[Path] = []
+    launch = digest.search.launch
+
+    def recorded(command: list[str], job: digest.search.IndexJob, **options: int) -> None:
+        outputs.append(job.output)
+        launch(command, job, **options)
+
+    monkeypatch.setattr(digest.search, "launch", recorded)
+    return outputs
+
+
+@pytest.fixture
+def shm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder standing for /dev/shm, shared by every user (sticky, writable by all)."""
+    import digest.search
+
+    folder = tmp_path / "shm"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    monkeypatch.setattr(digest.search, "SCRATCH_ROOT", folder)
+    return folder
+
+
+def test_pagefind_writes_into_a_private_folder_in_memory_and_leaves_nothing_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shm: Path
+) -> None:
+    outputs = outputs_of_pagefind_runs(monkeypatch)
+    root, out = built_site(tmp_path, 12)
+    path = root / "content" / "briefs" / "brief-3.md"
+    path.write_text(path.read_text() + "\nA sentence about lithography.\n")
+    build(open_config(root), out, jobs=1)
+    assert len(outputs) > 1
+    for output in outputs:
+        assert output.parent.parent == shm and output.parent.name.startswith(f"digest-{os.getuid()}-")
+    assert not list(shm.iterdir()), "the runs' files and their folder are gone"
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
+@pytest.mark.parametrize("planted", ["open to all", "a link", "no room"])
+def test_pagefind_writes_into_the_cache_when_the_memory_folder_is_not_safe_or_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shm: Path, planted: str
+) -> None:
+    import digest.search
+
     root, out = built_site(tmp_path, 6)
     (folder,) = (root / CACHE_DIR / "search").iterdir()
-    left = folder / "index-0.killed"  # (a Pagefind run's output, its build killed)
+    private = digest.search.scratch(folder)
+    assert private.parent == shm
+    private.rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    if planted == "open to all":  # (another user could put a link where a run writes)
+        private.mkdir()
+        private.chmod(0o777)
+    elif planted == "a link":
+        private.symlink_to(elsewhere)
+    else:
+        monkeypatch.setattr(digest.search, "SCRATCH_FREE", 1 << 60)
+    outputs = outputs_of_pagefind_runs(monkeypatch)
+    path = root / "content" / "briefs" / "brief-2.md"
+    path.write_text(path.read_text() + "\nA sentence about lithography.\n")
+    build(open_config(root), out, jobs=1)
+    assert outputs and all(output.parent == folder for output in outputs)
+    assert not list(elsewhere.iterdir()) and not (private.is_dir() and list(private.iterdir()))
+    assert tree(out) == clean_build(root, tmp_path / "reference")
+
+
+@pytest.mark.parametrize("where", ["cache", "memory"])
+def test_what_pagefind_left_when_a_build_was_killed_is_removed(tmp_path: Path, shm: Path, where: str) -> None:
+    import digest.search
+
+    root, out = built_site(tmp_path, 6)
+    (folder,) = (root / CACHE_DIR / "search").iterdir()
+    place = folder if where == "cache" else digest.search.scratch(folder)
+    left = place / "index-0.killed"  # (a Pagefind run's output, its build killed)
     (left / "fragment").mkdir(parents=True)
     (left / "fragment" / "x.pf_fragment").write_bytes(b"partial")
     path = root / "content" / "briefs" / "brief-2.md"
