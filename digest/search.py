@@ -292,17 +292,19 @@ SCRATCH_ROOT = Path("/dev/shm")
 SCRATCH_FREE = 1 << 30  # the memory file system is used only with this much free
 
 
-def scratch(folder: Path) -> Path:
+def scratch(folder: Path, *, create: bool = True) -> Path:
     """Where Pagefind's runs for the index in `folder` write: a folder of this user's own in
-    SCRATCH_ROOT when it is there with room to spare, else `folder` itself."""
+    SCRATCH_ROOT when it is there with room to spare (made if need be, with `create`), else
+    `folder` itself."""
     try:
         free = os.statvfs(SCRATCH_ROOT)
         if free.f_bavail * free.f_frsize < SCRATCH_FREE:
             return folder
         key = hashlib.blake2b(str(folder.absolute()).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
         path = SCRATCH_ROOT / f"digest-{os.getuid()}-{key}"
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(path, 0o700)
+        if create:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(path, 0o700)
         found = os.lstat(path)  # (shared by every user: ours only if we own it and nobody else can write)
         if stat.S_ISDIR(found.st_mode) and found.st_uid == os.getuid() and not found.st_mode & 0o077:
             return path
@@ -571,8 +573,9 @@ def remove_leftovers(folder: Path, keep: Iterable[Path]) -> None:
     Pagefind ran), but the runs in `keep`. Such a run's Pagefind is stopped too: left without
     its build, it was seen to wait forever at start-up, holding its threads."""
     kept = {str(p) for p in keep}
+    places = list(dict.fromkeys([folder, scratch(folder, create=False)]))
     entries = []
-    for place in dict.fromkeys([folder, scratch(folder)]):
+    for place in places:
         with contextlib.suppress(FileNotFoundError):
             entries += list(os.scandir(place))
     for entry in entries:
@@ -584,6 +587,9 @@ def remove_leftovers(folder: Path, keep: Iterable[Path]) -> None:
                 _stop_left(Path(entry.path), output)
         elif entry.path not in kept:
             shutil.rmtree(entry.path, ignore_errors=True)
+    for place in places[1:]:  # (the scratch folder, gone when empty)
+        with contextlib.suppress(OSError):
+            place.rmdir()
 
 
 def _stop_left(pid_file: Path, output: str) -> None:

@@ -625,6 +625,9 @@ def test_pagefind_writes_into_a_private_folder_in_memory_and_leaves_nothing_ther
     for output in outputs:
         assert output.parent.parent == shm and output.parent.name.startswith(f"digest-{os.getuid()}-")
     assert not list(shm.iterdir()), "the runs' files and their folder are gone"
+    (out / "index.html").unlink()  # (a build that indexes nothing)
+    build(open_config(root), out, jobs=1)
+    assert len(outputs) == 2 and not list(shm.iterdir())
     assert tree(out) == clean_build(root, tmp_path / "reference")
 
 
