@@ -280,7 +280,7 @@ class IndexJob:
             self.process.wait()
         shutil.rmtree(self.output, ignore_errors=True)
         _pid_file(self.output).unlink(missing_ok=True)
-        if self.output.parent.name.startswith("digest-"):  # (a scratch folder: gone when empty)
+        if self.output.parent.parent == SCRATCH_ROOT:  # (a scratch folder: gone when empty)
             with contextlib.suppress(OSError):
                 self.output.parent.rmdir()
 
