@@ -14,6 +14,7 @@ import gc
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -21,11 +22,22 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest.cache import CACHE_DIR, BuildCache, BuildState, code_version
+from digest.cache import (
+    CACHE_DIR,
+    BuildCache,
+    BuildState,
+    code_version,
+    journal_path,
+    manifest_path,
+    prepare_folder,
+    record_key,
+    write_file,
+)
 from digest.config import Config, load_config
 from digest.inputs import Inputs, look_at_inputs
-from digest.output import OutputError, WriteStats, scan, unchanged
+from digest.output import OutputError, WriteStats, claim_folder, let_helpers_finish, manifest_text, scan, unchanged
 from digest.result import BuildResult, Progress
+from digest.workers import die_with_parent
 
 try:
     import fcntl
@@ -84,9 +96,10 @@ def build(
         "superseded": superseded,
         "changed": changed,
     }
-    with site_lock(config.root, wait=wait), _collector_paused():
+    with site_lock(config.root, wait=wait) as built_before, _collector_paused():
         started = time.perf_counter()
         out_dir = out_dir.absolute()
+        _claim(config.root, out_dir, built_before)
         inputs: Inputs | None = None
         listing: _Listing | None = None
         state: BuildState | None = None
@@ -128,6 +141,24 @@ def build(
                 listing.close()
             for job in head.values():  # (the runs the pipeline did not take over)
                 job.stop()
+            let_helpers_finish()
+
+
+def _claim(root: Path, out_dir: Path, built_before: frozenset[str]) -> None:
+    """Refuse an output folder that is not digest's (see output.claim_folder). One that an older
+    digest built, as its cache recorded, is taken with every file in it as digest's."""
+
+    def adopt() -> bool:
+        if record_key(out_dir) not in built_before:
+            return False
+        text = manifest_text(scan(out_dir))
+        write_file(manifest_path(root, out_dir), lambda stream: stream.write(text))
+        return True
+
+    try:
+        claim_folder(root, out_dir, manifest_path(root, out_dir), journal_path(root, out_dir), adopt)
+    except OSError as exc:
+        raise OutputError(f"cannot use {out_dir}: {exc.strerror or exc}; expected the output folder") from None
 
 
 @contextmanager
@@ -165,6 +196,7 @@ class _Listing:
         self.failure: BaseException | None = None
         self.thread: threading.Thread | None = None
         if state is not None and getattr(state, "folders", None) and hasattr(os, "fork"):
+            parent = os.getpid()
             try:
                 self.pid = os.fork()
             except OSError:
@@ -172,6 +204,7 @@ class _Listing:
             if self.pid == 0:  # (the child: answers with its exit status, and runs nothing else)
                 code = 1
                 try:
+                    die_with_parent(parent)
                     code = 0 if unchanged(out_dir, state.files, state.folders) else 1
                 finally:
                     os._exit(code)
@@ -232,31 +265,97 @@ def _look(
 
 
 @contextmanager
-def site_lock(root: Path, *, wait: bool = True) -> Iterator[None]:
+def site_lock(root: Path, *, wait: bool = True) -> Iterator[frozenset[str]]:
     """One build of a site at a time (a `digest build` beside `digest serve`, or two builds):
     the second waits for the first (or refuses, without `wait`), so their outputs and caches
-    never interleave."""
+    never interleave. Yields what cache.prepare_folder returns (the cache folder is checked,
+    and made if need be, first).
+
+    The lock is an `flock` on `.digest-cache/build.lock`, held by this process alone: the file
+    is opened close-on-exec and closed in every process forked from this one (see _forked), so
+    no worker or helper ever holds it, and it is released when this process ends, however it
+    ends. The file names its holder (process id, start time, command) while the lock is held; a
+    holder named there that is gone (a killed build) is reported in one line as the lock is
+    taken over."""
+    built_before = prepare_folder(root)
     folder = root / CACHE_DIR
+    path = folder / "build.lock"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = (folder / "build.lock").open("a")
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as exc:
         raise OutputError(f"cannot use the build cache {folder}: {exc.strerror or exc}; {_WRITABLE}") from None
-    with handle:
+    _LOCKS.add(handle)
+    try:
         if fcntl is None:  # pragma: no cover - not POSIX
-            yield
+            yield built_before
             return
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = _holder(handle)
             if not wait:
                 raise OutputError(
-                    f"another build of this site is running (it holds {folder / 'build.lock'}); "
+                    f"another build of this site is running (it holds {path}{holder}); "
                     "expected it to finish first (without --no-wait, digest build waits for it)"
                 ) from None
-            log.warning("waiting for another build of this site to finish (%s)...", folder / "build.lock")
+            log.warning("waiting for another build of this site to finish (%s%s)...", path, holder)
             fcntl.flock(handle, fcntl.LOCK_EX)
+        left = _holder(handle)
+        if left:
+            log.warning("taking over %s from a build that is gone%s", path, left)
+        _name_holder(handle)
         try:
-            yield
+            yield built_before
         finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(handle, 0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        _LOCKS.discard(handle)
+        os.close(handle)
+
+
+_LOCKS: set[int] = set()  # the lock files this process holds open
+
+
+def _forked() -> None:
+    """In a process just forked from a build: let go of the lock files (see site_lock)."""
+    for handle in list(_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(handle)
+    _LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
+
+
+def _start_time(pid: int) -> str:
+    """A process's start time (clock ticks since boot, Linux), to tell it from a later process
+    given the same id; "" where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+def _name_holder(handle: int) -> None:
+    command = " ".join(sys.argv).replace("\n", " ")[:300]
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+    text = f"{os.getpid()} {_start_time(os.getpid())}\n{command} (started {started})\n"
+    with contextlib.suppress(OSError):
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, text.encode("utf-8", "replace"), 0)
+
+
+def _holder(handle: int) -> str:
+    """Who the lock file names as its holder, as ': process N, COMMAND (started T)', or ''.
+    The holder clears the file as it lets go, so a name found on a free lock is a build that
+    died holding it."""
+    try:
+        first, _, rest = os.pread(handle, 1000, 0).decode("utf-8", "replace").partition("\n")
+        pid = int(first.split(" ", 1)[0])
+    except (OSError, ValueError):
+        return ""
+    return f": process {pid}, {rest.strip()}" if rest.strip() else f": process {pid}"

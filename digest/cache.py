@@ -2,27 +2,134 @@
 
 Everything here is an optimisation: a missing, corrupt or foreign cache (another version of
 digest or of its code) is an empty cache, which means a clean build, never a wrong one.
+
+The cache holds pickles, and loading a pickle can run code, so the folder is trusted only as the
+build made it: a real folder (not a symbolic link), the user's own, closed to everyone else
+(mode 0700, which git and most copies never make). A link or another user's folder is refused;
+a folder open to others (one an older digest made, or a copy, or a commit) is emptied and made
+again, unread: a clean build (see `prepare_folder`). Files in it are written to a new name
+(O_EXCL|O_NOFOLLOW, never through a link) and renamed into place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
 import os
 import pickle
+import shutil
 import sqlite3
-from collections.abc import Iterable, Mapping
+import stat
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from digest.errors import Problem
 from digest.model import Brief
+from digest.output import OutputError, RefusedFolder
 
 CACHE_DIR = ".digest-cache"
 FORMAT = 3
 log = logging.getLogger(__name__)
+WRITABLE = "expected a writable folder (fix its permissions, free some space, or delete it)"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def prepare_folder(root: Path) -> frozenset[str]:
+    """Make sure the cache folder of `root` is one to trust (see above), making it if need be.
+    Returns the keys (see `record_key`) of the output folders whose builds an emptied folder
+    recorded: their files are digest's (an older digest built them), see output.claim_folder.
+    Raises RefusedFolder for a link or another user's folder, OutputError if it cannot be made."""
+    folder = root / CACHE_DIR
+    try:
+        os.mkdir(folder, 0o700)
+        return frozenset()
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise OutputError(f"cannot use the build cache {folder}: {exc.strerror or exc}; {WRITABLE}") from None
+    try:
+        found = os.lstat(folder)
+        if stat.S_ISLNK(found.st_mode):
+            raise RefusedFolder(
+                f"{folder} is a symbolic link (to {os.readlink(folder)}); expected a folder digest made "
+                "(remove the link: the next build makes the folder)"
+            )
+        if not stat.S_ISDIR(found.st_mode):
+            raise OutputError(f"cannot use the build cache {folder}: it is not a folder; {WRITABLE}")
+        if hasattr(os, "getuid") and found.st_uid != os.getuid():
+            raise RefusedFolder(
+                f"{folder} belongs to another user (uid {found.st_uid}); expected a folder of your own "
+                "(remove it: the next build makes it again)"
+            )
+        if found.st_mode & 0o077 == 0:
+            return frozenset()
+        built = frozenset(
+            name[6:-7] for name in os.listdir(folder) if name.startswith("state-") and name.endswith(".pickle")
+        )
+        log.warning(
+            "%s is open to other users (mode %o), so nothing in it is trusted; it is made again, empty (a clean build)",
+            folder,
+            stat.S_IMODE(found.st_mode),
+        )
+        shutil.rmtree(folder)
+        os.mkdir(folder, 0o700)
+        return built
+    except OSError as exc:
+        raise OutputError(f"cannot use the build cache {folder}: {exc.strerror or exc}; {WRITABLE}") from None
+
+
+def trusted(folder: Path) -> bool:
+    """Whether `folder` is a cache folder to read pickles from (see above)."""
+    try:
+        found = os.lstat(folder)
+    except OSError:
+        return False
+    mine = not hasattr(os, "getuid") or found.st_uid == os.getuid()
+    return stat.S_ISDIR(found.st_mode) and mine and found.st_mode & 0o077 == 0
+
+
+def make_folder(folder: Path) -> None:
+    """Make the cache folder if it is missing (private, as prepare_folder would)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def record_key(out_dir: Path) -> str:
+    """The key of an output folder in the names of the cache's files about it."""
+    return hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
+
+
+def manifest_path(root: Path, out_dir: Path) -> Path:
+    """The manifest of an output folder: the files the last build wrote there (see output.claim_folder)."""
+    return root / CACHE_DIR / f"written-{record_key(out_dir)}"
+
+
+def journal_path(root: Path, out_dir: Path) -> Path:
+    """See BuildCache.journal."""
+    return root / CACHE_DIR / f"writing-{record_key(out_dir)}"
+
+
+def write_file(path: Path, write: Callable[[Any], None]) -> None:
+    """Write a file of the cache: to a new file (never through a link, never into one that is
+    there), then renamed into place."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | _NOFOLLOW
+    try:
+        handle = os.open(temporary, flags, 0o600)
+    except FileExistsError:  # (left by a killed process of the same id)
+        os.unlink(temporary)
+        handle = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 @functools.cache
@@ -107,6 +214,8 @@ class BuildCache:
     def load(cls, root: Path, version: str) -> BuildCache:
         folder = root / CACHE_DIR
         cache = cls(root)
+        if not trusted(folder):
+            return cache
         try:
             cache.briefs, cache._base = _read_layered(folder, "briefs", version)
             outputs, cache._outputs_base = _read_layered(folder, "outputs", version)
@@ -132,10 +241,10 @@ class BuildCache:
         """Write the cache. Parsed briefs, and what each output was made from, each go to a
         large base file, rewritten only now and then, and a small file of changes since the
         base, so saving after a small edit is quick."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_folder(self.folder)
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
-            ignore.write_text("*\n")
+            write_file(ignore, lambda stream: stream.write(b"*\n"))
         self._base = _write_layered(self.folder, "briefs", version, self.briefs, self._base)
         outputs = {(out, path): entry for out, entries in self.outputs.items() for path, entry in entries.items()}
         self._outputs_base = _write_layered(self.folder, "outputs", version, outputs, self._outputs_base)
@@ -145,9 +254,9 @@ class BuildCache:
 
     def journal(self, out_dir: Path) -> Path:
         """A file that exists while `out_dir` is being changed: if a build dies then, the next
-        build does not trust what the cache says about that folder."""
-        key = hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
-        return self.folder / f"writing-{key}"
+        build does not trust what the cache says about that folder. It names the files that
+        builds since the last complete one created there (see output.note_written)."""
+        return journal_path(self.root, out_dir)
 
 
 K = TypeVar("K")
@@ -201,11 +310,11 @@ def _read(path: Path, version: str) -> Any:
 
 
 def _write(path: Path, version: str, payload: object) -> None:
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
+    def dump(handle: Any) -> None:
         pickle.dump(version, handle, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, path)
+
+    write_file(path, dump)
 
 
 @dataclass
@@ -220,8 +329,7 @@ class BuildState:
 
     @staticmethod
     def _path(root: Path, out_dir: Path) -> Path:
-        key = hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
-        return root / CACHE_DIR / f"state-{key}.pickle"
+        return root / CACHE_DIR / f"state-{record_key(out_dir)}.pickle"
 
     @classmethod
     def load(cls, root: Path, out_dir: Path) -> BuildState | None:
@@ -237,11 +345,7 @@ class BuildState:
         cls._path(root, out_dir).unlink(missing_ok=True)
 
     def save(self, root: Path, out_dir: Path) -> None:
-        path = self._path(root, out_dir)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        write_file(self._path(root, out_dir), lambda handle: pickle.dump(self, handle, pickle.HIGHEST_PROTOCOL))
 
 
 class BodyStore:
@@ -289,7 +393,7 @@ class BodyStore:
             return None
         if self._db is None:
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                make_folder(self.folder)
                 self._db = sqlite3.connect(self.folder / "bodies.sqlite")
                 self._db.execute("PRAGMA synchronous = OFF")  # a cache: losing it costs a rebuild, not data
                 if self._db.execute("PRAGMA user_version").fetchone()[0] != self.SCHEMA:

@@ -18,7 +18,7 @@ from digest import __version__
 from digest.build import build, open_config
 from digest.config import check_base_url, normalize_base_url
 from digest.errors import ContentError
-from digest.output import OutputError
+from digest.output import OutputError, RefusedFolder
 from digest.progress import ProgressLine, summary
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -118,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         count = len(exc.problems)
         print(f"digest: {count} {'error' if count == 1 else 'errors'}; nothing was written", file=sys.stderr)
         return EXIT_CONTENT
+    except RefusedFolder as exc:  # (a folder that is not digest's to write: the command line's to fix)
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OutputError as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_CONTENT
@@ -245,6 +248,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
     if not 0 <= args.port <= 65535:
         return _usage(f"--port must be from 0 to 65535, got {args.port}")
+    from digest.cache import prepare_folder
+
+    prepare_folder(args.root.resolve())  # (the cache folder, where the site is served from, checked first)
     try:
         server = Server(args.root, args.host, args.port, drafts=not args.no_drafts, follow=args.follow)
     except OSError as exc:

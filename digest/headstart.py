@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import tempfile
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from digest.cache import CACHE_DIR
+from digest.cache import CACHE_DIR, write_file
 from digest.config import Config
 from digest.inputs import Inputs
 
@@ -57,10 +56,7 @@ def remember(root: Path, out_dir: Path, known: Known | None) -> None:
     if known is None:
         path.unlink(missing_ok=True)
         return
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
-        pickle.dump(known, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, path)
+    write_file(path, lambda handle: pickle.dump(known, handle, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: int) -> dict[int, IndexJob]:

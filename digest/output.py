@@ -31,6 +31,100 @@ class OutputError(Exception):
     """The site could not be written; the previous output is untouched."""
 
 
+class RefusedFolder(OutputError):
+    """A folder that digest must not write into or remove from (a usage error: exit 2)."""
+
+
+# The output folder is digest's only where digest made it: a build removes only the files that a
+# build wrote there, as its manifest records (a plain list of paths in the cache, see
+# cache.manifest_path), plus those a killed build's journal names. Anything else in the folder
+# stays, and a folder that holds files digest did not write is refused before anything changes.
+INPUT_FOLDERS = ("content", "templates", "static")
+
+
+def claim_folder(root: Path, out_dir: Path, manifest: Path, journal: Path, adopt: Callable[[], bool]) -> None:
+    """Raise RefusedFolder unless `out_dir` is a folder digest may build into: not the site
+    folder or one holding it, nothing inside the site's inputs, no other site's folder, no
+    symbolic link, not another user's, and either missing, empty, or made by a digest build (a
+    `manifest` or a `journal` records it). For a folder that holds files and no record,
+    `adopt()` says whether an older digest built it (the caller knows it from that build's
+    cache), and records its files as digest's if so."""
+    place, home = out_dir.resolve(), root.resolve()
+    expected = f"expected a folder for the built site only, such as {home / 'site'}"
+    if place == home or home.is_relative_to(place):
+        raise RefusedFolder(f"{out_dir}: the output folder would be the site folder or hold it; {expected}")
+    for name in INPUT_FOLDERS:
+        if place.is_relative_to(home / name):
+            raise RefusedFolder(f"{out_dir}: the output folder would be inside the site's {name}/; {expected}")
+    try:
+        found = os.lstat(out_dir)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"cannot use {out_dir}: {exc.strerror or exc}; expected the output folder") from None
+    if S_ISLNK(found.st_mode):
+        raise RefusedFolder(
+            f"{out_dir}: the output folder is a symbolic link (to {os.readlink(out_dir)}); expected a real "
+            "folder (remove the link: the next build makes the folder)"
+        )
+    if not S_ISDIR(found.st_mode):
+        raise OutputError(f"{out_dir.absolute()} exists and is not a folder; expected the output folder")
+    if hasattr(os, "getuid") and found.st_uid != os.getuid():
+        raise RefusedFolder(
+            f"{out_dir}: the output folder belongs to another user (uid {found.st_uid}); expected a folder of your own"
+        )
+    if os.path.lexists(place / "digest.yaml"):
+        raise RefusedFolder(f"{out_dir}: the output folder holds a digest.yaml (a site's folder); {expected}")
+    if os.path.lexists(manifest) or os.path.lexists(journal):
+        return
+    with os.scandir(out_dir) as entries:
+        first = next(iter(entries), None)
+    if first is None:
+        return
+    if adopt():
+        return
+    raise RefusedFolder(
+        f"{out_dir}: the output folder holds files that no digest build wrote (such as '{first.name}'); "
+        "expected an empty folder or one digest built (empty it, or pass another --out)"
+    )
+
+
+def manifest_text(paths: Iterable[str]) -> bytes:
+    """The manifest of an output folder: the paths of its files that the last build wrote."""
+    lines = "\n".join(sorted(paths))
+    return f"# digest: the files that the last build wrote in its output folder\n{lines}\n".encode(
+        "utf-8", "surrogateescape"
+    )
+
+
+def owned_files(*records: Path) -> set[str]:
+    """The paths that the manifest and journal files `records` name (missing files name none)."""
+    owned: set[str] = set()
+    for record in records:
+        try:
+            with open(record, "rb") as handle:
+                text = handle.read().decode("utf-8", "surrogateescape")
+        except FileNotFoundError:
+            continue
+        owned.update(line for line in text.split("\n") if line and not line.startswith("#"))
+    return owned
+
+
+def note_written(journal: Path, paths: Iterable[str]) -> None:
+    """Add to the journal (see cache.BuildCache.journal) the paths a commit is about to create,
+    so that a build killed before the manifest is written still knows they are digest's."""
+    text = "".join(f"{path}\n" for path in paths).encode("utf-8", "surrogateescape")
+    if not text:
+        return
+    handle = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | _NOFOLLOW, 0o600)
+    try:
+        view = memoryview(text)
+        while view:
+            view = view[os.write(handle, view) :]
+    finally:
+        os.close(handle)
+
+
 @dataclass(frozen=True)
 class Written:
     path: str
@@ -335,6 +429,8 @@ class SiteWriter:
                     check_output_path(current)
                     if (self.out_dir / current).is_dir() and not (self.out_dir / current).is_symlink():
                         continue  # a link to a folder, replaced by a real folder above
+                    if _through_link(self.root, current):
+                        continue  # (in a linked folder: not the output folder's to remove)
                     if undo.keep(current):
                         (self.out_dir / current).unlink()
                         _remove_empty_parents(self.out_dir, (self.out_dir / current).parent)
@@ -475,6 +571,19 @@ def _create(path: str) -> int:
 
 
 _DISCARDING: list[subprocess.Popen[bytes]] = []
+# The remover in the background watches a pipe from the build: if the build dies (killed), the
+# pipe closes with nothing said and the remover stops at once, so no process outlives a killed
+# build; a build that ends (well or with an error) says so first (`let_helpers_finish`), and the
+# removal goes on after it. What a stopped removal left is removed by the next build.
+_REMOVER = (
+    "import os, shutil, sys, threading\n"
+    "os.nice(19)\n"
+    "def watch():\n"
+    "    if not os.read(0, 1):\n"
+    "        os._exit(0)\n"
+    "threading.Thread(target=watch, daemon=True).start()\n"
+    "shutil.rmtree(sys.argv[1], True)\n"
+)
 
 
 def _discard(folder: Path, *, in_background: bool) -> None:
@@ -485,15 +594,26 @@ def _discard(folder: Path, *, in_background: bool) -> None:
         try:
             os.rename(folder, trash)
             # (at the lowest priority: the next build, or the browser of `digest serve`, comes first)
-            remove = "import os, shutil, sys; os.nice(19); shutil.rmtree(sys.argv[1], True)"
-            command = [sys.executable, "-c", remove, str(trash)]
+            command = [sys.executable, "-c", _REMOVER, str(trash)]
             quiet = subprocess.DEVNULL
-            process = subprocess.Popen(command, stdin=quiet, stdout=quiet, stderr=quiet, start_new_session=True)
+            process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=quiet, stderr=quiet, start_new_session=True
+            )
             _DISCARDING.append(process)
             return
         except OSError:
             folder = trash if trash.exists() else folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def let_helpers_finish() -> None:
+    """The build ends: the removals it started in the background may finish after it."""
+    for process in _DISCARDING:
+        if process.stdin is not None and not process.stdin.closed:
+            with contextlib.suppress(OSError):
+                process.stdin.write(b"\n")
+            with contextlib.suppress(OSError):
+                process.stdin.close()
 
 
 def _remove_leftovers(out_dir: Path, adopt: Path | None = None) -> None:
@@ -507,10 +627,10 @@ def _remove_leftovers(out_dir: Path, adopt: Path | None = None) -> None:
         return
     trash = f".{out_dir.name}.trash-"
     for entry in entries:
-        if entry.name.startswith(trash):  # left by a removal in the background that did not finish
-            with contextlib.suppress(OSError):
-                if time.time() - entry.stat(follow_symlinks=False).st_mtime > 3600:
-                    shutil.rmtree(entry.path, ignore_errors=True)
+        if entry.name.startswith(trash):  # left by a removal in the background that was stopped
+            pid = entry.name[len(trash) :].split(".", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                _discard(Path(entry.path), in_background=True)
             continue
         if not entry.name.startswith(prefix):
             continue
@@ -522,6 +642,20 @@ def _remove_leftovers(out_dir: Path, adopt: Path | None = None) -> None:
                     os.rename(entry.path, adopt)
                     continue
             _discard(Path(entry.path), in_background=True)
+
+
+def _through_link(root: str, relative: str) -> bool:
+    """Whether a folder on the way to `relative` (under `root`) is a symbolic link."""
+    parts = relative.split("/")[:-1]
+    current = root
+    for part in parts:
+        current = f"{current}/{part}"
+        try:
+            if S_ISLNK(os.lstat(current).st_mode):
+                return True
+        except OSError:
+            return False
+    return False
 
 
 def _alive(pid: int) -> bool:

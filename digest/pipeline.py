@@ -20,7 +20,16 @@ from types import MappingProxyType
 from typing import Any
 
 from digest.assets import publish_assets
-from digest.cache import BodyStore, BuildCache, BuildState, OutputEntry, code_version
+from digest.cache import (
+    BodyStore,
+    BuildCache,
+    BuildState,
+    OutputEntry,
+    code_version,
+    make_folder,
+    manifest_path,
+    write_file,
+)
 from digest.config import Config
 from digest.content import load_content
 from digest.dates import longdate
@@ -30,7 +39,17 @@ from digest.headstart import Known, remember
 from digest.images import image_sizes
 from digest.inputs import Inputs, pagefind_version
 from digest.model import Brief
-from digest.output import OutputError, SiteWriter, WriteStats, folder_times, scan, url_of
+from digest.output import (
+    OutputError,
+    SiteWriter,
+    WriteStats,
+    folder_times,
+    manifest_text,
+    note_written,
+    owned_files,
+    scan,
+    url_of,
+)
 from digest.pages import Page, plan_pages
 from digest.plan import Plan, Remembered
 from digest.render import MissingBody, Renderer, render_page
@@ -103,7 +122,18 @@ def run(
     assets = published.files
     out_key = str(out_dir)
     journal = cache.journal(out_dir)
-    previous = {} if clean or journal.exists() else cache.outputs.get(out_key, {})
+    interrupted = journal.exists()  # (a build died while it changed the folder)
+    previous = {} if clean or interrupted else cache.outputs.get(out_key, {})
+    manifest = manifest_path(config.root, out_dir)
+    owned_once: list[set[str]] = []
+
+    def owned() -> set[str]:
+        """The files of the output folder that builds wrote (read only when some file there is
+        not among this build's outputs): only those are ever removed."""
+        if not owned_once:
+            owned_once.append(owned_files(manifest, journal))
+        return owned_once[0]
+
     global_key = _digest(version, config.with_overrides(root=Path(".")), sorted(published.names.items()))
 
     # A caller that keeps its cache in memory reuses the last build's plan while nothing it
@@ -328,12 +358,15 @@ def run(
         if indexer is not None:
             # `digest serve` shows the new pages first and brings the index up to date after them.
             keep.update(p for p in on_disk if p.startswith(SEARCH_DIR + "/"))
-        stale = sorted(path for path in on_disk if path not in keep)
+        stale = [path for path in on_disk if path not in keep]
+        if stale:
+            stale = sorted(path for path in stale if path in owned())
     if progress:
         progress("writing", 0, len(staged) + len(stale))
     try:
         journal.parent.mkdir(parents=True, exist_ok=True)
         journal.touch()
+        note_written(journal, [p for p in staged if p not in previous])
     except OSError as exc:
         writer.abort()
         raise OutputError(
@@ -347,12 +380,21 @@ def run(
         on_commit(changed_urls)
     if indexer is not None:
         index_staged, index_stale = _commit_index(
-            indexer, out_dir, on_disk, entries, search_keys, commit_lock, superseded
+            indexer, out_dir, on_disk, entries, search_keys, commit_lock, superseded, journal, previous, owned
         )
         staged += index_staged
         stale += index_stale
         if on_commit and (index_staged or index_stale):
             on_commit(tuple(sorted({url_of(p) for p in (*index_staged, *index_stale)})))
+    if interrupted or entries.keys() != previous.keys() or not manifest.exists():
+        try:  # (once the files are in place; until then, the journal names the new ones)
+            text = manifest_text(entries)
+            write_file(manifest, lambda stream: stream.write(text))
+        except OSError as exc:
+            raise OutputError(
+                f"the site in {out_dir} is complete, but the build cache {cache.folder} could not be saved: "
+                f"{exc.strerror or exc}; {_WRITABLE}"
+            ) from None
     cache.outputs[out_key] = entries
     # (with the search documents' and shards' keys, for the next build laid out alike)
     searched = (pagefind_version(), keys, search_keys) if config.search else ()
@@ -408,7 +450,7 @@ def _pool(cache: BuildCache, out_key: str, out_dir: Path) -> Path | None:
     """Where the old copies of pages that a commit swaps out wait for the next build to write
     over them (see SiteWriter): in the cache, when it is on the output folder's file system."""
     try:
-        cache.folder.mkdir(parents=True, exist_ok=True)
+        make_folder(cache.folder)
         if os.stat(cache.folder).st_dev != os.stat(out_dir.absolute().parent).st_dev:
             return None
     except OSError:
@@ -450,6 +492,9 @@ def _commit_index(
     keys: dict[int, str],
     commit_lock: AbstractContextManager[object],
     superseded: Callable[[], bool] | None,
+    journal: Path,
+    previous: Mapping[str, OutputEntry],
+    owned: Callable[[], set[str]],
 ) -> tuple[list[str], list[str]]:
     """The search index of a `digest serve` build, committed after its pages (staged, stale).
     Left as it was when `superseded()`: its files then have no entry, so the next build makes it."""
@@ -466,7 +511,14 @@ def _commit_index(
     except BaseException:
         writer.abort()
         raise
-    stale = sorted(p for p in on_disk if p.startswith(SEARCH_DIR + "/") and p not in entries)
+    stale = sorted(p for p in on_disk if p.startswith(SEARCH_DIR + "/") and p not in entries and p in owned())
+    try:
+        note_written(journal, [p for p in staged if p not in previous])
+    except OSError as exc:
+        writer.abort()
+        raise OutputError(
+            f"cannot write the build cache {journal.parent}: {exc.strerror or exc}; {_WRITABLE}"
+        ) from None
     with commit_lock:
         writer.commit(staged, stale)
     return staged, stale

@@ -46,6 +46,7 @@ import cbor2
 from digest.inputs import pagefind_version
 from digest.model import Brief
 from digest.site import OTHER_GROUP, Site
+from digest.workers import dying_with_parent
 
 SEARCH_DIR = "pagefind"
 # Briefs per index, about: Pagefind needs ~0.3 MB and ~2 ms per brief of 700 words, so an edit
@@ -404,10 +405,17 @@ class Indexer:
 
 def launch(command: list[str], job: IndexJob, nice: int = 10) -> None:
     """Run Pagefind on the job's documents, into its output folder, `nice` below this process in
-    priority."""
+    priority. It ends when the build's process does: left without its build, a Pagefind was
+    seen to wait for ever at start-up."""
     argv = [*command, "--site", str(job.docs), "--output-path", str(job.output)]
     try:
-        job.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        job.process = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=dying_with_parent(),  # (killed with the build: see digest.workers)
+        )
     except OSError as exc:
         raise SearchError(f"cannot run Pagefind ({argv[0]}): {exc.strerror or exc}") from None
     with contextlib.suppress(OSError):

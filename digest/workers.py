@@ -2,12 +2,17 @@
 
 Workers are forked, so they start with the parent's state (site model, templates) without
 pickling it; each batch's results come back in order, so parallel output equals serial output.
+No worker outlives its build: each asks the kernel to end it when the build's process ends
+(`die_with_parent`), so a build killed mid-pool leaves nothing behind (workers left to
+themselves were seen blocked for ever on a pipe no one read).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -16,6 +21,51 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _STATE: dict[str, Any] = {}
+_PR_SET_PDEATHSIG = 1  # (linux/prctl.h)
+_PRCTL: list[Callable[..., int] | None] = []  # Linux's prctl, once looked up (None: not here)
+
+
+def _prctl() -> Callable[..., int] | None:
+    if not _PRCTL:
+        function = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                function = ctypes.CDLL(None, use_errno=True).prctl
+                function.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+                function.restype = ctypes.c_int
+            except (OSError, AttributeError):  # (a C library without it)
+                function = None
+        _PRCTL.append(function)
+    return _PRCTL[0]
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """In a process forked (or about to exec) for a build: be killed as soon as the thread that
+    started it ends, as when the build is killed (Linux's parent-death signal; elsewhere, only
+    the check below). `parent`: the build's process id, to end at once if it is gone already."""
+    function = _prctl()
+    if function is not None:
+        function(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+def dying_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` for subprocess.Popen that does die_with_parent (None where it is not
+    available: the program then runs as before). Looked up in the parent: the child only calls it."""
+    function = _prctl()
+    if function is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        function(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # (the build died before the signal was asked for)
+            os._exit(1)
+
+    return preexec
 
 
 def default_jobs() -> int:
@@ -52,7 +102,10 @@ def run_batches(
             yield from results
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    _prctl()  # (looked up before forking: a worker only calls it)
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         for batch, results in zip(batches, pool.map(function, batches), strict=True):
             if on_batch:
                 on_batch(len(batch))

@@ -366,7 +366,7 @@ def test_a_second_build_waits_for_the_first(golden_copy: Path) -> None:
     import time
 
     lock = golden_copy / ".digest-cache" / "build.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.parent.mkdir(mode=0o700)  # (as a build makes it: a cache open to others is not trusted)
     with lock.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # another build holds the site
         process = subprocess.Popen(
