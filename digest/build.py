@@ -341,8 +341,8 @@ def _start_time(pid: int) -> str:
 
 
 def _name_holder(handle: int) -> None:
-    command = " ".join(sys.argv).replace("\n", " ")[:300]
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+    command = " ".join(["digest", *sys.argv[1:]]).replace("\n", " ")[:300]
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     text = f"{os.getpid()} {_start_time(os.getpid())}\n{command} (started {started})\n"
     with contextlib.suppress(OSError):
         os.ftruncate(handle, 0)

@@ -149,3 +149,33 @@ def test_a_killed_serve_leaves_no_process_and_the_next_build_is_clean(tmp_path: 
     process.wait()
     assert_nothing_left(root, process.pid)
     next_build_equals_a_clean_build(root, tmp_path / "reference")
+
+
+def test_the_lock_names_its_holder_and_a_holder_that_is_gone_is_reported(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_site(root, BRIEFS, seed=7)
+    process = start(root, "build", "--jobs", "2")
+    lock = root / ".digest-cache" / "build.lock"
+
+    def named(pid: int) -> bool:
+        try:
+            return lock.read_text().startswith(f"{pid} ")
+        except OSError:
+            return False
+
+    assert kill_when(process, named), "the lock file named the build while it ran"
+    holder = lock.read_text().splitlines()
+    assert holder[0].split()[1].isdigit(), "its id and start time (clock ticks since boot)"
+    assert holder[1].startswith(f"digest build --jobs 2 --root {root} (started "), holder
+    assert_nothing_left(root, process.pid)
+    done = subprocess.run(
+        [sys.executable, "-m", "digest", "build", "--root", str(root), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0
+    assert done.stderr == (
+        f"WARNING: taking over {lock} from a build that is gone: process {process.pid}, {holder[1]}\n"
+    ), "one line"
+    assert lock.read_text() == "", "a build that ends lets go of the lock and its name"
