@@ -34,6 +34,7 @@ from digest.output import OutputError, RefusedFolder
 CACHE_DIR = ".digest-cache"
 FORMAT = 3
 log = logging.getLogger(__name__)
+KEPT = "import-backups"  # (digest.importer's backups: kept when the folder is made again)
 WRITABLE = "expected a writable folder (fix its permissions, free some space, or delete it)"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -67,16 +68,23 @@ def prepare_folder(root: Path) -> frozenset[str]:
             )
         if found.st_mode & 0o077 == 0:
             return frozenset()
-        built = frozenset(
-            name[6:-7] for name in os.listdir(folder) if name.startswith("state-") and name.endswith(".pickle")
-        )
+        names = os.listdir(folder)
+        if set(names) <= {KEPT, ".gitignore"}:  # (nothing the build reads: made by `digest import`)
+            os.chmod(folder, 0o700)
+            return frozenset()
+        built = frozenset(name[6:-7] for name in names if name.startswith("state-") and name.endswith(".pickle"))
         log.warning(
             "%s is open to other users (mode %o), so nothing in it is trusted; it is made again, empty (a clean build)",
             folder,
             stat.S_IMODE(found.st_mode),
         )
+        kept = root / f"{CACHE_DIR}.{KEPT}-{os.getpid()}"
+        if KEPT in names and stat.S_ISDIR(os.lstat(folder / KEPT).st_mode):
+            os.rename(folder / KEPT, kept)  # (a writer's old versions of briefs: never read by a build)
         shutil.rmtree(folder)
         os.mkdir(folder, 0o700)
+        if os.path.isdir(kept):
+            os.rename(kept, folder / KEPT)
         return built
     except OSError as exc:
         raise OutputError(f"cannot use the build cache {folder}: {exc.strerror or exc}; {WRITABLE}") from None

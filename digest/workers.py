@@ -9,12 +9,10 @@ themselves were seen blocked for ever on a pipe no one read).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -91,6 +89,9 @@ def run_batches(
     on_batch: Callable[[int], None] | None = None,
 ) -> Iterator[R]:
     """Apply `function` to batches of `items`, in parallel if worth it; results in item order."""
+    import multiprocessing  # (here: `digest build` loads this module to tell whether anything changed)
+    from concurrent.futures import ProcessPoolExecutor
+
     _STATE.clear()
     _STATE.update(state)
     batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]

@@ -209,11 +209,15 @@ def test_a_planted_pickle_in_a_cache_folder_digest_did_not_make_never_runs(site:
     plant(cache, marker)
     for name in state_names(site):
         (cache / name).write_bytes(pickle.dumps(Planted(marker)))
+    (cache / "import-backups").mkdir()
+    (cache / "import-backups" / "brief-1.md.bak-1").write_text("a writer's old version")
     cache.chmod(0o755)
     code, err = run(site)
     assert code == 0, err
     assert "so nothing in it is trusted; it is made again, empty (a clean build)" in err
     assert not marker.exists(), "no planted pickle ran"
+    backup = cache / "import-backups" / "brief-1.md.bak-1"
+    assert backup.read_text() == "a writer's old version", "digest import's backups are kept"
     assert tree(site / "site") == clean_build(site, tmp_path / "reference")
     # The same through `digest serve`, which loads its cache before its first build.
     shutil.rmtree(cache)
@@ -234,3 +238,14 @@ def test_a_planted_pickle_in_a_cache_folder_digest_did_not_make_never_runs(site:
         process.kill()
         process.wait()
     assert not marker.exists(), "no planted pickle ran"
+
+
+def test_a_cache_folder_holding_only_import_backups_is_made_private_quietly(site: Path) -> None:
+    """`digest import` before any build made the folder (with the usual permissions)."""
+    backups = site / ".digest-cache" / "import-backups"
+    backups.mkdir(parents=True)
+    (backups / "brief-1.md.bak-1").write_text("a writer's old version")
+    (site / ".digest-cache").chmod(0o755)
+    assert run(site) == (0, "")
+    assert (backups / "brief-1.md.bak-1").read_text() == "a writer's old version"
+    assert (site / ".digest-cache").stat().st_mode & 0o777 == 0o700
