@@ -23,6 +23,7 @@ query the same way: a search for 芯片 finds every brief with 芯 and 片, best
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gzip
 import hashlib
@@ -409,12 +410,10 @@ def launch(command: list[str], job: IndexJob, nice: int = 10) -> None:
     seen to wait for ever at start-up."""
     argv = [*command, "--site", str(job.docs), "--output-path", str(job.output)]
     try:
+        if not os.access(argv[0], os.X_OK):  # (said here: the program that starts it would only fail)
+            raise FileNotFoundError(errno.ENOENT, "not found or not executable", argv[0])
         job.process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=dying_with_parent(),  # (killed with the build: see digest.workers)
+            dying_with_parent(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     except OSError as exc:
         raise SearchError(f"cannot run Pagefind ({argv[0]}): {exc.strerror or exc}") from None

@@ -50,20 +50,40 @@ def die_with_parent(parent: int | None = None) -> None:
         os._exit(1)
 
 
-def dying_with_parent() -> Callable[[], None] | None:
-    """A `preexec_fn` for subprocess.Popen that does die_with_parent (None where it is not
-    available: the program then runs as before). Looked up in the parent: the child only calls it."""
-    function = _prctl()
-    if function is None:
-        return None
-    parent = os.getpid()
+# A program started for a build (Pagefind) asks for the same signal before it runs: through
+# util-linux's `setpriv --pdeathsig`, or where that is missing a few lines of Python that ask and
+# then exec it. (Asking in a `preexec_fn` would make every start a full fork of the build's
+# process, instead of a vfork: 90-100 ms each with a large heap, see docs/BENCHMARKS.md.)
+_SHIM = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(1)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+_SETPRIV: list[bool] = []  # whether `setpriv --pdeathsig` is here (looked up once)
 
-    def preexec() -> None:
-        function(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # (the build died before the signal was asked for)
-            os._exit(1)
 
-    return preexec
+def dying_with_parent(argv: list[str]) -> list[str]:
+    """`argv` made to die with the thread that starts it, as
+    die_with_parent does (as it is where that is not available)."""
+    if _prctl() is None:
+        return argv
+    if not _SETPRIV:
+        import shutil
+        import subprocess
+
+        found = shutil.which("setpriv")
+        helped = False
+        if found is not None:
+            try:
+                helped = b"--pdeathsig" in subprocess.run([found, "--help"], capture_output=True, timeout=10).stdout
+            except (OSError, subprocess.SubprocessError):
+                helped = False
+        _SETPRIV.append(helped)
+    if _SETPRIV[0]:
+        return ["setpriv", "--pdeathsig", "KILL", "--", *argv]
+    return [sys.executable, "-S", "-c", _SHIM, str(os.getpid()), *argv]
 
 
 def default_jobs() -> int:
