@@ -102,20 +102,23 @@ def owned_files(*records: Path) -> set[str]:
     owned: set[str] = set()
     for record in records:
         try:
-            with open(record, "rb") as handle:
+            with open(record, "rb", opener=_no_follow) as handle:
                 text = handle.read().decode("utf-8", "surrogateescape")
-        except FileNotFoundError:
+        except OSError:  # (missing, or a link: no record)
             continue
         owned.update(line for line in text.split("\n") if line and not line.startswith("#"))
     return owned
 
 
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | _NOFOLLOW)
+
+
 def note_written(journal: Path, paths: Iterable[str]) -> None:
     """Add to the journal (see cache.BuildCache.journal) the paths a commit is about to create,
-    so that a build killed before the manifest is written still knows they are digest's."""
+    so that a build killed before the manifest is written still knows they are digest's. The
+    journal is made if missing, never through a link."""
     text = "".join(f"{path}\n" for path in paths).encode("utf-8", "surrogateescape")
-    if not text:
-        return
     handle = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | _NOFOLLOW, 0o600)
     try:
         view = memoryview(text)

@@ -364,8 +364,6 @@ def run(
     if progress:
         progress("writing", 0, len(staged) + len(stale))
     try:
-        journal.parent.mkdir(parents=True, exist_ok=True)
-        journal.touch()
         note_written(journal, [p for p in staged if p not in previous])
     except OSError as exc:
         writer.abort()

@@ -568,11 +568,16 @@ def sync_documents(shard_docs: Path, keys: Mapping[str, str], make: Callable[[st
             os.mkdir(f"{folder}/{slug}")
         # (written in place: with the manifest gone until every document is written, a build
         # killed meanwhile leaves the next one to write the shard's documents again)
-        with open(target, "w", encoding="utf-8") as handle:
+        with open(target, "w", encoding="utf-8", opener=_no_follow) as handle:
             handle.write(make(slug))
         wrote = True
     manifest_path.write_text(json.dumps(dict(keys), sort_keys=True), encoding="utf-8")
     return wrote
+
+
+def _no_follow(path: str, flags: int) -> int:
+    """An `opener` that never writes through a symbolic link (the documents are in the cache)."""
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o666)
 
 
 def remove_leftovers(folder: Path, keep: Iterable[Path]) -> None:

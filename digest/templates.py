@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -71,7 +72,11 @@ class _KeptTemplates(jinja2.BytecodeCache):
                 _remove_siblings(self.folder)
                 self.folder.mkdir(parents=True, exist_ok=True)
             temporary = self.folder / f".{bucket.key}.{os.getpid()}.tmp"
-            with open(temporary, "wb") as handle:
+            with contextlib.suppress(FileNotFoundError):  # (one a killed process left)
+                os.unlink(temporary)
+            # (a new file, never through a link: see digest.cache)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+            with os.fdopen(os.open(temporary, flags, 0o600), "wb") as handle:
                 bucket.write_bytecode(handle)
             os.replace(temporary, self.folder / bucket.key)
         except OSError:

@@ -249,3 +249,41 @@ def test_a_cache_folder_holding_only_import_backups_is_made_private_quietly(site
     assert run(site) == (0, "")
     assert (backups / "brief-1.md.bak-1").read_text() == "a writer's old version"
     assert (site / ".digest-cache").stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("planted", ["lock", "journal", "manifest", "the rest"])
+def test_links_planted_at_the_files_of_the_cache_are_never_written_through(
+    site: Path, tmp_path: Path, planted: str
+) -> None:
+    """The lock and the journal are opened without following links (an error); every other file
+    of the cache is written to a new name and renamed over the link (the build succeeds)."""
+    assert run(site) == (0, "")
+    cache = site / ".digest-cache"
+    from digest.cache import record_key
+
+    key = record_key((site / "site").absolute())
+    names = {"lock": ["build.lock"], "journal": [f"writing-{key}"], "manifest": [f"written-{key}"]}.get(planted)
+    if names is None:
+        names = ["briefs.pickle", "outputs.pickle", "memo.pickle", "cache.pickle", ".gitignore"]
+        names += [f"state-{key}.pickle", f"search-{key}.pickle"]
+        names += [f".{name}.{pid}.tmp" for name in ("briefs.pickle", "outputs.pickle") for pid in range(2, 400)]
+    victims = tmp_path / "victims"
+    victims.mkdir()
+    for n, name in enumerate(names):
+        (victims / f"v{n}").write_text("someone's file")
+        (cache / name).unlink(missing_ok=True)
+        (cache / name).symlink_to(victims / f"v{n}")
+    before = everything(victims)
+    path = site / "content" / "briefs" / "brief-3.md"
+    path.write_text(path.read_text() + "\nAn edit.\n")
+    code, err = run(site)
+    if planted == "the rest":
+        assert code == 0, err
+        assert tree(site / "site") == clean_build(site, tmp_path / "reference")
+    elif planted == "manifest":  # (a link is no record: what it held is forgotten, never read or written)
+        assert code == 0, err
+        assert not (cache / names[0]).is_symlink()
+    else:
+        assert code == 1 and err.startswith("digest: error: cannot ") and err.count("\n") == 1, err
+        assert "Too many levels of symbolic links" in err
+    assert everything(victims) == before, "nothing written through a link"
