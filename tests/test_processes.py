@@ -140,8 +140,9 @@ def test_a_killed_serve_leaves_no_process_and_the_next_build_is_clean(tmp_path: 
     root = tmp_path / "root"
     make_site(root, BRIEFS, seed=6)
     process = start(root, "serve", "--port", "0")
-    # (its first build renders in a pool: killed there, and then killed again while idle)
-    assert kill_when(process, lambda pid: len(children_of(pid, named=b"digest")) >= 2), "serve built in a pool"
+    # (killed while its first build has processes of its own: the pool's workers, or Pagefind's
+    # runs; then again at a random moment)
+    assert kill_when(process, lambda pid: bool(children_of(pid))), "serve's first build started processes"
     assert_nothing_left(root, process.pid)
     process = start(root, "serve", "--port", "0")
     time.sleep(random.uniform(0.2, 1.5))
