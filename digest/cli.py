@@ -207,6 +207,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         for problem in (*report.errors, *report.warnings):
             print(problem, file=sys.stderr)
+        if report.review:
+            waits = "1 brief waits" if len(report.review) == 1 else f"{len(report.review):,} briefs wait"
+            print(f"{waits} for review (drafts until an editor publishes them):")
+            for path, fields in report.review:
+                print(f"  {path}: review {', '.join(fields)}")
         print(f"Checked {report.briefs:,} briefs: {len(report.errors)} errors, {len(report.warnings)} warnings")
     return EXIT_CONTENT if report.errors else EXIT_OK
 

@@ -59,7 +59,7 @@ class Outcome:
     date_from: str | None = None
     tags: tuple[str, ...] = ()
     suggested_tags: tuple[str, ...] = ()
-    generated: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()
     backup: str | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -76,8 +76,8 @@ class Outcome:
         parts.append(f"tags: {', '.join(self.tags)}" if self.tags else "no tags found")
         if self.suggested_tags:
             parts.append(f"not in the taxonomy: {', '.join(self.suggested_tags)}")
-        if self.generated:
-            parts.append(f"generated {', '.join(self.generated)}: review them")
+        if self.review:
+            parts.append(f"draft; review: {', '.join(self.review)}")
         if self.backup:
             parts.append(f"backup of the edited brief: {self.backup}")
         return f"{self.status} {self.brief} ({'; '.join(parts)})"
@@ -135,6 +135,10 @@ class Made:
     suggestions: tuple[str, ...]
     date: str
     date_from: str
+    review: tuple[str, ...]  # what an editor must check: what digest generated or guessed
+
+
+REVIEWED = ("title", "date", "summary", "key_points", "tags")
 
 
 def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], options: ImportOptions) -> ImportReport:
@@ -175,8 +179,14 @@ def make_brief(
     tags = context.tags + tuple(t for t in scan.tags if t not in context.tags)
     suggestions = tuple(s for s in scan.suggestions if context.taxonomy.resolve(s) is None)
     date, date_from = _date(draft, context, mtime, old)
-    provenance = Provenance(key, hashlib.sha256(data).hexdigest(), date_from, draft.author)
-    text = compose(draft, date=date, tags=tags, provenance=provenance)
+    guessed = set(draft.review)
+    if date_from == MTIME:
+        guessed.add("date")
+    if scan.tags:
+        guessed.add("tags")
+    review = tuple(field for field in REVIEWED if field in guessed)
+    provenance = Provenance(key, hashlib.sha256(data).hexdigest(), date_from, draft.author, draft.title_from)
+    text = compose(draft, date=date, tags=tags, provenance=provenance, review=review)
     slug = slugify(draft.title) or slugify(Path(source).stem) or "brief"
     try:
         parse_brief(text, source, slug, context.config, context.taxonomy)
@@ -184,7 +194,7 @@ def make_brief(
         log.debug("the brief made from %s:\n%s", source, text)
         message = f"internal error: the brief made from this source does not validate ({exc.problems[0]})"
         raise ContentError([Problem(source, 0, message)]) from None
-    return Made(text, slug, draft, tags, suggestions, date, date_from)
+    return Made(text, slug, draft, tags, suggestions, date, date_from, review)
 
 
 def _import_one(path: Path, context: ImportContext, existing: ExistingBriefs, options: ImportOptions) -> Outcome:
@@ -203,7 +213,7 @@ def _import_one(path: Path, context: ImportContext, existing: ExistingBriefs, op
         date_from=made.date_from,
         tags=made.tags,
         suggested_tags=made.suggestions,
-        generated=made.draft.generated,
+        review=made.review,
     )
     if target.exists():
         old = target.read_bytes().decode("utf-8", "replace")

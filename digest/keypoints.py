@@ -10,7 +10,7 @@ The method, so a writer knows what to review:
    the order of the text: 3 for a short text, 4 from 8 candidates, 5 from 12.
 4. With fewer candidates, shorter or longer sentences (cut to 300 characters) fill in, and
    at worst the summary itself is the one key point.
-The brief records `generated: [key_points]` so the writer knows to review them.
+The brief records `review: [key_points]` so the writer knows to review them.
 """
 
 from __future__ import annotations

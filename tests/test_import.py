@@ -91,9 +91,9 @@ def test_sample_document_becomes_a_brief_on_the_china_tag_page(
     assert meta["summary"] == lines[1]
     assert meta["key_points"] == [line[2:] for line in lines[3:7]]
     assert {"china", "united-states", "deepseek", "baidu", "huawei"} <= set(meta["tags"])
-    assert "generated" not in meta
+    assert meta["review"] == ["date", "tags"]
     assert meta["imported_from"]["date_from"] == "file modification time"
-    build(open_config(root), root / "site")
+    build(open_config(root, drafts=True), root / "site")
     page = (root / "site" / "tags" / "china" / "index.html").read_text(encoding="utf-8")
     assert "Xi Jinping Pushes for AI Self-Sufficiency" in page
 
@@ -126,7 +126,7 @@ def test_scraped_text_variants(context: ImportContext, name: str) -> None:
     assert meta["summary"].startswith(" ".join(lead.split()))
     assert len(meta["key_points"]) == count
     assert all(not re.match(r"[-*•–\d]", point) for point in meta["key_points"]), meta["key_points"]
-    assert "generated" not in meta
+    assert "key_points" not in meta.get("review", [])
     assert meta["key_points"][0] not in body and meta["summary"] not in body
     assert body.strip(), "the body paragraphs are kept"
 
@@ -198,7 +198,7 @@ def test_text_cut_off_mid_sentence_is_kept(context: ImportContext) -> None:
 
 def test_missing_key_points_are_generated_and_marked(context: ImportContext) -> None:
     meta, body = fixture(context, "text/no-key-points.txt")
-    assert meta["generated"] == ["key_points"]
+    assert "key_points" in meta["review"]
     assert 3 <= len(meta["key_points"]) <= 5
     assert all(point in body for point in meta["key_points"]), "generated points are sentences of the body"
 
@@ -308,7 +308,7 @@ def test_markdown_notes(context: ImportContext) -> None:
 def test_markdown_notes_without_key_points(context: ImportContext) -> None:
     meta, _ = fixture(context, "markdown/ideas.md")
     assert meta["title"] == "Ideas on compute policy in the Plains Province"
-    assert meta["generated"] == ["key_points"] and 3 <= len(meta["key_points"]) <= 5
+    assert "key_points" in meta["review"] and 3 <= len(meta["key_points"]) <= 5
     assert (
         meta["summary"]
         == "The Plains Province wants a shared computing cluster for researchers, funded for five years."
