@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from digest.blocks import Block, Parsed, body_markdown, is_key_points_heading, markdown_blocks, take_key_points
-from digest.docdate import dateline, find_date
+from digest.docdate import dateline, find_date, lead_dateline
 from digest.errors import ContentError, Problem
 from digest.htmlpage import read_html
 from digest.keypoints import generate_key_points
@@ -97,6 +97,16 @@ def _assemble(parsed: Parsed, rel: str, tags_in: Callable[[str], int]) -> Draft:
     if found:
         date, date_from = found[0], "document"
         blocks.pop(found[1])
+    else:  # a lead that opens with its dateline: `CITY, Oct. 17, 2023 — The ministry ...`
+        for index, block in enumerate(blocks[:6]):
+            text = block.text
+            if parsed.title and block.kind == "para" and _same(plain(text)[: len(parsed.title)], parsed.title):
+                text = text[len(parsed.title) :].lstrip(" |:-–—")  # the title glued to its lead
+            opening = lead_dateline(text) if block.kind == "para" else None
+            if opening:
+                date, date_from = opening[0], "document"
+                blocks[index] = Block("para", opening[1])
+                break
     author = parsed.author
     for index, block in enumerate(blocks[:8]):
         byline = _BYLINE.match(plain(block.text)) if block.kind == "para" else None
@@ -106,11 +116,11 @@ def _assemble(parsed: Parsed, rel: str, tags_in: Callable[[str], int]) -> Draft:
             break
 
     title = parsed.title
-    title_from = {"html": "page metadata", "markdown": "heading"}.get(parsed.kind, "title line")
+    title_from = parsed.title_from or {"html": "page metadata", "markdown": "heading"}.get(parsed.kind, "title line")
     if parsed.kind == "html" and blocks and blocks[0].kind == "heading":  # the page's own <h1>
         heading = plain(blocks[0].text)
-        if blocks[0].level == 1 or not title or heading.casefold() == title.casefold():
-            title, title_from = heading or title, "heading"
+        if not title or _same(heading, title):
+            title, title_from = title or heading, title_from if title else "heading"
             blocks.pop(0)
     if not title:
         title, title_from = _title_from_text(blocks), "first sentence"
@@ -162,6 +172,10 @@ def _assemble(parsed: Parsed, rel: str, tags_in: Callable[[str], int]) -> Draft:
         review=tuple(review),
         title_from=title_from,
     )
+
+
+def _same(a: str, b: str) -> bool:
+    return re.sub(r"\W+", "", a).casefold() == re.sub(r"\W+", "", b).casefold()
 
 
 def _title_from_name(rel: str) -> str:

@@ -1,0 +1,143 @@
+"""What `digest import` makes of sources in the layouts analysts collect: the title and the
+date from the document's structure (not its first line, a site banner or the file's time),
+summaries and key points without boilerplate, tags by salience; and the figures on the real
+documents of tests/fixtures/real (bench/import_eval.py) never get worse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from digest.build import open_config
+from digest.frontmatter import split
+from digest.importer import ImportContext, make_brief
+from digest.taxonomy import load_taxonomy
+from tests.conftest import REPO
+
+DAY = dt.date(2000, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def context() -> ImportContext:
+    config = open_config(REPO)
+    return ImportContext.create(config, load_taxonomy(REPO, config.taxonomy))
+
+
+def made(context: ImportContext, text: str, name: str = "source.txt") -> dict[str, Any]:
+    meta = split(make_brief(text.encode("utf-8"), name, name, context, DAY).text).meta.data
+    assert isinstance(meta, dict)
+    return meta
+
+
+LEAD = (
+    "The ministry published binding rules for public chatbots on Tuesday, giving providers six months "
+    "to label generated text and to register every system with the national regulator."
+)
+BODY = (
+    "Officials said the register would be public and searchable. Providers that miss the deadline face "
+    "fines of up to two percent of turnover. The rules follow a consultation that drew more than four "
+    "hundred responses from industry, universities and civil society groups across the country."
+)
+
+
+def test_a_weekday_date_in_the_text_dates_the_brief(context: ImportContext) -> None:
+    meta = made(context, f"Ministry Sets Rules for Public Chatbots\nTuesday, October 17, 2023\n\n{LEAD}\n\n{BODY}\n")
+    assert meta["date"] == "2023-10-17"
+    assert meta["imported_from"]["date_from"] == "document"
+    assert "date" not in meta["review"]
+
+
+@pytest.mark.parametrize(
+    "line", ["2023年10月17日", "17 October 2023", "2023-10-17", "Oct. 17, 2023", "Published: 17/10/2023"]
+)
+def test_common_written_dates(context: ImportContext, line: str) -> None:
+    assert (
+        made(context, f"Ministry Sets Rules for Public Chatbots\n{line}\n\n{LEAD}\n\n{BODY}\n")["date"] == "2023-10-17"
+    )
+
+
+def test_a_site_banner_date_is_not_the_articles_date(context: ImportContext) -> None:
+    page = (
+        "Monday, March 4, 2024\nHome\nNews\nTechnology\nSubscribe\n\n"
+        f"Ministry Sets Rules for Public Chatbots\n\nOctober 17, 2023\n\n{LEAD}\n\n{BODY}\n"
+    )
+    meta = made(context, page)
+    assert meta["title"] == "Ministry Sets Rules for Public Chatbots"
+    assert meta["date"] == "2023-10-17"
+
+
+RELEASE = (
+    "MINISTRY OF DIGITAL AFFAIRS\nOffice of the Press Secretary\n\nFOR IMMEDIATE RELEASE\n"
+    "Media Contact: Press Office, press@ministry.example.org, +1 555 0100\n\n"
+    "MINISTRY SETS BINDING RULES FOR PUBLIC CHATBOTS\n\n"
+    f"CAPITAL CITY, Oct. 17, 2023 — {LEAD}\n\n{BODY}\n\n"
+    '"We want people to know when they talk to a machine," said Ana Smith, a spokesperson for the ministry.\n\n'
+    "###\n"
+)
+
+
+def test_a_press_release_with_an_agency_banner(context: ImportContext) -> None:
+    meta = made(context, RELEASE)
+    assert meta["title"] == "Ministry Sets Binding Rules for Public Chatbots"
+    assert meta["date"] == "2023-10-17"
+    assert meta["summary"].startswith("The ministry published binding rules")
+    for boilerplate in ("IMMEDIATE RELEASE", "Media Contact", "Press Secretary", "###"):
+        assert boilerplate not in meta["summary"], boilerplate
+
+
+@pytest.mark.parametrize(
+    "first_lines",
+    [
+        "Policy Wire > Blog > Regulation > Ministry Sets Rules for Public Chatbots",
+        "HomeIn-depthMinistry Sets Rules for Public Chatbots",
+        "Date 2023-10-17 CAPITAL CITY : Ministry Sets Rules for Public Chatbots",
+    ],
+)
+def test_breadcrumbs_glued_navigation_and_datelines_leave_the_title(context: ImportContext, first_lines: str) -> None:
+    meta = made(context, f"{first_lines}\n\n{LEAD}\n\n{BODY}\n")
+    assert meta["title"] == "Ministry Sets Rules for Public Chatbots"
+
+
+def test_the_site_name_leaves_an_html_title(context: ImportContext) -> None:
+    page = (
+        "<html><head><title>Ministry Sets Rules for Public Chatbots – Policy Wire</title>"
+        '<meta property="og:site_name" content="Policy Wire">'
+        '<meta property="article:published_time" content="2023-10-17T09:00:00+02:00"></head>'
+        f"<body><nav><a href='/'>Home</a></nav><article><p>{LEAD}</p><p>{BODY}</p></article></body></html>"
+    )
+    meta = made(context, page, "page.html")
+    assert meta["title"] == "Ministry Sets Rules for Public Chatbots"
+    assert meta["date"] == "2023-10-17"
+    assert meta["imported_from"]["title_from"] == "page metadata"
+
+
+def test_the_pages_headline_wins_over_a_section_banner(context: ImportContext) -> None:
+    page = (
+        "<html><head><title>Ministry Sets Rules for Public Chatbots | Policy Wire</title></head>"
+        "<body><header><h1>Policy Wire</h1></header><article><h1>Ministry Sets Rules for Public Chatbots</h1>"
+        f"<p>{LEAD}</p><p>{BODY}</p></article></body></html>"
+    )
+    meta = made(context, page, "page.html")
+    assert meta["title"] == "Ministry Sets Rules for Public Chatbots"
+
+
+def test_real_documents_never_regress() -> None:
+    """The figures of bench/import_eval.py on tests/fixtures/real (docs/BENCHMARKS.md): none
+    lower than measured when this test was last raised."""
+    out = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "import_eval.py"), "--json", "--no-baseline"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = json.loads(out)["figures"]
+    assert figures["documents"] >= 60
+    assert figures["crashes"] == 0 and figures["refusals"] == 0
+    assert figures["titles_right"] >= 65
+    assert figures["dates_right"] >= 60
+    assert figures["body_f1"] >= 0.92
