@@ -170,10 +170,11 @@ def make_brief(
     is the front matter of the brief imported from it before, if any."""
     kind = kind_of(source, data[:300].decode("utf-8", "replace"))
     draft = extract(_read_text(data, source, kind), source, kind, context.matcher.distinct)
+    generated = "key_points" in draft.review  # then they repeat the body: no more weight than it has
     scan = scan_tags(
         context.matcher,
         [("title", draft.title), ("summary", draft.summary)]
-        + [("key_points", p) for p in draft.key_points]
+        + [("key_points", p) for p in (() if generated else draft.key_points)]
         + [("body", draft.body)],
     )
     tags = context.tags + tuple(t for t in scan.tags if t not in context.tags)

@@ -141,3 +141,62 @@ def test_real_documents_never_regress() -> None:
     assert figures["titles_right"] >= 65
     assert figures["dates_right"] >= 60
     assert figures["body_f1"] >= 0.92
+
+
+def test_press_release_key_points_are_not_boilerplate_contacts_or_quotes(context: ImportContext) -> None:
+    meta = made(context, RELEASE)
+    assert "key_points" in meta["review"]
+    points = " ".join(meta["key_points"])
+    for boilerplate in ("IMMEDIATE RELEASE", "Media Contact", "Press Secretary", "said Ana Smith", "###", "@"):
+        assert boilerplate not in points, boilerplate
+
+
+ARTICLE = (
+    "Ministry Sets Rules for Public Chatbots\nOctober 17, 2023\n\n"
+    "The ministry published binding rules for public chatbots on Tuesday.\n\n"
+    "Under the rules, every public chatbot must be registered with the national regulator before launch. "
+    "The regulator will publish the register of chatbots and audit each registered chatbot once a year. "
+    "Weather in the capital was mild on Tuesday.\n\n"
+    "Providers that fail an audit of their chatbot must withdraw it from the register within thirty days. "
+    "A registered chatbot that is withdrawn cannot be relaunched until the regulator audits it again. "
+    "The minister thanked the staff of the regulator for their work on the register.\n\n"
+    '"This is a good day for everyone who uses public services," the minister said at a press conference.\n'
+)
+
+
+def test_generated_key_points_are_the_central_sentences_verbatim(context: ImportContext) -> None:
+    meta = made(context, ARTICLE)
+    points = meta["key_points"]
+    assert all(point in ARTICLE for point in points), "kept verbatim"
+    assert "Weather in the capital was mild on Tuesday." not in points
+    assert not any("minister said" in point or point.startswith('"') for point in points)
+    assert any("registered with the national regulator" in point for point in points)
+    assert any("withdraw it from the register" in point for point in points)
+
+
+def test_tags_by_salience_at_most_six_and_whole_words(context: ImportContext) -> None:
+    story = (
+        "Nvidia Ships New Chips to China\nOctober 17, 2023\n\n"
+        "Nvidia began shipping a new data-centre chip to customers in China, its chief executive said.\n\n"
+        "The chip was designed to stay within United States export rules. A meta-analysis of earlier "
+        "chips by analysts found similar designs. Buyers in Japan, India and Brazil were also mentioned "
+        "in one analyst note about the market, which TSMC supplies. Nvidia said demand in China was strong.\n"
+    )
+    meta = made(context, story)
+    assert meta["tags"][:2] == ["nvidia", "china"]
+    assert len(meta["tags"]) <= 6
+    assert "meta" not in meta["tags"], "Meta is not in meta-analysis"
+    for passing in ("japan", "india", "brazil", "tsmc"):
+        assert passing not in meta["tags"], f"{passing} is mentioned once in passing"
+
+
+def test_suggested_tags_are_names_not_words(context: ImportContext) -> None:
+    from digest.autotag import scan_tags
+
+    text = (
+        "Shipments rose in Oct 2023 and fell in Nov 2023, with Phase 2 of the plan due in Oct 2024. "
+        "Under Phase 2 the phase of testing ends. The Harbour Authority said the Harbour Authority would check it."
+    )
+    suggestions = scan_tags(context.matcher, [("body", text)]).suggestions
+    assert "Oct" not in suggestions and "Phase" not in suggestions
+    assert "Harbour Authority" in suggestions
