@@ -26,6 +26,7 @@ for _name in ("trafilatura", "htmldate", "courlan", "justext"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
+_EMBEDDED = re.compile(r"<(svg|iframe)\b[^>]{0,2000}?(?:/>|>.{0,100000}?</\1\s*>)", re.IGNORECASE | re.DOTALL)
 _EMPHASIS = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#t": "`", "#code": "`"}
 
 
@@ -37,7 +38,7 @@ def read_html(text: str, rel: str) -> Parsed:
 
     try:
         result = trafilatura.bare_extraction(
-            text,
+            _EMBEDDED.sub(" ", text),  # an inline frame or drawing between words still parts them
             include_comments=False,
             include_tables=True,
             include_formatting=True,

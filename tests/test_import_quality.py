@@ -200,3 +200,21 @@ def test_suggested_tags_are_names_not_words(context: ImportContext) -> None:
     suggestions = scan_tags(context.matcher, [("body", text)]).suggestions
     assert "Oct" not in suggestions and "Phase" not in suggestions
     assert "Harbour Authority" in suggestions
+
+
+def test_html_identifiers_and_text_around_inline_frames_and_svg(context: ImportContext) -> None:
+    page = (
+        "<html><head><title>Ministry Sets Rules for Public Chatbots</title></head><body><article>"
+        "<h1>Ministry Sets Rules for Public Chatbots</h1>"
+        "<p>Providers must set the flag label_generated_text and max_tokens_out in their configuration files.</p>"
+        '<p>As <a href="https://example.org/a">Reuters reported</a>\non Monday, the rules cover every public chatbot.</p>'
+        '<p>The consultation<iframe src="https://example.org/embed"></iframe>drew more than four hundred responses.</p>'
+        '<p>The regulator will publish the list<svg viewBox="0 0 1 1"><path d="M0"/></svg>of registered systems.</p>'
+        "</article></body></html>"
+    )
+    result = make_brief(page.encode("utf-8"), "page.html", "page.html", context, DAY)
+    doc = split(result.text)
+    assert "label_generated_text and max_tokens_out" in doc.meta.data["summary"]
+    assert "[Reuters reported](https://example.org/a) on Monday" in doc.body
+    assert "The consultation drew more" in doc.body
+    assert "the list of registered systems" in doc.body
