@@ -88,8 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("title", help="the brief's title")
     n.add_argument("--tags", default="", help="comma-separated tags, e.g. china,export-controls")
 
-    m = command("import", "turn source documents (scraped text, HTML pages, Markdown notes) into briefs")
-    m.add_argument("paths", nargs="+", metavar="PATH", help="source files, folders (searched recursively) or globs")
+    m = command("import", "turn source documents (scraped text, HTML pages, Markdown notes, URLs, feeds) into briefs")
+    m.add_argument(
+        "paths", nargs="*", metavar="PATH", help="source files, folders (searched recursively), globs or http(s) URLs"
+    )
+    m.add_argument(
+        "--feed", action="append", default=[], metavar="URL|FILE", help="an RSS or Atom feed: its new entries"
+    )
+    m.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS", help="for URLs and feeds (default: 20)")
     m.add_argument(
         "--out", type=Path, metavar="DIR", help="folder for new briefs (default: content/briefs in the site)"
     )
@@ -268,6 +274,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     if not args.root.is_dir():
         return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
+    if not args.paths and not args.feed:
+        return _usage("nothing to import; expected a PATH, a URL or --feed URL|FILE")
+    if not args.timeout > 0:
+        return _usage(f"--timeout must be a number of seconds above 0, got {args.timeout:g}")
     date = None
     if args.date is not None:
         try:
@@ -286,7 +296,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     tags = tuple(t.strip() for t in args.tags.split(",") if t.strip())
-    options = ImportOptions(out_dir, date=date, tags=tags, dry_run=args.dry_run, force=args.force)
+    options = ImportOptions(out_dir, date=date, tags=tags, dry_run=args.dry_run, force=args.force, timeout=args.timeout)
     report = import_sources(config, taxonomy, args.paths, options)
     if args.format == "json":
         print(json.dumps(report.as_dict(), indent=2))

@@ -26,6 +26,7 @@ from digest.config import Config
 from digest.content import BRIEFS_DIR
 from digest.errors import ContentError, Problem
 from digest.extract import Draft, extract, kind_of
+from digest.fetch import TIMEOUT, FetchError, fetch, is_url
 from digest.model import Taxonomy, slugify
 from digest.sourcefile import CONTROL, MAX_BYTES, decode
 from digest.sources import ExistingBriefs, existing_briefs, find_sources
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 BACKUP_DIR = f"{CACHE_DIR}/import-backups"
 MTIME = "file modification time"
+FETCHED = "day it was fetched"
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
@@ -44,6 +46,7 @@ class ImportOptions:
     tags: tuple[str, ...] = ()  # added to every brief
     dry_run: bool = False
     force: bool = False
+    timeout: float = TIMEOUT  # seconds, for URLs and feeds
 
 
 @dataclass(frozen=True)
@@ -145,10 +148,13 @@ def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], opt
     """Import every source that `paths` names; nothing is written on a dry run."""
     root = config.root
     briefs_dir = root / BRIEFS_DIR
-    sources, missing = find_sources(paths, skip=(briefs_dir, options.out_dir, root / CACHE_DIR), root=root)
+    files = [p for p in paths if not is_url(p)]
+    sources, missing = find_sources(files, skip=(briefs_dir, options.out_dir, root / CACHE_DIR), root=root)
     outcomes = [Outcome(m.path, "skipped", reason=m.reason, error=True) for m in missing]
     existing = existing_briefs((briefs_dir, options.out_dir))
     context = ImportContext.create(config, taxonomy, options.tags, options.date)
+    for url in dict.fromkeys(p for p in paths if is_url(p)):
+        outcomes.append(import_url(url, context, existing, options))
     for path in sources:
         try:
             outcomes.append(_import_one(path, context, existing, options))
@@ -162,14 +168,42 @@ def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], opt
     return ImportReport(tuple(outcomes), options.dry_run)
 
 
+def import_url(url: str, context: ImportContext, existing: ExistingBriefs, options: ImportOptions) -> Outcome:
+    """Fetch the page at `url` and import it as an HTML page; `source.url` is its canonical URL."""
+    try:
+        fetched = fetch(url, timeout=options.timeout)
+    except FetchError as exc:
+        return Outcome(url, "skipped", reason=str(exc), error=True)
+    today = dt.datetime.now(context.config.tz).date()
+    try:
+        return _import_data(fetched.data, url, url, today, context, existing, options, FETCHED, fetched.url)
+    except ContentError as exc:
+        return Outcome(url, "skipped", reason=str(exc.problems[0]), error=True)
+    except OSError as exc:
+        return Outcome(
+            url, "skipped", reason=f"{exc.filename}: {exc.strerror}; expected a writable {options.out_dir}", error=True
+        )
+
+
 def make_brief(
-    data: bytes, source: str, key: str, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None = None
+    data: bytes,
+    source: str,
+    key: str,
+    context: ImportContext,
+    mtime: dt.date,
+    old: dict[str, Any] | None = None,
+    day_from: str = MTIME,
+    page_url: str | None = None,
 ) -> Made:
     """The brief for a source's bytes, validated with the brief parser; ContentError (naming
     `source`) if the source cannot be read. `key` names the source in `imported_from`, `old`
-    is the front matter of the brief imported from it before, if any."""
-    kind = kind_of(source, data[:300].decode("utf-8", "replace"))
+    is the front matter of the brief imported from it before, if any; `mtime` is the date
+    when the source states none (`day_from` says what it is). A page fetched from `page_url`
+    is HTML, and that URL is its `source.url` unless the page names its canonical URL."""
+    kind = "html" if page_url else kind_of(source, data[:300].decode("utf-8", "replace"))
     draft = extract(_read_text(data, source, kind), source, kind, context.matcher.distinct)
+    if page_url and not draft.source_url:
+        draft = replace(draft, source_url=page_url)
     generated = "key_points" in draft.review  # then they repeat the body: no more weight than it has
     scan = scan_tags(
         context.matcher,
@@ -179,9 +213,9 @@ def make_brief(
     )
     tags = context.tags + tuple(t for t in scan.tags if t not in context.tags)
     suggestions = tuple(s for s in scan.suggestions if context.taxonomy.resolve(s) is None)
-    date, date_from = _date(draft, context, mtime, old)
+    date, date_from = _date(draft, context, mtime, old, day_from)
     guessed = set(draft.review)
-    if date_from == MTIME:
+    if date_from == day_from:
         guessed.add("date")
     if scan.tags:
         guessed.add("tags")
@@ -199,12 +233,24 @@ def make_brief(
 
 
 def _import_one(path: Path, context: ImportContext, existing: ExistingBriefs, options: ImportOptions) -> Outcome:
-    source = str(path)
     data = path.read_bytes()
     mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, context.config.tz).date()
-    key = _source_key(path, context.config.root)
+    return _import_data(data, str(path), _source_key(path, context.config.root), mtime, context, existing, options)
+
+
+def _import_data(
+    data: bytes,
+    source: str,
+    key: str,
+    mtime: dt.date,
+    context: ImportContext,
+    existing: ExistingBriefs,
+    options: ImportOptions,
+    day_from: str = MTIME,
+    page_url: str | None = None,
+) -> Outcome:
     found = existing.by_source.get(key)
-    made = make_brief(data, source, key, context, mtime, found[1] if found else None)
+    made = make_brief(data, source, key, context, mtime, found[1] if found else None, day_from, page_url)
     target = found[0] if found else options.out_dir / f"{existing.claim(made.slug)}.md"
     outcome = Outcome(
         source,
@@ -265,7 +311,9 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _date(draft: Draft, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None) -> tuple[str, str]:
+def _date(
+    draft: Draft, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None, day_from: str = MTIME
+) -> tuple[str, str]:
     if context.date:
         return context.date.isoformat(), "--date"
     if draft.date:
@@ -273,8 +321,8 @@ def _date(draft: Draft, context: ImportContext, mtime: dt.date, old: dict[str, A
     if old is not None:  # keep the date a re-imported brief already has: a checkout changes the mtime
         origin, date = old.get("imported_from"), old.get("date")
         if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) and isinstance(origin, dict):
-            return date, str(origin.get("date_from") or MTIME)
-    return mtime.isoformat(), MTIME
+            return date, str(origin.get("date_from") or day_from)
+    return mtime.isoformat(), day_from
 
 
 def _backup_path(root: Path, target: Path) -> Path:
