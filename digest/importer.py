@@ -24,6 +24,7 @@ from digest.brieftext import Provenance, compose, is_unedited
 from digest.cache import CACHE_DIR
 from digest.config import Config
 from digest.content import BRIEFS_DIR
+from digest.duplicates import story_text
 from digest.errors import ContentError, Problem
 from digest.extract import Draft, extract, kind_of
 from digest.fetch import TIMEOUT, FetchError, fetch, is_url
@@ -72,6 +73,8 @@ class Outcome:
         """The report line: `created content/briefs/x.md (from ...; date ... from ...; tags: ...)`."""
         if self.error:
             return f"skipped {self.reason}"
+        if self.status == "skipped" and self.brief is None:
+            return f"skipped {self.source}: {self.reason}"
         if self.status == "skipped":
             return f"skipped {self.brief}: {self.reason} (from {self.source})"
         origin = "--date" if self.date_from == "--date" else f"the {self.date_from}"
@@ -251,6 +254,13 @@ def _import_data(
 ) -> Outcome:
     found = existing.by_source.get(key)
     made = make_brief(data, source, key, context, mtime, found[1] if found else None, day_from, page_url)
+    story = story_text(made.draft.summary, made.draft.body)
+    duplicate = existing.stories.find(story, exclude=str(found[0]) if found else None)
+    if duplicate and not options.force:
+        reason = (
+            f"duplicate of {duplicate.brief} (similarity {duplicate.similarity:.2f}); use --force to import it anyway"
+        )
+        return Outcome(source, "skipped", reason=reason)
     target = found[0] if found else options.out_dir / f"{existing.claim(made.slug)}.md"
     outcome = Outcome(
         source,
@@ -277,6 +287,7 @@ def _import_data(
         outcome = replace(outcome, status="updated", backup=str(backup) if backup else None)
     if not options.dry_run:
         _write(target, made.text)
+    existing.stories.add(str(target), story)  # a later source of the same run may repeat it
     log.debug("%s %s from %s", outcome.status, target, source)
     return outcome
 

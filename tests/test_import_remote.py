@@ -188,3 +188,49 @@ def test_a_huge_body_without_a_length_is_cut_off(tmp_path: Path, capsys: pytest.
 def test_nothing_to_import_and_a_bad_timeout_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "import", "--root", str(REPO))[0] == 2
     assert run(capsys, "import", "x.txt", "--timeout", "0", "--root", str(REPO))[0] == 2
+
+
+WIRE = (
+    "The ministry published binding rules for public chatbots on Tuesday, giving providers six months to label "
+    "generated text and to register every system with the national regulator. Officials said the register would "
+    "be public and searchable, and that providers that miss the deadline face fines of up to two percent of their "
+    "turnover. The rules follow a consultation that drew more than four hundred responses from industry, "
+    "universities and civil society groups across the country, and they apply to every chatbot that a public "
+    "body offers to residents, whether it answers questions about taxes, benefits or the opening hours of offices."
+)
+
+
+def test_a_story_already_imported_is_reported_as_a_duplicate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = new_site(tmp_path)
+    first = tmp_path / "wire-one.txt"
+    first.write_text(f"Ministry Sets Rules for Public Chatbots\n\n{WIRE}\n", encoding="utf-8")
+    second = tmp_path / "wire-two.txt"  # the same wire story on another site, with its own title and a line more
+    second.write_text(
+        f"Chatbot Rules Arrive From the Ministry | News | Other Site\n\n{WIRE}\n\nMore on this story soon.\n",
+        encoding="utf-8",
+    )
+    assert run(capsys, "import", str(first), "--root", str(root))[0] == 0
+    code, out, _ = run(capsys, "import", str(second), "--root", str(root))
+    assert code == 0
+    brief = root / "content" / "briefs" / "ministry-sets-rules-for-public-chatbots.md"
+    assert out.startswith(
+        f"skipped {second}: duplicate of {brief} (similarity 1.00); use --force to import it anyway\n"
+    )
+    assert len(briefs(root)) == 1
+    code, out, _ = run(capsys, "import", str(second), "--force", "--root", str(root))
+    assert code == 0 and out.startswith("created ") and len(briefs(root)) == 2
+
+
+def test_a_duplicate_within_one_import_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = new_site(tmp_path)
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / "a.txt").write_text(f"Ministry Sets Rules for Public Chatbots\n\n{WIRE}\n", encoding="utf-8")
+    (folder / "b.txt").write_text(f"Public Chatbots Get Rules\n\nBy Ana Smith\n\n{WIRE[:-60]}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "import", str(folder), "--root", str(root))
+    assert code == 0
+    brief = root / "content" / "briefs" / "ministry-sets-rules-for-public-chatbots.md"
+    assert f"skipped {folder / 'b.txt'}: duplicate of {brief} (similarity " in out
+    assert len(briefs(root)) == 1
