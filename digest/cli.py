@@ -296,7 +296,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     tags = tuple(t.strip() for t in args.tags.split(",") if t.strip())
-    options = ImportOptions(out_dir, date=date, tags=tags, dry_run=args.dry_run, force=args.force, timeout=args.timeout)
+    options = ImportOptions(
+        out_dir,
+        date=date,
+        tags=tags,
+        dry_run=args.dry_run,
+        force=args.force,
+        timeout=args.timeout,
+        feeds=tuple(args.feed),
+    )
     report = import_sources(config, taxonomy, args.paths, options)
     if args.format == "json":
         print(json.dumps(report.as_dict(), indent=2))
@@ -306,6 +314,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             print(outcome.line(), file=sys.stderr)
         else:
             print(outcome.line())
+    for note in report.notes:
+        print(note)
     counts = report.counts()
     done = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     total = len(report.outcomes)

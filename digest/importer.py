@@ -27,6 +27,7 @@ from digest.content import BRIEFS_DIR
 from digest.duplicates import story_text
 from digest.errors import ContentError, Problem
 from digest.extract import Draft, extract, kind_of
+from digest.feeds import STATE_FILE, load_state, read_feed, save_state
 from digest.fetch import TIMEOUT, FetchError, fetch, is_url
 from digest.model import Taxonomy, slugify
 from digest.sourcefile import CONTROL, MAX_BYTES, decode
@@ -48,6 +49,7 @@ class ImportOptions:
     dry_run: bool = False
     force: bool = False
     timeout: float = TIMEOUT  # seconds, for URLs and feeds
+    feeds: tuple[str, ...] = ()  # RSS or Atom feeds (URLs or files) whose new entries are imported
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Outcome:
 class ImportReport:
     outcomes: tuple[Outcome, ...]
     dry_run: bool
+    notes: tuple[str, ...] = ()  # what the report says besides an outcome per input
 
     @property
     def failed(self) -> bool:
@@ -105,7 +108,12 @@ class ImportReport:
         return counts
 
     def as_dict(self) -> dict[str, object]:
-        return {"dry_run": self.dry_run, "counts": self.counts(), "results": [o.as_dict() for o in self.outcomes]}
+        return {
+            "dry_run": self.dry_run,
+            "counts": self.counts(),
+            "results": [o.as_dict() for o in self.outcomes],
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,9 @@ def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], opt
     context = ImportContext.create(config, taxonomy, options.tags, options.date)
     for url in dict.fromkeys(p for p in paths if is_url(p)):
         outcomes.append(import_url(url, context, existing, options))
+    notes: list[str] = []
+    if options.feeds:
+        outcomes += import_feeds(context, existing, options, notes)
     for path in sources:
         try:
             outcomes.append(_import_one(path, context, existing, options))
@@ -168,7 +179,59 @@ def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], opt
                 f"{exc.filename or path}: {exc.strerror}; expected a readable source and a writable {options.out_dir}"
             )
             outcomes.append(Outcome(str(path), "skipped", reason=reason, error=True))
-    return ImportReport(tuple(outcomes), options.dry_run)
+    return ImportReport(tuple(outcomes), options.dry_run, tuple(notes))
+
+
+def import_feeds(
+    context: ImportContext, existing: ExistingBriefs, options: ImportOptions, notes: list[str]
+) -> list[Outcome]:
+    """The entries of `options.feeds` not imported before, each as a brief; the entries imported
+    are remembered (by id) in the site's feed state file, unless on a dry run."""
+    root = context.config.root
+    state = load_state(root)
+    before = dict(state)
+    outcomes: list[Outcome] = []
+    today = dt.datetime.now(context.config.tz).date()
+    for spec in dict.fromkeys(options.feeds):
+        try:
+            entries = read_feed(spec, options.timeout)
+        except FetchError as exc:
+            outcomes.append(Outcome(spec, "skipped", reason=str(exc), error=True))
+            continue
+        new = [entry for entry in entries if entry.id not in state]
+        if len(new) < len(entries):
+            seen = len(entries) - len(new)
+            notes.append(
+                f"{spec}: {seen} of {len(entries)} entries imported before (listed in {STATE_FILE.as_posix()})"
+            )
+        for entry in new:
+            source = entry.link or f"{spec} ({entry.id})"
+            if entry.article is not None:
+                try:
+                    outcome = _import_data(
+                        entry.article.encode("utf-8"),
+                        source,
+                        source,
+                        today,
+                        context,
+                        existing,
+                        options,
+                        FETCHED,
+                        entry.link,
+                    )
+                except ContentError as exc:
+                    outcome = Outcome(source, "skipped", reason=str(exc.problems[0]), error=True)
+            elif entry.link:
+                outcome = import_url(entry.link, context, existing, options)
+            else:
+                reason = f"{source}: the entry has neither its article nor a link; expected one of them"
+                outcome = Outcome(source, "skipped", reason=reason, error=True)
+            outcomes.append(outcome)
+            if not outcome.error:
+                state[entry.id] = outcome.brief or outcome.reason or outcome.status
+    if state != before and not options.dry_run:
+        save_state(root, state)
+    return outcomes
 
 
 def import_url(url: str, context: ImportContext, existing: ExistingBriefs, options: ImportOptions) -> Outcome:

@@ -234,3 +234,59 @@ def test_a_duplicate_within_one_import_is_reported(tmp_path: Path, capsys: pytes
     brief = root / "content" / "briefs" / "ministry-sets-rules-for-public-chatbots.md"
     assert f"skipped {folder / 'b.txt'}: duplicate of {brief} (similarity " in out
     assert len(briefs(root)) == 1
+
+
+def feed(origin: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Policy Wire</title><link>{origin}/</link><description>News</description>
+<item><guid>tag:policy-wire,2023:1</guid><title>Ministry Sets Rules for Public Chatbots</title>
+<link>{origin}/chatbots</link><pubDate>Tue, 17 Oct 2023 09:00:00 GMT</pubDate>
+<content:encoded><![CDATA[<p>{WIRE}</p><p>{BODY}</p>]]></content:encoded></item>
+<item><guid>tag:policy-wire,2023:2</guid><title>Regulator Opens a Register of Chatbots</title>
+<link>{origin}/register</link><description>A short teaser.</description></item>
+</channel></rss>""".encode()
+
+
+def test_a_feed_imported_twice_imports_nothing_new(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = new_site(tmp_path)
+    register = page(
+        "Regulator Opens a Register of Chatbots",
+        lead="The national regulator opened its public register of chatbots on Wednesday, listing every system "
+        "that public bodies offer to residents.",
+        body="Each entry names the provider, the service and the date of the last audit. The register can be "
+        "searched by region and by provider, and it is updated every week by the regulator's staff.",
+    )
+    routes: dict[str, Any] = {"/register": (200, HTML, register)}
+    with serve(routes) as origin:
+        feed_file = tmp_path / "policy-wire.xml"
+        feed_file.write_bytes(feed(origin))
+        routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed(origin))
+        code, out, err = run(capsys, "import", "--feed", str(feed_file), "--root", str(root))
+        assert code == 0, err
+        assert out.count("created ") == 2
+        made = briefs(root)
+        titles = sorted(meta["title"] for meta in made.values())
+        assert titles == ["Ministry Sets Rules for Public Chatbots", "Regulator Opens a Register of Chatbots"]
+        dated = next(m for m in made.values() if m["title"].startswith("Ministry"))
+        assert dated["date"] == "2023-10-17" and dated["source"]["url"] == f"{origin}/chatbots"
+        state = root / "content" / "sources" / "imported-feeds.json"
+        assert state.is_file()
+
+        code, out, _ = run(capsys, "import", "--feed", f"{origin}/feed.xml", "--root", str(root))
+        assert code == 0
+        assert "created" not in out
+        assert (
+            f"{origin}/feed.xml: 2 of 2 entries imported before (listed in content/sources/imported-feeds.json)" in out
+        )
+        assert len(briefs(root)) == 2
+
+
+def test_a_feed_that_is_not_one_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = new_site(tmp_path)
+    with serve({"/feed": (200, HTML, page("Not a Feed"))}) as origin:
+        code, _, err = run(capsys, "import", "--feed", f"{origin}/feed", "--root", str(root))
+    assert code == 1
+    assert (
+        err == f"skipped {origin}/feed: the server sent text/html; expected an RSS or Atom feed (application/rss+xml)\n"
+    )
