@@ -12,6 +12,8 @@ states:
                 normalised; capitals count)
     dates       the brief's date is the publication date the document states (only documents
                 that state one)
+    key points  every key point of the brief is a sentence of the source, word for word (the
+                source's own key points, or sentences chosen from its text)
     crashes     an exception other than a reported content error
     refusals    a content error: the document was not imported
     body F1     for the pages with a hand-made ground truth of the article's text: token F1 of
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import html
 import json
 import re
 import sys
@@ -51,6 +54,14 @@ _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-
 
 def same_title(found: str, expected: str) -> bool:
     return " ".join(found.translate(_FOLD).split()) == " ".join(expected.translate(_FOLD).split())
+
+
+def _words(text: str) -> str:
+    """Text as its words with single spaces (markup, entities and punctuation left out), to find
+    one text in another."""
+    text = re.sub(r"</?(?:span|a|i|b|em|strong|small|abbr|mark|font)\b[^>]*>", "", text)  # inside words: drop caps
+    text = html.unescape(html.unescape(re.sub(r"<[^>]+>", " ", text)))
+    return " ".join(re.findall(r"[^\W_]+", text.casefold()))
 
 
 def tokens(text: str) -> Counter[str]:
@@ -88,6 +99,8 @@ def evaluate(baseline: bool = True) -> dict[str, Any]:
         meta = doc.meta.data
         result.update(title=meta["title"], title_right=same_title(meta["title"], label["title"]))
         result.update(date=made.date, date_from=made.date_from, review=list(meta.get("review", [])))
+        source_text = _words(data.decode("utf-8", "replace"))
+        result["points_verbatim"] = all(_words(plain(p).rstrip("…")) in source_text for p in meta["key_points"])
         if label["dates"]:
             result["expected_dates"] = label["dates"]
             result["date_right"] = made.date in label["dates"]
@@ -111,6 +124,7 @@ def figures(results: list[dict[str, Any]]) -> dict[str, Any]:
         "titles_right": sum(r["title_right"] for r in imported),
         "dated": len(dated) + sum(1 for r in results if "title" not in r),
         "dates_right": sum(r["date_right"] for r in dated),
+        "points_verbatim": sum(r["points_verbatim"] for r in imported),
         "crashes": sum("crashed" in r for r in results),
         "refusals": sum("refused" in r for r in results),
         "bodies": len(bodies),
@@ -135,6 +149,9 @@ def main() -> None:
     print(f"documents            {f['documents']}")
     print(f"titles right         {f['titles_right']} of {f['documents']}")
     print(f"dates right          {f['dates_right']} of {f['dated']} that state one")
+    print(
+        f"key points verbatim  {f['points_verbatim']} of {len([r for r in report['results'] if 'title' in r])} briefs"
+    )
     print(f"crashes, refusals    {f['crashes']}, {f['refusals']}")
     if f["bodies"]:
         alone = f" (trafilatura alone {f['trafilatura_f1']:.3f})" if "trafilatura_f1" in f else ""
@@ -146,6 +163,8 @@ def main() -> None:
                 continue
             if not r["title_right"]:
                 print(f"  {r['file']}: title {r['title']!r}, expected {r['expected_title']!r}")
+            if not r["points_verbatim"]:
+                print(f"  {r['file']}: a key point is not a sentence of the source")
             if r.get("date_right") is False:
                 print(f"  {r['file']}: date {r['date']} ({r['date_from']}), expected {r['expected_dates']}")
 

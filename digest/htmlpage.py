@@ -303,11 +303,9 @@ def _inline_raw(element: Any) -> str:
         elif tag == "ref":
             target = (child.get("target") or "").strip()
             if inner.strip() and target.lower().startswith(_LINK_SCHEMES) and is_safe_url(target) and " " not in target:
-                inner = (
-                    f"[{inner.strip()}](<{target}>)"
-                    if "(" in target or ")" in target
-                    else f"[{inner.strip()}]({target})"
-                )
+                lead, trail = " " * (inner[:1] == " "), " " * (inner[-1:] == " ")  # `<a>X reported </a>after`
+                link = f"<{target}>" if "(" in target or ")" in target else target
+                inner = f"{lead}[{inner.strip()}]({link}){trail}"
         elif tag == "lb":
             inner = " "
         elif tag == "item":

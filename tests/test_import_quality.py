@@ -140,7 +140,8 @@ def test_real_documents_never_regress() -> None:
     assert figures["crashes"] == 0 and figures["refusals"] == 0
     assert figures["titles_right"] >= 65
     assert figures["dates_right"] >= 60
-    assert figures["body_f1"] >= 0.92
+    assert figures["points_verbatim"] >= 64
+    assert figures["body_f1"] >= 0.9215
 
 
 def test_press_release_key_points_are_not_boilerplate_contacts_or_quotes(context: ImportContext) -> None:
@@ -218,3 +219,17 @@ def test_html_identifiers_and_text_around_inline_frames_and_svg(context: ImportC
     assert "[Reuters reported](https://example.org/a) on Monday" in doc.body
     assert "The consultation drew more" in doc.body
     assert "the list of registered systems" in doc.body
+
+
+def test_a_space_inside_a_link_is_kept_beside_it(context: ImportContext) -> None:
+    page = (
+        "<html><head><title>Ministry Sets Rules for Public Chatbots</title></head><body><article>"
+        "<h1>Ministry Sets Rules for Public Chatbots</h1><p>The ministry published binding rules on Tuesday.</p>"
+        '<p>As <a href="https://example.org/a">Reuters reported </a>after the vote, the rules cover every'
+        ' public chatbot<a href="https://example.org/b"> in the country</a>, and the register opens in 400&percnt; more offices.</p>'
+        "</article></body></html>"
+    )
+    body = split(make_brief(page.encode("utf-8"), "page.html", "page.html", context, DAY).text).body
+    assert "[Reuters reported](https://example.org/a) after the vote" in body
+    assert "chatbot [in the country](https://example.org/b)," in body
+    assert "400% more offices" in body
