@@ -12,8 +12,9 @@ The method, so a writer knows what to review:
    taxonomy tags a sentence names and figures add a little.
 3. The best are taken, skipping any that repeat an already chosen one, and are listed in
    the order of the text, verbatim: 3 for a short text, 4 from 8 candidates, 5 from 12.
-4. With fewer candidates, shorter or longer sentences (cut to 300 characters) fill in, and
-   at worst the summary itself is the one key point.
+4. With fewer candidates, longer sentences (cut to 300 characters) or short sentences of 4
+   words or more fill in (never a label, a heading or a glossary's `Term: definition`), and at
+   worst the summary itself is the one key point.
 The brief records `review: [key_points]` so the writer knows to review them.
 """
 
@@ -24,7 +25,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from digest.prose import sentences, shorten
+from digest.prose import ends_sentence, sentences, shorten
 
 MIN_WORDS, MAX_WORDS = 6, 45
 POINT_LIMIT = 300
@@ -71,7 +72,11 @@ def generate_key_points(passages: Sequence[str], summary: str, tags_in: Callable
                 0.3 / (1 + para_index) + 0.2 * min(3, tags_in(sentence)) + (0.1 if re.search(r"\d", sentence) else 0)
             )
             candidate = _Candidate(order, para_index, shorten(sentence, POINT_LIMIT), words, bonus)
-            (good if MIN_WORDS <= len(sentence.split()) <= MAX_WORDS else spare).append(candidate)
+            count = len(sentence.split())
+            if MIN_WORDS <= count <= MAX_WORDS:
+                good.append(candidate)
+            elif count > MAX_WORDS or (count >= 4 and ends_sentence(sentence) and ":" not in sentence[:30]):
+                spare.append(candidate)  # a short one only if it is a sentence: no label, heading or definition
     good, spare = good[:_MAX_CANDIDATES], spare[:_MAX_CANDIDATES]  # the graph grows as their square
     wanted = 5 if len(good) >= 12 else 4 if len(good) >= 8 else 3
     chosen = _pick(good, _ranks(good), wanted, [])

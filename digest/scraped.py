@@ -33,7 +33,9 @@ def read_scraped(text: str) -> Parsed:
     the best scored line is the title, and what comes before it (but a date just above it)
     is left out."""
     lines = [one_line(line) for line in normalize(text).split("\n")]
-    lines = ["" if is_boilerplate(line) or is_release_furniture(line) else line for line in lines]
+    lines = [
+        "" if is_boilerplate(line) else _furniture_date(line) if is_release_furniture(line) else line for line in lines
+    ]
     title = site = None
     first = next((i for i, line in enumerate(lines) if line and (not dateline(line) or _glued(line))), None)
     family = title_line(lines[first]) if first is not None else None
@@ -106,6 +108,13 @@ def _best_title(lines: list[str]) -> int | None:
         if score >= _MIN_SCORE and (best is None or score > best[0]):
             best = (score, index)
     return best[1] if best else None
+
+
+def _furniture_date(line: str) -> str:
+    """A press release's furniture line is left out, but for the date it may carry
+    (`FOR IMMEDIATE RELEASE | October 17, 2023 | Media Contact: ...`)."""
+    found = parse_date(line)
+    return found.isoformat() if found else ""
 
 
 def _glued(line: str) -> bool:

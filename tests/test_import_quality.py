@@ -233,3 +233,15 @@ def test_a_space_inside_a_link_is_kept_beside_it(context: ImportContext) -> None
     assert "[Reuters reported](https://example.org/a) after the vote" in body
     assert "chatbot [in the country](https://example.org/b)," in body
     assert "400% more offices" in body
+
+
+def test_a_glossary_is_never_a_key_point_and_a_release_line_keeps_its_date(context: ImportContext) -> None:
+    text = (
+        "FOR IMMEDIATE RELEASE | October 17, 2023 | Media Contact: Jane Roe, press@ministry.example.org\n\n"
+        f"Ministry Sets Rules for Public Chatbots\n\n{LEAD}\n\n{BODY}\n\n"
+        "Glossary\n\nChatbot: a program that converses.\n\nRegister: the public list.\n"
+    )
+    meta = made(context, text)
+    assert meta["date"] == "2023-10-17"
+    assert not any(p in ("Glossary", "Chatbot: a program that converses.") for p in meta["key_points"])
+    assert not any("Register:" in p or "Media Contact" in p for p in meta["key_points"])
