@@ -10,6 +10,8 @@ a missing title line, text cut off mid-sentence.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from itertools import accumulate
 
 from digest.blocks import BULLET, Block, Parsed, is_key_points_heading
 from digest.docdate import dateline, lead_dateline, parse_date
@@ -73,6 +75,12 @@ def _best_title(lines: list[str]) -> int | None:
         if (dateline(lines[i]) and not _glued(lines[i])) or (lead[k] and lead_dateline(lines[i]))
     }
     folded = [lines[i].casefold() for i in rows]
+    seen = Counter(folded)
+    starts: Counter[str] = Counter()  # the lines' beginnings, word by word: a title is repeated before a site's name
+    for text in folded:
+        words = text.split(" ") if len(text) <= 2 * MAX_TITLE else []
+        starts.update(" ".join(words[:n]) for n in range(1, len(words)))
+    prose_before = list(accumulate(lead, initial=0))
     best: tuple[float, int] | None = None
     for k, index in enumerate(rows):
         line = lines[index]
@@ -96,15 +104,16 @@ def _best_title(lines: list[str]) -> int | None:
                 if between > _NEAR + 1:
                     break
         score += 1.5 * _shared(folded[k], " ".join(prose))
-        near = [abs(j - k) for j in dated if j != k and abs(j - k) <= _NEAR] + ([1] if _glued(line) else [])
+        near = [abs(j - k) for j in range(k - _NEAR, k + _NEAR + 1) if j != k and j in dated]
+        near += [1] if _glued(line) else []
         if near:
             score += {1: 2.5, 2: 2.0}.get(min(near), 1.0)
         key = folded[k]
-        if any(j != k and (other == key or other.startswith(key + " ")) for j, other in enumerate(folded)):
+        if seen[key] > 1 or starts[key]:
             score += 1.5
         score += 0.3 if line[:1].isupper() else -1.0 if line[:1].islower() else 0.0
         score += 0.5 if k == 0 else 0.0
-        score -= min(2.5, 0.5 * sum(lead[:k]))  # the headings inside an article come after its prose
+        score -= min(2.5, 0.5 * prose_before[k])  # the headings inside an article come after its prose
         if score >= _MIN_SCORE and (best is None or score > best[0]):
             best = (score, index)
     return best[1] if best else None
