@@ -4,7 +4,10 @@ All-capital names (`US`, `EU`, `PRC`, `U.S.`) match case-sensitively, so `us` an
 prose do not count; other names match in any case. Overlapping names count once, the
 longest (`US Bureau of Industry and Security` is `bis`, not also `united-states`).
 Tags are ranked by a weighted count: a mention in the title counts 4, in the summary 3,
-in a key point 2, in the body 1; ties go to the earlier mention. Capitalised names that
+in a key point 2, in the body 1; ties go to the earlier mention. A tag needs a weight of 2
+(a passing mention in the body is not enough), and a brief gets at most 6. A one-word name
+never matches the first part of a hyphenated word (`Meta` is not in `meta-analysis`), and the
+one-word name of an organisation, country or person (`Meta`) only with its capital. Capitalised names that
 recur but are not in the taxonomy are offered as suggestions, never added as tags.
 """
 
@@ -19,9 +22,10 @@ from types import MappingProxyType
 from digest.model import Taxonomy
 from digest.prose import for_matching
 
-MAX_TAGS = 8
+MAX_TAGS = 6
 MAX_SUGGESTIONS = 5
 WEIGHTS = {"title": 4.0, "summary": 3.0, "key_points": 2.0, "body": 1.0}
+SALIENT = 2.0  # a tag needs this weight: a mention in the title, the lead or a key point, or two in the body
 
 _WORD = r"(?:[A-Z][A-Za-z0-9'&-]*[A-Za-z0-9]|[A-Z]{2,}[0-9]*)"
 _CANDIDATE = re.compile(rf"(?<![\w-]){_WORD}(?: (?:(?:of|and|for|de|von|van) )?{_WORD}){{0,4}}(?![\w-])")
@@ -29,11 +33,15 @@ _STOP_WORDS = """the a an in on at it its this these that those he she they we i
     after before while meanwhile however also according amid despite there their his her our what when where who
     why how if so such some many most more other both all each new one two three key points summary highlights
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
-    september october november december mr ms mrs dr prof president minister prime chairman chair chief executive
+    september october november december jan feb mar apr jun jul aug sep sept oct nov dec mr ms mrs dr prof president minister prime chairman chair chief executive
     ceo secretary chancellor premier general director spokesperson officials official ai artificial intelligence
     read share subscribe click tl dr takeaways today yesterday last next first second third under over later earlier
     now then since until because although though yet still instead"""
 _STOP = frozenset(_STOP_WORDS.split())
+_HYPHENATED = re.compile(r"-[a-z]")
+_NAMED = frozenset(
+    ["org", "orgs", "organisation", "organization", "company", "companies", "country", "countries", "person", "people"]
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,9 @@ class TagMatcher:
     exact: re.Pattern[str] | None  # all-capital names, case-sensitive
     folded: re.Pattern[str] | None  # other names, any case
     slugs: Mapping[str, str]  # name (exact) or casefolded name -> slug
+    # one-word names of organisations, countries and people (`Meta`, `Apple`), casefolded:
+    # proper nouns, which match only with their capital (`meta` in prose is a word)
+    proper: frozenset[str] = frozenset()
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, slug) of every mention, longest first where mentions overlap, in order."""
@@ -54,6 +65,10 @@ class TagMatcher:
             for match in pattern.finditer(text):
                 name = " ".join(match.group().split())
                 name = name if exact else name.casefold()
+                if not exact and " " not in name and _HYPHENATED.match(text, match.end()):
+                    continue  # `meta-analysis`, `compute-heavy`: another word
+                if not exact and name in self.proper and not match.group()[0].isupper():
+                    continue
                 slug = self.slugs.get(name)
                 if slug:
                     spans.append((match.start(), match.end(), slug))
@@ -82,7 +97,16 @@ def tag_matcher(taxonomy: Taxonomy) -> TagMatcher:
                 exact.setdefault(name, slug)
             else:
                 folded.setdefault(name.casefold(), slug)
-    return TagMatcher(_pattern(exact, 0), _pattern(folded, re.IGNORECASE), MappingProxyType({**folded, **exact}))
+    proper = frozenset(
+        for_matching(name).casefold()
+        for tag in taxonomy.tags.values()
+        if (tag.group or "").casefold() in _NAMED
+        for name in (tag.label, *tag.aliases)
+        if " " not in name.strip() and name.strip()[:1].isupper() and any(ch.islower() for ch in name)
+    )
+    return TagMatcher(
+        _pattern(exact, 0), _pattern(folded, re.IGNORECASE), MappingProxyType({**folded, **exact}), proper
+    )
 
 
 def _pattern(names: Mapping[str, str], flags: int) -> re.Pattern[str] | None:
@@ -118,10 +142,13 @@ def scan_tags(matcher: TagMatcher, fields: Sequence[tuple[str, str]], limit: int
                 forms.setdefault(key, Counter())[name] += 1
         order += len(text) + 1
     ranked = sorted(score, key=lambda s: (-score[s], first[s]))
-    strong = [s for s in ranked if score[s] >= 2]
-    weak = [s for s in ranked if score[s] < 2]
-    tags = (strong + weak[: max(0, 3 - len(strong))])[:limit]
-    suggested = [forms[k].most_common(1)[0][0] for k, n in candidates.most_common() if n >= 2]
+    tags = [s for s in ranked if score[s] >= SALIENT][:limit]
+    lower = {w for _, text in fields for w in re.findall(r"(?<![\w-])[a-z][a-z'-]*", for_matching(text))}
+    suggested = [
+        forms[k].most_common(1)[0][0]
+        for k, n in candidates.most_common()
+        if n >= 2 and (" " in k or k not in lower)  # a word also written in lower case is not a name
+    ]
     return TagScan(tuple(tags), tuple(suggested[:MAX_SUGGESTIONS]))
 
 

@@ -71,6 +71,7 @@ class Parsed:
     url: str | None = None
     author: str | None = None
     meta_date: dt.date | None = None  # from page metadata
+    title_from: str | None = None  # where `title` was found, when the reader chose among several
 
 
 @dataclass(frozen=True)

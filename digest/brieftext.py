@@ -29,6 +29,7 @@ class Provenance:
     sha256: str  # of the source's bytes
     date_from: str  # where the brief's date came from
     author: str | None = None
+    title_from: str | None = None  # where the brief's title came from
 
 
 def scalar(text: str, flow: bool = False) -> str:
@@ -45,8 +46,9 @@ def scalar(text: str, flow: bool = False) -> str:
     return quoted.replace("\u0085", "\\N").replace("\u2028", "\\L").replace("\u2029", "\\P")
 
 
-def compose(draft: Draft, *, date: str, tags: Sequence[str], provenance: Provenance) -> str:
-    """The brief file for `draft`: front matter in digest's brief format, then the body."""
+def compose(draft: Draft, *, date: str, tags: Sequence[str], provenance: Provenance, review: Sequence[str] = ()) -> str:
+    """The brief file for `draft`: front matter in digest's brief format, then the body. It is
+    a draft until an editor publishes it; `review` names what digest generated or guessed."""
     lines = [
         "---",
         f"title: {scalar(draft.title)}",
@@ -65,14 +67,17 @@ def compose(draft: Draft, *, date: str, tags: Sequence[str], provenance: Provena
             lines.append(f"  url: {scalar(draft.source_url)}")
         if draft.date:
             lines.append(f"  published: {draft.date.isoformat()}")
-    if draft.generated:
-        lines.append(f"generated: [{', '.join(draft.generated)}]")
+    lines.append("draft: true")
+    if review:
+        lines.append(f"review: [{', '.join(review)}]")
     lines += [
         "imported_from:",
         f"  file: {scalar(provenance.file)}",
         f"  sha256: {provenance.sha256}",
         f"  date_from: {scalar(provenance.date_from)}",
     ]
+    if provenance.title_from:
+        lines.append(f"  title_from: {scalar(provenance.title_from)}")
     if provenance.author:
         lines.append(f"  author: {scalar(provenance.author)}")
     head = "\n".join(lines) + "\n"

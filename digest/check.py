@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from digest.assets import publish_assets
@@ -10,7 +11,7 @@ from digest.config import Config
 from digest.content import load_content
 from digest.errors import ContentError, Problem
 from digest.images import image_sizes
-from digest.model import Taxonomy
+from digest.model import Brief, Taxonomy
 from digest.pages import plan_pages
 from digest.render import render_pages
 from digest.site import Site, build_site
@@ -24,6 +25,7 @@ class CheckReport:
     errors: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
     briefs: int
+    review: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (brief, what to check) of the drafts waiting for review
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -31,6 +33,7 @@ class CheckReport:
             "briefs": self.briefs,
             "errors": [p.as_dict() for p in self.errors],
             "warnings": [p.as_dict() for p in self.warnings],
+            "review": [{"path": path, "fields": list(fields)} for path, fields in self.review],
         }
 
 
@@ -49,7 +52,22 @@ def check_site(config: Config) -> CheckReport:
         render_pages(site, plan_pages(site), make_environment(config.root), loaded.bodies, assets)
     except ContentError as exc:
         errors.extend(exc.problems)
-    return CheckReport(tuple(sorted(errors)), tuple(sorted(p for p in warnings if p.severity != "error")), len(briefs))
+    return CheckReport(
+        tuple(sorted(errors)),
+        tuple(sorted(p for p in warnings if p.severity != "error")),
+        len(briefs),
+        review_queue(briefs),
+    )
+
+
+def review_queue(briefs: Sequence[Brief]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The drafts whose `review:` (set by `digest import`) still names fields to check."""
+    queue = []
+    for brief in briefs:
+        fields = getattr(brief, "review", None) or brief.extra.get("review")
+        if brief.draft and isinstance(fields, (list, tuple)) and fields:
+            queue.append((brief.path, tuple(str(f) for f in fields)))
+    return tuple(sorted(queue))
 
 
 def tag_warnings(site: Site) -> list[Problem]:

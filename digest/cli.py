@@ -88,8 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("title", help="the brief's title")
     n.add_argument("--tags", default="", help="comma-separated tags, e.g. china,export-controls")
 
-    m = command("import", "turn source documents (scraped text, HTML pages, Markdown notes) into briefs")
-    m.add_argument("paths", nargs="+", metavar="PATH", help="source files, folders (searched recursively) or globs")
+    m = command("import", "turn source documents (scraped text, HTML pages, Markdown notes, URLs, feeds) into briefs")
+    m.add_argument(
+        "paths", nargs="*", metavar="PATH", help="source files, folders (searched recursively), globs or http(s) URLs"
+    )
+    m.add_argument(
+        "--feed", action="append", default=[], metavar="URL|FILE", help="an RSS or Atom feed: its new entries"
+    )
+    m.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS", help="for URLs and feeds (default: 20)")
     m.add_argument(
         "--out", type=Path, metavar="DIR", help="folder for new briefs (default: content/briefs in the site)"
     )
@@ -210,6 +216,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         for problem in (*report.errors, *report.warnings):
             print(problem, file=sys.stderr)
+        if report.review:
+            waits = "1 brief waits" if len(report.review) == 1 else f"{len(report.review):,} briefs wait"
+            print(f"{waits} for review (drafts until an editor publishes them):")
+            for path, fields in report.review:
+                print(f"  {path}: review {', '.join(fields)}")
         print(f"Checked {report.briefs:,} briefs: {len(report.errors)} errors, {len(report.warnings)} warnings")
     return EXIT_CONTENT if report.errors else EXIT_OK
 
@@ -269,6 +280,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     if not args.root.is_dir():
         return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
+    if not args.paths and not args.feed:
+        return _usage("nothing to import; expected a PATH, a URL or --feed URL|FILE")
+    if not args.timeout > 0:
+        return _usage(f"--timeout must be a number of seconds above 0, got {args.timeout:g}")
     date = None
     if args.date is not None:
         try:
@@ -287,7 +302,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     tags = tuple(t.strip() for t in args.tags.split(",") if t.strip())
-    options = ImportOptions(out_dir, date=date, tags=tags, dry_run=args.dry_run, force=args.force)
+    options = ImportOptions(
+        out_dir,
+        date=date,
+        tags=tags,
+        dry_run=args.dry_run,
+        force=args.force,
+        timeout=args.timeout,
+        feeds=tuple(args.feed),
+    )
     report = import_sources(config, taxonomy, args.paths, options)
     if args.format == "json":
         print(json.dumps(report.as_dict(), indent=2))
@@ -297,6 +320,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
             print(outcome.line(), file=sys.stderr)
         else:
             print(outcome.line())
+    for note in report.notes:
+        print(note)
     counts = report.counts()
     done = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
     total = len(report.outcomes)

@@ -1,5 +1,6 @@
 """Publication dates written in documents: `July 25, 2025`, `25 July 2025`, `2025-07-25`,
-`Publish Date: 2026-01-13 08:06:00`, `Thursday, 7 May 2026`.
+`Publish Date: 2026-01-13 08:06:00`, `Thursday, 7 May 2026`, `2023年10月17日`, `17.10.2023`,
+`10/17/2023`, and the dateline that opens a lead (`CITY, Oct. 17, 2023 — The ...`).
 
 Only dates that stand as a document's date count: a labelled line (`Published: ...`,
 `Date: ...`) or a short dateline (`By Jane Roe | July 25, 2025`). Dates inside sentences
@@ -42,6 +43,10 @@ _SHAPES = (
     re.compile(r"(?<!\d)(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})(?!\d)"),
     re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),
     re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),
+    re.compile(r"(?<!\d)(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日"),
+    # 17.10.2023 is day first (as in Europe); 10/17/2023 month first unless the first number cannot be a month
+    re.compile(r"(?<![\d.])(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?![\d.])"),
+    re.compile(r"(?<![\d/])(?P<first>\d{1,2})/(?P<second>\d{1,2})/(?P<year>\d{4})(?![\d/])"),
 )
 _LABEL = re.compile(
     r"^\W*(?:(?:first\s+)?publish(?:ed)?(?:\s+(?:date|on|at))?|date(?:\s+published)?|posted(?:\s+on)?|released?(?:\s+on)?|dated)\b",
@@ -106,7 +111,52 @@ def find_date(lines: list[str]) -> tuple[dt.date, int] | None:
     return first or updated
 
 
+def date_at_start(text: str) -> tuple[dt.date, int] | None:
+    """(date, where it ends) of a date that `text` starts with."""
+    for shape in _SHAPES:
+        match = shape.match(text)
+        found = _to_date(match) if match else None
+        if found and match:
+            return found, match.end()
+    return None
+
+
+def lead_dateline(paragraph: str) -> tuple[dt.date, str] | None:
+    """(date, the paragraph without it) of a lead that opens with a dateline:
+    `CAPITAL CITY, Oct. 17, 2023 — The ministry ...`, `Feb. 23, 2015 -- Life-threatening ...`."""
+    head = paragraph[:120]
+    for shape in _SHAPES:
+        match = shape.search(head)
+        if match is None or _to_date(match) is None:
+            continue
+        before = head[: match.start()].strip()
+        if before and (len(before.split()) > 6 or not before.endswith((",", "(", "–", "—", "-"))):
+            continue
+        after = _LEAD_SEPARATOR.match(paragraph, match.end())
+        if after is None:
+            continue
+        rest = paragraph[after.end() :].lstrip()
+        if rest[:1].isalpha() or rest[:1] in "\"“‘'*[":
+            return _to_date(match), rest  # type: ignore[return-value]
+    return None
+
+
+_LEAD_SEPARATOR = re.compile(
+    r"(?:\s*[-–—,]?\s*\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*[A-Z]{2,4})?)?"  # a time: `- 11:28 AMT`
+    r"\s*\)?\s*(?:/[^/\n]{1,40}/\s*)?(?:--|[-–—:|])\s+"
+)
+
+
 def _to_date(match: re.Match[str]) -> dt.date | None:
+    groups = match.groupdict()
+    if "first" in groups:
+        first, second = int(groups["first"]), int(groups["second"])
+        month, day = (second, first) if first > 12 else (first, second)
+        try:
+            found = dt.date(int(groups["year"]), month, day)
+        except ValueError:
+            return None
+        return found if MIN_YEAR <= found.year <= MAX_YEAR else None
     month_text = match.group("month")
     month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower().rstrip("."), 0)
     try:

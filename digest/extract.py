@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from digest.blocks import Block, Parsed, body_markdown, is_key_points_heading, markdown_blocks, take_key_points
-from digest.docdate import dateline, find_date
+from digest.docdate import dateline, find_date, lead_dateline
 from digest.errors import ContentError, Problem
 from digest.htmlpage import read_html
 from digest.keypoints import generate_key_points
@@ -41,7 +41,8 @@ class Draft:
     source_name: str | None
     source_url: str | None
     author: str | None
-    generated: tuple[str, ...]  # fields made up by digest rather than found in the source
+    review: tuple[str, ...]  # fields digest made up or guessed rather than found as such in the source
+    title_from: str = "title line"  # where the title came from, for `imported_from`
 
 
 def kind_of(name: str, text: str) -> str:
@@ -89,12 +90,23 @@ def _read_markdown(text: str, rel: str) -> Parsed:
 
 def _assemble(parsed: Parsed, rel: str, tags_in: Callable[[str], int]) -> Draft:
     blocks = list(parsed.blocks)
+    review: list[str] = []
     date, date_from = parsed.meta_date, "page metadata" if parsed.meta_date else None
     texts = [b.text if b.kind == "para" else "" for b in blocks]
     found = find_date(texts)
     if found:
         date, date_from = found[0], "document"
         blocks.pop(found[1])
+    else:  # a lead that opens with its dateline: `CITY, Oct. 17, 2023 — The ministry ...`
+        for index, block in enumerate(blocks[:6]):
+            text = block.text
+            if parsed.title and block.kind == "para" and _same(plain(text)[: len(parsed.title)], parsed.title):
+                text = text[len(parsed.title) :].lstrip(" |:-–—")  # the title glued to its lead
+            opening = lead_dateline(text) if block.kind == "para" else None
+            if opening:
+                date, date_from = opening[0], "document"
+                blocks[index] = Block("para", opening[1])
+                break
     author = parsed.author
     for index, block in enumerate(blocks[:8]):
         byline = _BYLINE.match(plain(block.text)) if block.kind == "para" else None
@@ -104,43 +116,48 @@ def _assemble(parsed: Parsed, rel: str, tags_in: Callable[[str], int]) -> Draft:
             break
 
     title = parsed.title
+    title_from = parsed.title_from or {"html": "page metadata", "markdown": "heading"}.get(parsed.kind, "title line")
     if parsed.kind == "html" and blocks and blocks[0].kind == "heading":  # the page's own <h1>
         heading = plain(blocks[0].text)
-        if blocks[0].level == 1 or not title or heading.casefold() == title.casefold():
-            title = heading or title
+        if not title or _same(heading, title):
+            title, title_from = title or heading, title_from if title else "heading"
             blocks.pop(0)
     if not title:
-        title = _title_from_text(blocks)
+        title, title_from = _title_from_text(blocks), "first sentence"
     title = _clean_line(title or "", MAX_TITLE)
-    if not title:
-        raise ContentError([Problem(rel, 1, "no title found; expected a title line or a heading")])
+    if not title:  # an editor gives it one: the file's name says at least what the source is
+        title, title_from = _clean_line(_title_from_name(rel), MAX_TITLE), "file name"
+    if title_from in ("first sentence", "file name"):
+        review.append("title")
 
     section = take_key_points(blocks)
     rest = list(section.rest)
     summary = section.summary
+    lead_found = summary is not None
     if summary is None:
         for index, block in enumerate(rest):
             if block.kind == "para" and is_sentence_like(plain(block.text)):
                 lead = plain(block.text)
                 if len(lead) <= MAX_SUMMARY and len(sentences(lead)) <= 3:
-                    summary = lead
+                    summary, lead_found = lead, True
                     if parsed.kind != "markdown":
                         rest.pop(index)
                 else:
                     summary = " ".join(sentences(lead)[:2])
                 break
     passages = [plain(t) for b in rest for t in ((b.text,) if b.kind in ("para", "quote") else b.items)]
-    if summary is None:
-        summary = " ".join(sentences(" ".join(passages))[:2])
+    if summary is None:  # else the key points say what the source is about
+        summary = " ".join(sentences(" ".join(passages))[:2]) or " ".join(plain(p) for p in section.points[:2])
     summary = _clean_line(summary, MAX_SUMMARY)
     if not summary:
         raise ContentError([Problem(rel, 1, "no text besides the title; expected a lead paragraph or body text")])
+    if not lead_found:
+        review.append("summary")
 
     points = tuple(p for p in (_clean_line(p, 300) for p in section.points) if p)
-    generated: tuple[str, ...] = ()
     if not points:
         points = tuple(p for p in (_clean_line(p, 300) for p in generate_key_points(passages, summary, tags_in)) if p)
-        generated = ("key_points",)
+        review.append("key_points")
     return Draft(
         kind=parsed.kind,
         title=title,
@@ -152,8 +169,21 @@ def _assemble(parsed: Parsed, rel: str, tags_in: Callable[[str], int]) -> Draft:
         source_name=_clean_line(parsed.source_name or "", 120) or None,
         source_url=parsed.url,
         author=_clean_line(author or "", 120) or None,
-        generated=generated,
+        review=tuple(review),
+        title_from=title_from,
     )
+
+
+def _same(a: str, b: str) -> bool:
+    return re.sub(r"\W+", "", a).casefold() == re.sub(r"\W+", "", b).casefold()
+
+
+def _title_from_name(rel: str) -> str:
+    """`ministry-note.txt` -> `Ministry note`."""
+    stem = re.split(r"[\\/]", rel)[-1]
+    stem = stem[: stem.rfind(".")] if "." in stem.lstrip(".") else stem
+    words = " ".join(re.split(r"[\s_-]+", stem)).strip()
+    return (words[:1].upper() + words[1:]) if words else "Untitled source"
 
 
 def _title_from_text(blocks: list[Block]) -> str | None:

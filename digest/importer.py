@@ -24,8 +24,11 @@ from digest.brieftext import Provenance, compose, is_unedited
 from digest.cache import CACHE_DIR
 from digest.config import Config
 from digest.content import BRIEFS_DIR
+from digest.duplicates import story_text
 from digest.errors import ContentError, Problem
 from digest.extract import Draft, extract, kind_of
+from digest.feeds import STATE_FILE, load_state, read_feed, save_state
+from digest.fetch import TIMEOUT, FetchError, fetch, is_url
 from digest.model import Taxonomy, slugify
 from digest.sourcefile import CONTROL, MAX_BYTES, decode
 from digest.sources import ExistingBriefs, existing_briefs, find_sources
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 BACKUP_DIR = f"{CACHE_DIR}/import-backups"
 MTIME = "file modification time"
+FETCHED = "day it was fetched"
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
@@ -44,6 +48,8 @@ class ImportOptions:
     tags: tuple[str, ...] = ()  # added to every brief
     dry_run: bool = False
     force: bool = False
+    timeout: float = TIMEOUT  # seconds, for URLs and feeds
+    feeds: tuple[str, ...] = ()  # RSS or Atom feeds (URLs or files) whose new entries are imported
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ class Outcome:
     date_from: str | None = None
     tags: tuple[str, ...] = ()
     suggested_tags: tuple[str, ...] = ()
-    generated: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()
     backup: str | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -69,6 +75,8 @@ class Outcome:
         """The report line: `created content/briefs/x.md (from ...; date ... from ...; tags: ...)`."""
         if self.error:
             return f"skipped {self.reason}"
+        if self.status == "skipped" and self.brief is None:
+            return f"skipped {self.source}: {self.reason}"
         if self.status == "skipped":
             return f"skipped {self.brief}: {self.reason} (from {self.source})"
         origin = "--date" if self.date_from == "--date" else f"the {self.date_from}"
@@ -76,8 +84,8 @@ class Outcome:
         parts.append(f"tags: {', '.join(self.tags)}" if self.tags else "no tags found")
         if self.suggested_tags:
             parts.append(f"not in the taxonomy: {', '.join(self.suggested_tags)}")
-        if self.generated:
-            parts.append(f"generated {', '.join(self.generated)}: review them")
+        if self.review:
+            parts.append(f"draft; review: {', '.join(self.review)}")
         if self.backup:
             parts.append(f"backup of the edited brief: {self.backup}")
         return f"{self.status} {self.brief} ({'; '.join(parts)})"
@@ -87,6 +95,7 @@ class Outcome:
 class ImportReport:
     outcomes: tuple[Outcome, ...]
     dry_run: bool
+    notes: tuple[str, ...] = ()  # what the report says besides an outcome per input
 
     @property
     def failed(self) -> bool:
@@ -99,7 +108,12 @@ class ImportReport:
         return counts
 
     def as_dict(self) -> dict[str, object]:
-        return {"dry_run": self.dry_run, "counts": self.counts(), "results": [o.as_dict() for o in self.outcomes]}
+        return {
+            "dry_run": self.dry_run,
+            "counts": self.counts(),
+            "results": [o.as_dict() for o in self.outcomes],
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -135,16 +149,26 @@ class Made:
     suggestions: tuple[str, ...]
     date: str
     date_from: str
+    review: tuple[str, ...]  # what an editor must check: what digest generated or guessed
+
+
+REVIEWED = ("title", "date", "summary", "key_points", "tags")
 
 
 def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], options: ImportOptions) -> ImportReport:
     """Import every source that `paths` names; nothing is written on a dry run."""
     root = config.root
     briefs_dir = root / BRIEFS_DIR
-    sources, missing = find_sources(paths, skip=(briefs_dir, options.out_dir, root / CACHE_DIR), root=root)
+    files = [p for p in paths if not is_url(p)]
+    sources, missing = find_sources(files, skip=(briefs_dir, options.out_dir, root / CACHE_DIR), root=root)
     outcomes = [Outcome(m.path, "skipped", reason=m.reason, error=True) for m in missing]
     existing = existing_briefs((briefs_dir, options.out_dir))
     context = ImportContext.create(config, taxonomy, options.tags, options.date)
+    for url in dict.fromkeys(p for p in paths if is_url(p)):
+        outcomes.append(import_url(url, context, existing, options))
+    notes: list[str] = []
+    if options.feeds:
+        outcomes += import_feeds(context, existing, options, notes)
     for path in sources:
         try:
             outcomes.append(_import_one(path, context, existing, options))
@@ -155,28 +179,115 @@ def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], opt
                 f"{exc.filename or path}: {exc.strerror}; expected a readable source and a writable {options.out_dir}"
             )
             outcomes.append(Outcome(str(path), "skipped", reason=reason, error=True))
-    return ImportReport(tuple(outcomes), options.dry_run)
+    return ImportReport(tuple(outcomes), options.dry_run, tuple(notes))
+
+
+def import_feeds(
+    context: ImportContext, existing: ExistingBriefs, options: ImportOptions, notes: list[str]
+) -> list[Outcome]:
+    """The entries of `options.feeds` not imported before, each as a brief; the entries imported
+    are remembered (by id) in the site's feed state file, unless on a dry run."""
+    root = context.config.root
+    state = load_state(root)
+    before = dict(state)
+    outcomes: list[Outcome] = []
+    today = dt.datetime.now(context.config.tz).date()
+    for spec in dict.fromkeys(options.feeds):
+        try:
+            entries = read_feed(spec, options.timeout)
+        except FetchError as exc:
+            outcomes.append(Outcome(spec, "skipped", reason=str(exc), error=True))
+            continue
+        new = [entry for entry in entries if entry.id not in state]
+        if len(new) < len(entries):
+            seen = len(entries) - len(new)
+            notes.append(
+                f"{spec}: {seen} of {len(entries)} entries imported before (listed in {STATE_FILE.as_posix()})"
+            )
+        for entry in new:
+            source = entry.link or f"{spec} ({entry.id})"
+            if entry.article is not None:
+                try:
+                    outcome = _import_data(
+                        entry.article.encode("utf-8"),
+                        source,
+                        source,
+                        today,
+                        context,
+                        existing,
+                        options,
+                        FETCHED,
+                        entry.link,
+                    )
+                except ContentError as exc:
+                    outcome = Outcome(source, "skipped", reason=str(exc.problems[0]), error=True)
+            elif entry.link:
+                outcome = import_url(entry.link, context, existing, options)
+            else:
+                reason = f"{source}: the entry has neither its article nor a link; expected one of them"
+                outcome = Outcome(source, "skipped", reason=reason, error=True)
+            outcomes.append(outcome)
+            if not outcome.error:
+                state[entry.id] = outcome.brief or outcome.reason or outcome.status
+    if state != before and not options.dry_run:
+        save_state(root, state)
+    return outcomes
+
+
+def import_url(url: str, context: ImportContext, existing: ExistingBriefs, options: ImportOptions) -> Outcome:
+    """Fetch the page at `url` and import it as an HTML page; `source.url` is its canonical URL."""
+    try:
+        fetched = fetch(url, timeout=options.timeout)
+    except FetchError as exc:
+        return Outcome(url, "skipped", reason=str(exc), error=True)
+    today = dt.datetime.now(context.config.tz).date()
+    try:
+        return _import_data(fetched.data, url, url, today, context, existing, options, FETCHED, fetched.url)
+    except ContentError as exc:
+        return Outcome(url, "skipped", reason=str(exc.problems[0]), error=True)
+    except OSError as exc:
+        return Outcome(
+            url, "skipped", reason=f"{exc.filename}: {exc.strerror}; expected a writable {options.out_dir}", error=True
+        )
 
 
 def make_brief(
-    data: bytes, source: str, key: str, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None = None
+    data: bytes,
+    source: str,
+    key: str,
+    context: ImportContext,
+    mtime: dt.date,
+    old: dict[str, Any] | None = None,
+    day_from: str = MTIME,
+    page_url: str | None = None,
 ) -> Made:
     """The brief for a source's bytes, validated with the brief parser; ContentError (naming
     `source`) if the source cannot be read. `key` names the source in `imported_from`, `old`
-    is the front matter of the brief imported from it before, if any."""
-    kind = kind_of(source, data[:300].decode("utf-8", "replace"))
+    is the front matter of the brief imported from it before, if any; `mtime` is the date
+    when the source states none (`day_from` says what it is). A page fetched from `page_url`
+    is HTML, and that URL is its `source.url` unless the page names its canonical URL."""
+    kind = "html" if page_url else kind_of(source, data[:300].decode("utf-8", "replace"))
     draft = extract(_read_text(data, source, kind), source, kind, context.matcher.distinct)
+    if page_url and not draft.source_url:
+        draft = replace(draft, source_url=page_url)
+    generated = "key_points" in draft.review  # then they repeat the body: no more weight than it has
     scan = scan_tags(
         context.matcher,
         [("title", draft.title), ("summary", draft.summary)]
-        + [("key_points", p) for p in draft.key_points]
+        + [("key_points", p) for p in (() if generated else draft.key_points)]
         + [("body", draft.body)],
     )
     tags = context.tags + tuple(t for t in scan.tags if t not in context.tags)
     suggestions = tuple(s for s in scan.suggestions if context.taxonomy.resolve(s) is None)
-    date, date_from = _date(draft, context, mtime, old)
-    provenance = Provenance(key, hashlib.sha256(data).hexdigest(), date_from, draft.author)
-    text = compose(draft, date=date, tags=tags, provenance=provenance)
+    date, date_from = _date(draft, context, mtime, old, day_from)
+    guessed = set(draft.review)
+    if date_from == day_from:
+        guessed.add("date")
+    if scan.tags:
+        guessed.add("tags")
+    review = tuple(field for field in REVIEWED if field in guessed)
+    provenance = Provenance(key, hashlib.sha256(data).hexdigest(), date_from, draft.author, draft.title_from)
+    text = compose(draft, date=date, tags=tags, provenance=provenance, review=review)
     slug = slugify(draft.title) or slugify(Path(source).stem) or "brief"
     try:
         parse_brief(text, source, slug, context.config, context.taxonomy)
@@ -184,16 +295,35 @@ def make_brief(
         log.debug("the brief made from %s:\n%s", source, text)
         message = f"internal error: the brief made from this source does not validate ({exc.problems[0]})"
         raise ContentError([Problem(source, 0, message)]) from None
-    return Made(text, slug, draft, tags, suggestions, date, date_from)
+    return Made(text, slug, draft, tags, suggestions, date, date_from, review)
 
 
 def _import_one(path: Path, context: ImportContext, existing: ExistingBriefs, options: ImportOptions) -> Outcome:
-    source = str(path)
     data = path.read_bytes()
     mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, context.config.tz).date()
-    key = _source_key(path, context.config.root)
+    return _import_data(data, str(path), _source_key(path, context.config.root), mtime, context, existing, options)
+
+
+def _import_data(
+    data: bytes,
+    source: str,
+    key: str,
+    mtime: dt.date,
+    context: ImportContext,
+    existing: ExistingBriefs,
+    options: ImportOptions,
+    day_from: str = MTIME,
+    page_url: str | None = None,
+) -> Outcome:
     found = existing.by_source.get(key)
-    made = make_brief(data, source, key, context, mtime, found[1] if found else None)
+    made = make_brief(data, source, key, context, mtime, found[1] if found else None, day_from, page_url)
+    story = story_text(made.draft.summary, made.draft.body)
+    duplicate = existing.stories.find(story, exclude=str(found[0]) if found else None)
+    if duplicate and not options.force:
+        reason = (
+            f"duplicate of {duplicate.brief} (similarity {duplicate.similarity:.2f}); use --force to import it anyway"
+        )
+        return Outcome(source, "skipped", reason=reason)
     target = found[0] if found else options.out_dir / f"{existing.claim(made.slug)}.md"
     outcome = Outcome(
         source,
@@ -203,7 +333,7 @@ def _import_one(path: Path, context: ImportContext, existing: ExistingBriefs, op
         date_from=made.date_from,
         tags=made.tags,
         suggested_tags=made.suggestions,
-        generated=made.draft.generated,
+        review=made.review,
     )
     if target.exists():
         old = target.read_bytes().decode("utf-8", "replace")
@@ -220,6 +350,7 @@ def _import_one(path: Path, context: ImportContext, existing: ExistingBriefs, op
         outcome = replace(outcome, status="updated", backup=str(backup) if backup else None)
     if not options.dry_run:
         _write(target, made.text)
+    existing.stories.add(str(target), story)  # a later source of the same run may repeat it
     log.debug("%s %s from %s", outcome.status, target, source)
     return outcome
 
@@ -254,7 +385,9 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _date(draft: Draft, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None) -> tuple[str, str]:
+def _date(
+    draft: Draft, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None, day_from: str = MTIME
+) -> tuple[str, str]:
     if context.date:
         return context.date.isoformat(), "--date"
     if draft.date:
@@ -262,8 +395,8 @@ def _date(draft: Draft, context: ImportContext, mtime: dt.date, old: dict[str, A
     if old is not None:  # keep the date a re-imported brief already has: a checkout changes the mtime
         origin, date = old.get("imported_from"), old.get("date")
         if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) and isinstance(origin, dict):
-            return date, str(origin.get("date_from") or MTIME)
-    return mtime.isoformat(), MTIME
+            return date, str(origin.get("date_from") or day_from)
+    return mtime.isoformat(), day_from
 
 
 def _backup_path(root: Path, target: Path) -> Path:

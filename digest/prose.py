@@ -41,7 +41,7 @@ _REF_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*(\S+).*$", re.MULTILINE)
 _SCRIPT_SCHEME = re.compile(r"(?:java|vb|live)script\s*:(?=\S)|\bdata:[a-z]+/[a-z0-9.+-]+[;,]", re.IGNORECASE)
 _EVENT_HANDLER = re.compile(r"\bon[a-z]{3,}\s*=", re.IGNORECASE)
 
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(?<!\\)(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)(?<!\\)\1")  # `\_` is no mark: `max\_tokens\_out`
 _CODE = re.compile(r"`+([^`]*)`+")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 

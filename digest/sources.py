@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.brief import SLUG
+from digest.duplicates import DuplicateIndex, brief_story
 from digest.errors import ContentError
 from digest.extract import KINDS
 from digest.frontmatter import FrontMatterError, split
@@ -81,6 +82,7 @@ class ExistingBriefs:
 
     taken: set[str] = field(default_factory=set)  # slugs in use
     by_source: dict[str, tuple[Path, dict[str, Any]]] = field(default_factory=dict)  # source -> (brief, front matter)
+    stories: DuplicateIndex = field(default_factory=DuplicateIndex)  # the briefs' texts, for near-duplicates
 
     def claim(self, base: str) -> str:
         """`base`, or `base-2`, `base-3` ... whichever is free; it is taken from now on."""
@@ -104,6 +106,7 @@ def existing_briefs(folders: Sequence[Path]) -> ExistingBriefs:
             existing.taken.add(path.stem if SLUG.match(path.stem) else slugify(path.stem))
             try:
                 data = path.read_bytes()
+                existing.stories.add(str(path), brief_story(data.decode("utf-8", "replace")))
                 if b"imported_from:" not in data and b"slug:" not in data:
                     continue  # nothing more to learn: parse only what can say more
                 meta = split(decode(data, str(path))).meta.data
