@@ -209,6 +209,7 @@ class Server:
         *,
         drafts: bool = True,
         follow: bool = False,
+        allowed_hosts: tuple[str, ...] = (),
         out: TextIO = sys.stdout,
         err: TextIO = sys.stderr,
     ) -> None:
@@ -223,6 +224,7 @@ class Server:
         self.changes = Changes()
         self.inbox = Inbox()
         self.cache: BuildCache | None = None
+        self.allowed_hosts = allowed_hosts
         self.httpd = self._bind(host, port)
         self.port = self.httpd.server_address[1]
         self.builds = 0
@@ -235,7 +237,7 @@ class Server:
     def _bind(self, host: str, port: int) -> DevServer:
         for candidate in range(port, port + 20):
             try:
-                return DevServer((host, candidate), self.site_dir, self.hub, self.lock)
+                return DevServer((host, candidate), self.site_dir, self.hub, self.lock, self.allowed_hosts)
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE or port == 0:
                     raise
