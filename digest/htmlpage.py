@@ -8,8 +8,11 @@ mailto links survive; text never carries tags (see `prose.sanitize`).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from digest.blocks import Block, Parsed
@@ -23,6 +26,10 @@ for _name in ("trafilatura", "htmldate", "courlan", "justext"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
+# libxml2 answers trafilatura's `//p//text()` (asked several times per page) in time that grows
+# with the square of the paragraphs: past this count a page is refused, not read for minutes.
+MAX_PARAGRAPHS = 20_000
+_PARAGRAPH = re.compile(r"<p[\s/>]", re.IGNORECASE)
 _EMPHASIS = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#t": "`", "#code": "`"}
 
 
@@ -32,16 +39,18 @@ def read_html(text: str, rel: str) -> Parsed:
     import trafilatura
     from lxml import etree
 
+    _count_paragraphs(text, rel)
     try:
-        result = trafilatura.bare_extraction(
-            text,
-            include_comments=False,
-            include_tables=True,
-            include_formatting=True,
-            include_links=True,
-            with_metadata=True,
-            date_extraction_params={"extensive_search": False, "original_date": True},
-        )
+        with _without_cycle_collection():
+            result = trafilatura.bare_extraction(
+                text,
+                include_comments=False,
+                include_tables=True,
+                include_formatting=True,
+                include_links=True,
+                with_metadata=True,
+                date_extraction_params={"extensive_search": False, "original_date": True},
+            )
     except (ValueError, TypeError, AttributeError, etree.LxmlError, RecursionError) as exc:
         raise ContentError([Problem(rel, 1, f"cannot read the HTML page ({exc}); expected an HTML article")]) from None
     meta: dict[str, Any] = {}
@@ -63,6 +72,36 @@ def read_html(text: str, rel: str) -> Parsed:
         author=_text(meta.get("author")),
         meta_date=parse_date(_text(meta.get("date")) or ""),
     )
+
+
+def _count_paragraphs(text: str, rel: str) -> None:
+    """ContentError at the first paragraph beyond MAX_PARAGRAPHS."""
+    for count, match in enumerate(_PARAGRAPH.finditer(text), 1):
+        if count > MAX_PARAGRAPHS:
+            raise ContentError(
+                [
+                    Problem(
+                        rel,
+                        text.count("\n", 0, match.start()) + 1,
+                        f"the page has more than {MAX_PARAGRAPHS:,} paragraphs; expected at most "
+                        f"{MAX_PARAGRAPHS:,} (save the article alone, or as text)",
+                    )
+                ]
+            )
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """trafilatura keeps a Python object for every element it looks at; the cycle collector's
+    full passes walk all of them, and they run more often the more there are, which made the
+    cost of a page grow faster than its size. Its objects are freed by reference counting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _text(value: object) -> str | None:
