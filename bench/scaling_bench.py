@@ -5,9 +5,13 @@ What it measures
 ----------------
 Two families of generated inputs, each at ``--sizes`` (default 0.7, 1.4 and 2.8 MB), seeded:
 
-    html     a saved article page (`<article>` of paragraphs with links and emphasis, headings,
-             lists and a table every few paragraphs, navigation and a footer around it), imported
-             with `digest import` into a fresh site; the time is the import's wall time
+    html     a saved article page (`<article>` of paragraphs of about 60 words with a link,
+             headings, lists and a table every few paragraphs, navigation and a footer around
+             it), imported with `digest import` into a fresh site; the time is the import's
+    html-short  the same with paragraphs of about 30 words with a link and an emphasis: twice the
+             paragraphs and five pieces of text in each, the shape whose import grew with the
+             square of the size (beyond 20,000 pieces of text in paragraphs the page is refused
+             at once with an error, exit 1)
     table    a brief whose body is one Markdown table, built with `digest build`: by default a very
              wide one (as many left-aligned columns as the size allows, three rows of one-letter cells),
              or ``--columns`` columns and as many full rows as the size allows; beyond the caps
@@ -37,6 +41,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+FAMILIES = ("html", "html-short", "table")
 WORDS = ["policy", "export", "chips", "rules", "ministry", "officials", "agreed", "review", "data", "centre", "licence", "funding", "model", "testing", "register", "quota", "semiconductor", "market", "industry", "group", "week", "said", "consultation"]  # fmt: skip
 
 
@@ -44,8 +49,9 @@ def words(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
-def html_page(rng: random.Random, size: int) -> str:
-    """An article page of about `size` bytes."""
+def html_page(rng: random.Random, size: int, short: bool = False) -> str:
+    """An article page of about `size` bytes: paragraphs of about 60 words with a link, or
+    (`short`) of about 30 words with a link and an emphasis (five pieces of text each)."""
     head = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Chip Rules Tighten | Bench Times</title>'
         '<meta property="og:site_name" content="Bench Times">'
@@ -63,11 +69,14 @@ def html_page(rng: random.Random, size: int) -> str:
         elif n % 24 == 18:
             rows = "".join(f"<tr><td>{words(rng, 2)}</td><td>{rng.randint(1, 999)}</td></tr>" for _ in range(5))
             part = f"<table><tr><th>item</th><th>value</th></tr>{rows}</table>"
-        else:
+        elif short:
             part = (
                 f'<p>{words(rng, 12)} <a href="https://example.org/{n}">{words(rng, 3)}</a> '
                 f"<em>{words(rng, 2)}</em> {words(rng, 12)}.</p>"
             )
+        else:
+            link = f'<a href="https://example.org/{n}">{words(rng, 3)}</a>'
+            part = f"<p>{words(rng, 30)} {link} {words(rng, 30)}.</p>"
         parts.append(part)
         total += len(part)
     parts.append("</article><footer>© 2025 Bench Times</footer></body></html>")
@@ -122,22 +131,22 @@ def main() -> int:
         "--columns", type=int, default=0, help="columns of the generated table (default 0: as wide as the size allows)"
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the best counts")
-    parser.add_argument("--only", choices=("html", "table"), help="measure one family only")
+    parser.add_argument("--only", choices=FAMILIES, help="measure one family only")
     parser.add_argument("--work", type=Path, default=Path("/tmp/digest-scaling-bench"))
     args = parser.parse_args()
 
-    print(f"{'input':<6} {'MB':>5} {'seconds':>8} {'exit':>5} {'s/MB':>6} {'peak MB':>8} {'site MB':>8}")
-    for family in ("html", "table"):
+    print(f"{'input':<10} {'MB':>5} {'seconds':>8} {'exit':>5} {'s/MB':>6} {'peak MB':>8} {'site MB':>8}")
+    for family in FAMILIES:
         if args.only and family != args.only:
             continue
         for mb in args.sizes:
             rng = random.Random(7)
             size = int(mb * 1_000_000)
             site = new_site(args.work / f"{family}-{mb}")
-            if family == "html":
+            if family.startswith("html"):
                 source = site / "content" / "sources" / "page.html"
                 source.parent.mkdir(parents=True)
-                source.write_text(html_page(rng, size), encoding="utf-8")
+                source.write_text(html_page(rng, size, short=family == "html-short"), encoding="utf-8")
                 argv = ["import", "--root", str(site), "--date", "2025-03-04", str(source)]
             else:
                 (site / "content" / "briefs" / "wide.md").write_text(table_brief(rng, size, args.columns))
@@ -146,7 +155,7 @@ def main() -> int:
             best = min((run(argv, errors, site) for _ in range(args.repeat)), key=lambda r: r[0])
             made = sum(p.stat().st_size for p in (site / "site").rglob("*") if p.is_file()) / 1e6
             print(
-                f"{family:<6} {mb:>5.1f} {best[0]:>8.2f} {best[1]:>5} {best[0] / mb:>6.2f} {best[2]:>8.0f} {made:>8.1f}",
+                f"{family:<10} {mb:>5.1f} {best[0]:>8.2f} {best[1]:>5} {best[0] / mb:>6.2f} {best[2]:>8.0f} {made:>8.1f}",
                 flush=True,
             )
             if best[1]:

@@ -26,10 +26,10 @@ for _name in ("trafilatura", "htmldate", "courlan", "justext"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
-# libxml2 answers trafilatura's `//p//text()` (asked several times per page) in time that grows
-# with the square of the paragraphs: past this count a page is refused, not read for minutes.
-MAX_PARAGRAPHS = 20_000
-_PARAGRAPH = re.compile(r"<p[\s/>]", re.IGNORECASE)
+# libxml2 answers trafilatura's `//p//text()` (asked once or twice per page) in time that grows
+# with the square of the pieces of text in paragraphs (each run of text between two tags): past
+# this count a page is refused, not read for minutes. A long report has a few thousand.
+MAX_PARAGRAPH_TEXTS = 20_000
 _EMPHASIS = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#t": "`", "#code": "`"}
 
 
@@ -38,12 +38,15 @@ def read_html(text: str, rel: str) -> Parsed:
     # imported here: trafilatura takes 0.1-0.2 s to import, which every `digest build` would pay
     import trafilatura
     from lxml import etree
+    from trafilatura.utils import load_html
 
-    _count_paragraphs(text, rel)
     try:
         with _without_cycle_collection():
+            tree = load_html(text)
+            if tree is not None:
+                _count_paragraph_texts(tree, rel)
             result = trafilatura.bare_extraction(
-                text,
+                tree if tree is not None else text,
                 include_comments=False,
                 include_tables=True,
                 include_formatting=True,
@@ -74,20 +77,17 @@ def read_html(text: str, rel: str) -> Parsed:
     )
 
 
-def _count_paragraphs(text: str, rel: str) -> None:
-    """ContentError at the first paragraph beyond MAX_PARAGRAPHS."""
-    for count, match in enumerate(_PARAGRAPH.finditer(text), 1):
-        if count > MAX_PARAGRAPHS:
-            raise ContentError(
-                [
-                    Problem(
-                        rel,
-                        text.count("\n", 0, match.start()) + 1,
-                        f"the page has more than {MAX_PARAGRAPHS:,} paragraphs; expected at most "
-                        f"{MAX_PARAGRAPHS:,} (save the article alone, or as text)",
-                    )
-                ]
+def _count_paragraph_texts(tree: Any, rel: str) -> None:
+    """ContentError at the paragraph where the page passes MAX_PARAGRAPH_TEXTS."""
+    count = 0
+    for paragraph in tree.iter("p"):
+        count += sum(1 for _ in paragraph.itertext())
+        if count > MAX_PARAGRAPH_TEXTS:
+            message = (
+                f"the page has more than {MAX_PARAGRAPH_TEXTS:,} pieces of text in paragraphs; expected at most "
+                f"{MAX_PARAGRAPH_TEXTS:,} (save the article alone, or as text)"
             )
+            raise ContentError([Problem(rel, paragraph.sourceline or 1, message)])
 
 
 @contextlib.contextmanager

@@ -243,7 +243,7 @@ def test_a_table_at_the_caps_builds(site: Site, capsys: pytest.CaptureFixture[st
     assert page.count("<tr>") == 2000
 
 
-def test_an_html_page_of_too_many_paragraphs_is_refused(
+def test_an_html_page_of_too_much_paragraph_text_is_refused(
     site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sources = site.root / "content" / "sources"
@@ -253,8 +253,8 @@ def test_an_html_page_of_too_many_paragraphs_is_refused(
         f"<html><head><title>Huge</title></head><body><article>\n{paragraphs}</article></body></html>"
     )
     expected = [
-        "skipped content/sources/huge.html:20002: the page has more than 20,000 paragraphs; expected at most "
-        "20,000 (save the article alone, or as text)"
+        "skipped content/sources/huge.html:20002: the page has more than 20,000 pieces of text in paragraphs; "
+        "expected at most 20,000 (save the article alone, or as text)"
     ]
     assert_import_fails(site, "huge.html", expected, capsys, monkeypatch)
 
