@@ -463,3 +463,24 @@ def test_hidden_files_and_folders_of_static_are_never_published(
     assert (site / "sub" / "fine.txt").read_text() == "fine\n"
     assert SECRET not in layout.published()
     assert [p for p in site.rglob(".*")] == []
+
+
+@pytest.mark.parametrize(
+    ("link", "target"),
+    [("content/briefs/env.md", ".env"), ("content/briefs/git", ".git"), ("content/tags.yaml", ".git/tags.yaml")],
+)
+def test_a_brief_or_taxonomy_link_to_a_hidden_file_is_an_error(
+    layout: Layout, link: str, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (layout.root / ".env").write_text(SECRET_BRIEF)
+    (layout.root / ".git").mkdir()
+    (layout.root / ".git" / "secret.md").write_text(SECRET_BRIEF)
+    (layout.root / ".git" / "tags.yaml").write_text(f"tags:\n  secret: {{label: '{SECRET}'}}\n")
+    _link(layout.root / link, layout.root / target)
+    code, errors = layout.build(capsys)
+    assert code == 1
+    assert errors == [
+        f"{link}: a symbolic link to a hidden file or folder ({target}); "
+        "expected a link to a file that is not hidden (it is not read)"
+    ]
+    assert not (layout.root / "site").exists() or SECRET not in layout.published()
