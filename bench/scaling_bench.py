@@ -19,9 +19,11 @@ Two families of generated inputs, each at ``--sizes`` (default 0.7, 1.4 and 2.8 
              which is then the figure
 
 Each figure is the best of ``--repeat`` runs (default 1) of a fresh `digest` process, so start-up
-is included; `s/MB` is the time divided by the size, which stays flat when the cost grows
-linearly. Wall time is time.perf_counter() around the subprocess, peak memory the child's
-ru_maxrss (os.wait4), and the site's size what `digest build` wrote (0 for an import). Run
+is included; `CPU s/MB` is the CPU time divided by the size, which stays flat when the cost
+grows linearly. Wall time is time.perf_counter() around the subprocess; CPU time (user and
+system), which other programs on a busy machine disturb less, and peak memory (ru_maxrss) are the
+child's, from os.wait4; the site's size is what `digest build` wrote (0 for an import). The best
+run is the one of least CPU time. Run
 from a checkout with its .venv; to measure another version of digest with the same inputs, put
 its source folder first on PYTHONPATH (the child processes import digest from there):
 
@@ -111,8 +113,9 @@ def new_site(folder: Path) -> Path:
     return folder
 
 
-def run(argv: list[str], errors: Path, cwd: Path) -> tuple[float, int, float]:
-    """Wall time, exit code and peak memory (MB) of one digest process; its stderr goes to `errors`."""
+def run(argv: list[str], errors: Path, cwd: Path) -> tuple[float, int, float, float]:
+    """Wall time, exit code, peak memory (MB) and CPU time (user and system) of one digest
+    process; its stderr goes to `errors`."""
     start = time.perf_counter()
     with errors.open("w") as stderr:
         process = subprocess.Popen(  # (not from the checkout: `-m` would import digest from there first)
@@ -121,7 +124,7 @@ def run(argv: list[str], errors: Path, cwd: Path) -> tuple[float, int, float]:
         _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, process.returncode, usage.ru_maxrss / 1024
+    return elapsed, process.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -135,7 +138,9 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/digest-scaling-bench"))
     args = parser.parse_args()
 
-    print(f"{'input':<10} {'MB':>5} {'seconds':>8} {'exit':>5} {'s/MB':>6} {'peak MB':>8} {'site MB':>8}")
+    print(
+        f"{'input':<10} {'MB':>5} {'seconds':>8} {'CPU s':>6} {'exit':>5} {'CPU s/MB':>9} {'peak MB':>8} {'site MB':>8}"
+    )
     for family in FAMILIES:
         if args.only and family != args.only:
             continue
@@ -152,10 +157,11 @@ def main() -> int:
                 (site / "content" / "briefs" / "wide.md").write_text(table_brief(rng, size, args.columns))
                 argv = ["build", "--root", str(site), "--quiet", "--clean"]
             errors = args.work / f"{family}-{mb}.stderr"
-            best = min((run(argv, errors, site) for _ in range(args.repeat)), key=lambda r: r[0])
+            best = min((run(argv, errors, site) for _ in range(args.repeat)), key=lambda r: r[3])
             made = sum(p.stat().st_size for p in (site / "site").rglob("*") if p.is_file()) / 1e6
             print(
-                f"{family:<10} {mb:>5.1f} {best[0]:>8.2f} {best[1]:>5} {best[0] / mb:>6.2f} {best[2]:>8.0f} {made:>8.1f}",
+                f"{family:<10} {mb:>5.1f} {best[0]:>8.2f} {best[3]:>6.2f} {best[1]:>5} {best[3] / mb:>9.2f} "
+                f"{best[2]:>8.0f} {made:>8.1f}",
                 flush=True,
             )
             if best[1]:
