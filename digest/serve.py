@@ -156,6 +156,7 @@ def import_in_child() -> None:
     next build reports why)."""
     from digest.importer import ImportOptions, import_sources
 
+    signal.alarm(int(INBOX_TIME_LIMIT) + 5)  # (ends it even if the server was killed and cannot)
     request = json.load(sys.stdin)
     root = Path(request["root"])
     try:
@@ -360,7 +361,7 @@ class Server:
     def import_inbox(self, changed: set[str]) -> None:
         """Sources saved into content/sources/ become briefs (the inbox): handed to the inbox's
         own thread, so that a large source never holds up the builds."""
-        sources = {p for p in changed if p.startswith(INBOX) and p.endswith(INBOX_TYPES)}
+        sources = {p for p in changed if p.startswith(INBOX) and p.endswith(INBOX_TYPES) and (self.root / p).is_file()}
         if sources:
             with self.inbox.condition:
                 self.inbox.paths |= sources

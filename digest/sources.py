@@ -62,8 +62,8 @@ def find_sources(
                 problem = None
                 if base_real is not None and (walked or file is not path) and _through_link(file, start):
                     problem = link_problem(base_real, os.path.realpath(file))
-                if walked and any(part.startswith(".") for part in _parts_under(file, start)):
-                    continue  # a hidden file or folder is never imported from a walk
+                if walked and (any(part.startswith(".") for part in _parts_under(file, start)) or not file.is_file()):
+                    continue  # a hidden file or folder is never imported from a walk (nor a file gone since)
                 if problem is not None:
                     missing.append(Missing(str(file), f"{file}: {problem}"))
                 else:
