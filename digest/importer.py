@@ -308,10 +308,11 @@ def _write(target: Path, text: str, bases: tuple[Path, ...]) -> None:
     exclusively, so a link or file left at any name is never opened) in the brief's folder,
     renamed over the brief (a rename replaces a name; it never writes where a link points).
     The folder must be inside the site or the output folder the writer chose (`bases`)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    folder = os.path.realpath(target.parent)
-    if not any(inside(os.path.realpath(base), folder) for base in bases):
-        raise ContentError([Problem(str(target.parent), 0, OUTSIDE)])
+    for _ in range(2):  # before making the folder (a link on the way), and after
+        folder = os.path.realpath(target.parent)
+        if not any(inside(os.path.realpath(base), folder) for base in bases):
+            raise ContentError([Problem(str(target.parent), 0, OUTSIDE)])
+        target.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(100):
         temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
         try:
