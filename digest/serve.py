@@ -232,7 +232,10 @@ class Server:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        """The address to open. Bound to every address (0.0.0.0, ::), that is localhost: the
+        server answers only Host headers that name it (0.0.0.0 names nothing)."""
+        host = "localhost" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}/"
 
     def _bind(self, host: str, port: int) -> DevServer:

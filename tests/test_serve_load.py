@@ -284,6 +284,7 @@ def test_serving_beyond_this_machine_warns_hides_drafts_and_checks_hosts(site_ro
         warning = "digest: warning: serving on 0.0.0.0, which other machines can reach: drafts are hidden"
         assert any(line.startswith(warning) for line in process.log), process.log
         assert any(line.startswith("Serving") and "(drafts hidden)" in line for line in process.log)
+        assert process.url == f"http://localhost:{process.port}/", "an address that is answered"
         assert get(process, "/briefs/draft-brief/")[0] == 404, "no drafts for the network"
         assert get(process, "/briefs/minerals/")[0] == 200
         assert get(process, "/", host="evil.example")[0] == 403, "the Host check stays on"
