@@ -11,7 +11,7 @@ from typing import Any
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.frontmatter import Document, FrontMatterError, split
-from digest.markup import is_safe_url, render_body, render_inline
+from digest.markup import Rendered, TableTooLarge, is_safe_url, render_body, render_inline
 from digest.model import Brief, ParsedBrief, Source, Taxonomy, slugify
 from digest.reading import plain_text, text_counts
 
@@ -145,7 +145,11 @@ class _Validator:
                 1, f"file name '{stem}' gives an empty slug; expected a file name with letters or digits, or `slug:`"
             )
 
-        body = render_body(self.doc.body)
+        try:
+            body = render_body(self.doc.body)
+        except TableTooLarge as exc:
+            self.error(self.doc.body_line + exc.line, exc.message)
+            body = Rendered("", ())
         points_html = tuple(render_inline(p) for p in key_points)
         refs = tuple((ref, _ref_line(self.doc.body, self.doc.body_line, ref)) for ref in body.refs)
         refs += tuple((ref, self.doc.line("key_points", i)) for i, r in enumerate(points_html) for ref in r.refs)

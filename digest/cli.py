@@ -71,7 +71,24 @@ def _parser() -> argparse.ArgumentParser:
     s = command("serve", "build the site with drafts, serve it, rebuild on every save and reload the browser")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000; the next free one if it is busy)")
-    s.add_argument("--no-drafts", action="store_true", help="leave drafts out, as a production build does")
+    s.add_argument(
+        "--no-drafts",
+        action="store_true",
+        help="leave drafts out, as a production build does (the default off loopback)",
+    )
+    s.add_argument(
+        "--drafts",
+        action="store_true",
+        help="include drafts even when --host is not a loopback address (they are included on loopback anyway)",
+    )
+    s.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host header is NAME (repeatable; by default only localhost, "
+        "127.0.0.1, [::1] and the --host address)",
+    )
     s.add_argument("--open", action="store_true", help="open the site in a web browser")
     s.add_argument("--follow", action="store_true", help="when you save a brief, the browser goes to its page")
 
@@ -262,13 +279,47 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from digest.cache import prepare_folder
 
     prepare_folder(args.root.resolve())  # (the cache folder, where the site is served from, checked first)
+    if args.drafts and args.no_drafts:
+        return _usage("--drafts and --no-drafts contradict each other; expected one of them")
+    from digest.devserver import host_name
+
+    for name in args.allowed_host:
+        if host_name(name) is None:
+            return _usage(f"--allowed-host must be a host name or address such as digest.lan, got {name!r}")
+    loopback = _is_loopback(args.host)
+    drafts = args.drafts or (loopback and not args.no_drafts)
+    if not loopback:
+        print(
+            f"digest: warning: serving on {args.host}, which other machines can reach: drafts are "
+            f"{'included (--drafts)' if drafts else 'hidden (--drafts shows them)'}, and only requests "
+            "naming localhost, the --host address or an --allowed-host name are answered",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
-        server = Server(args.root, args.host, args.port, drafts=not args.no_drafts, follow=args.follow)
+        server = Server(
+            args.root,
+            args.host,
+            args.port,
+            drafts=drafts,
+            follow=args.follow,
+            allowed_hosts=tuple(args.allowed_host),
+        )
     except OSError as exc:
         print(f"digest: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     server.run(open_browser=args.open)
     return EXIT_OK
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether `--host` is an address of this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

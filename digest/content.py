@@ -15,7 +15,7 @@ from digest.errors import ContentError, Problem
 from digest.inputs import BRIEFS_DIR, Inputs, scan_brief_files
 from digest.model import Brief, ParsedBrief, Taxonomy
 from digest.result import Progress
-from digest.sourcefile import MAX_BYTES, OUTSIDE, decode, too_large
+from digest.sourcefile import MAX_BYTES, OUTSIDE, decode, link_problem, too_large
 from digest.taxonomy import empty_taxonomy, load_taxonomy
 from digest.workers import run_batches, shared
 
@@ -115,7 +115,11 @@ def load_briefs(
     if hinted is None:
         found = listed if listed is not None else scan_brief_files(config.root)
         cache.listed = not found.outside
-        files, problems = found.files, [Problem(rel, 0, OUTSIDE) for rel, _ in found.outside]
+        base = os.path.realpath(config.root)
+        problems = [
+            Problem(rel, 0, link_problem(base, os.path.realpath(path)) or OUTSIDE) for rel, path in found.outside
+        ]
+        files = found.files
     else:
         base = str(config.root)
         files, problems = [(rel, os.path.join(base, rel)) for rel in hinted[0]], []

@@ -12,6 +12,7 @@ import json
 import mimetypes
 import os
 import posixpath
+import re
 import threading
 import uuid
 from collections import deque
@@ -99,11 +100,18 @@ class DevServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], root: Path, hub: Hub, lock: threading.Lock) -> None:
+    def __init__(
+        self, address: tuple[str, int], root: Path, hub: Hub, lock: threading.Lock, allowed_hosts: Iterable[str] = ()
+    ) -> None:
         self.site_root = root
         self.hub = hub
         self.lock = lock
         super().__init__(address, Handler)
+        names = {name for name in (host_name(h) for h in allowed_hosts) if name}
+        bound = host_name(address[0]) or host_name(f"[{address[0]}]")
+        if bound and bound not in ("0.0.0.0", "::"):  # the address the writer chose names this server too
+            names.add(bound)
+        self.allowed_hosts = frozenset(LOOPBACK_NAMES | names)
 
     @property
     def loopback(self) -> bool:
@@ -128,6 +136,13 @@ class Handler(BaseHTTPRequestHandler):
         self.respond(head=False)
 
     def respond(self, head: bool) -> None:
+        if self.headers.get_all("Transfer-Encoding") or self.headers.get_all("Content-Length", ["0"]) != ["0"]:
+            # Never read: whatever follows the headers would be taken for the next request.
+            self.refuse(HTTPStatus.BAD_REQUEST, f"Bad request: a {self.command} request carries no body\n", head)
+            return
+        if len(self.headers.get_all("Host") or []) > 1:
+            self.refuse(HTTPStatus.BAD_REQUEST, "Bad request: more than one Host header; expected one\n", head)
+            return
         if not self.host_allowed():
             self.send_text(
                 HTTPStatus.FORBIDDEN,
@@ -144,12 +159,18 @@ class Handler(BaseHTTPRequestHandler):
             self.static(path, head)
 
     def host_allowed(self) -> bool:
-        if not self.server.loopback:
-            return True
+        """Whether the request names this server: a loopback name, the address it was bound to or a
+        name of --allowed-host, wherever it listens (a web page that rebinds its own name to this
+        machine sends its own name)."""
         hosts = [self.headers.get("Host") or ""]
         if not self.path.startswith("/"):  # an absolute URL: its host is the one that counts (RFC 9112)
             hosts.append(urlsplit(self.path).netloc)
-        return all(_local_host(host) for host in hosts)
+        return all(host_name(host) in self.server.allowed_hosts for host in hosts)
+
+    def refuse(self, status: HTTPStatus, text: str, head: bool) -> None:
+        """Answer and hang up: the rest of what the client sent is never read."""
+        self.close_connection = True
+        self.send_bytes(status, text.encode(), "text/plain; charset=utf-8", head, close=True)
 
     def static(self, raw_path: str, head: bool) -> None:
         relative = resolve(raw_path)
@@ -227,8 +248,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{prefix}data: {json.dumps(message)}\n\n".encode())
         self.wfile.flush()
 
-    def send_bytes(self, status: int, data: bytes, kind: str, head: bool) -> None:
+    def send_bytes(self, status: int, data: bytes, kind: str, head: bool, close: bool = False) -> None:
         self.send_response(status)
+        if close:
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
@@ -241,14 +264,25 @@ class Handler(BaseHTTPRequestHandler):
         self.send_bytes(status, text.encode(), "text/plain; charset=utf-8", head)
 
 
-def _local_host(header: str) -> bool:
-    """Whether a Host header (or the host of an absolute URL) names this machine."""
-    host = header.strip().lower()
-    if host.startswith("["):
-        name = host[1 : host.find("]")] if "]" in host else host
-    else:
-        name = host.rsplit(":", 1)[0] if ":" in host else host
-    return name in ("localhost", "127.0.0.1", "::1") or name.endswith(".localhost")
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+_HOST = re.compile(
+    r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?))(?::(?P<port>[0-9]{1,5}))?"
+)
+
+
+def host_name(header: str) -> str | None:
+    """The name a Host header (or the host of an absolute URL) gives, lowercased (an IPv6
+    address in its short form), or None if it is not `name[:port]` or `[v6]:port` exactly:
+    no user information (`localhost:80@evil.example`), no second name, no empty value."""
+    found = _HOST.fullmatch(header.strip(" \t"))
+    if found is None:
+        return None
+    if found.group("ip6"):
+        try:
+            return str(ipaddress.IPv6Address(found.group("ip6")))
+        except ValueError:
+            return None
+    return found.group("name").lower()
 
 
 def resolve(raw_path: str) -> str | None:

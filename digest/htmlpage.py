@@ -8,9 +8,12 @@ mailto links survive; text never carries tags (see `prose.sanitize`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +30,10 @@ for _name in ("trafilatura", "htmldate", "courlan", "justext"):
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _EMBEDDED = re.compile(r"<(svg|iframe)\b[^>]{0,2000}?(?:/>|>.{0,100000}?</\1\s*>)", re.IGNORECASE | re.DOTALL)
+# libxml2 answers trafilatura's `//p//text()` (asked once or twice per page) in time that grows
+# with the square of the pieces of text in paragraphs (each run of text between two tags): past
+# this count a page is refused, not read for minutes. A long report has a few thousand.
+MAX_PARAGRAPH_TEXTS = 20_000
 _EMPHASIS = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#t": "`", "#code": "`"}
 
 
@@ -35,17 +42,23 @@ def read_html(text: str, rel: str) -> Parsed:
     # imported here: trafilatura takes 0.1-0.2 s to import, which every `digest build` would pay
     import trafilatura
     from lxml import etree
+    from trafilatura.utils import load_html
 
     try:
-        result = trafilatura.bare_extraction(
-            _EMBEDDED.sub(" ", text),  # an inline frame or drawing between words still parts them
-            include_comments=False,
-            include_tables=True,
-            include_formatting=True,
-            include_links=True,
-            with_metadata=True,
-            date_extraction_params={"extensive_search": False, "original_date": True},
-        )
+        with _without_cycle_collection():
+            cleaned = _EMBEDDED.sub(" ", text)  # an inline frame or drawing between words still parts them
+            tree = load_html(cleaned)
+            if tree is not None:
+                _count_paragraph_texts(tree, rel)
+            result = trafilatura.bare_extraction(
+                tree if tree is not None else cleaned,
+                include_comments=False,
+                include_tables=True,
+                include_formatting=True,
+                include_links=True,
+                with_metadata=True,
+                date_extraction_params={"extensive_search": False, "original_date": True},
+            )
     except (ValueError, TypeError, AttributeError, etree.LxmlError, RecursionError) as exc:
         raise ContentError([Problem(rel, 1, f"cannot read the HTML page ({exc}); expected an HTML article")]) from None
     meta: dict[str, Any] = {}
@@ -231,6 +244,33 @@ def _contained(part: str, whole: str) -> float:
     if not words:
         return 0.0
     return len(words & {w.casefold() for w in re.findall(r"\w+", whole)}) / len(words)
+
+
+def _count_paragraph_texts(tree: Any, rel: str) -> None:
+    """ContentError at the paragraph where the page passes MAX_PARAGRAPH_TEXTS."""
+    count = 0
+    for paragraph in tree.iter("p"):
+        count += sum(1 for _ in paragraph.itertext())
+        if count > MAX_PARAGRAPH_TEXTS:
+            message = (
+                f"the page has more than {MAX_PARAGRAPH_TEXTS:,} pieces of text in paragraphs; expected at most "
+                f"{MAX_PARAGRAPH_TEXTS:,} (save the article alone, or as text)"
+            )
+            raise ContentError([Problem(rel, paragraph.sourceline or 1, message)])
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """trafilatura keeps a Python object for every element it looks at; the cycle collector's
+    full passes walk all of them, and they run more often the more there are, which made the
+    cost of a page grow faster than its size. Its objects are freed by reference counting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _text(value: object) -> str | None:

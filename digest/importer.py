@@ -8,11 +8,15 @@ copy of it is kept in `.digest-cache/import-backups/`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
 import re
+import secrets
+import stat
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -30,7 +34,7 @@ from digest.extract import Draft, extract, kind_of
 from digest.feeds import STATE_FILE, load_state, read_feed, save_state
 from digest.fetch import TIMEOUT, FetchError, fetch, is_url
 from digest.model import Taxonomy, slugify
-from digest.sourcefile import CONTROL, MAX_BYTES, decode
+from digest.sourcefile import CONTROL, MAX_BYTES, OUTSIDE, decode, inside
 from digest.sources import ExistingBriefs, existing_briefs, find_sources
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,10 @@ log = logging.getLogger(__name__)
 BACKUP_DIR = f"{CACHE_DIR}/import-backups"
 MTIME = "file modification time"
 FETCHED = "day it was fetched"
+LINKED = "a symbolic link; expected a brief file (digest import never writes through a link)"
+LINKED_FOLDER = "a symbolic link or not a folder; expected a folder (digest import never writes through a link)"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
@@ -155,14 +163,19 @@ class Made:
 REVIEWED = ("title", "date", "summary", "key_points", "tags")
 
 
-def import_sources(config: Config, taxonomy: Taxonomy, paths: Sequence[str], options: ImportOptions) -> ImportReport:
-    """Import every source that `paths` names; nothing is written on a dry run."""
+def import_sources(
+    config: Config, taxonomy: Taxonomy, paths: Sequence[str], options: ImportOptions, *, walked: bool = False
+) -> ImportReport:
+    """Import every source that `paths` names; nothing is written on a dry run. With `walked`,
+    the paths were found by a watcher of the site (the serve inbox), not named by the writer:
+    they are read only as a folder search would read them (see `find_sources`)."""
     root = config.root
     briefs_dir = root / BRIEFS_DIR
     files = [p for p in paths if not is_url(p)]
-    sources, missing = find_sources(files, skip=(briefs_dir, options.out_dir, root / CACHE_DIR), root=root)
+    skip = (briefs_dir, options.out_dir, root / CACHE_DIR)
+    sources, missing = find_sources(files, skip=skip, root=root, walked=walked)
     outcomes = [Outcome(m.path, "skipped", reason=m.reason, error=True) for m in missing]
-    existing = existing_briefs((briefs_dir, options.out_dir))
+    existing = existing_briefs((briefs_dir, options.out_dir), root=root)
     context = ImportContext.create(config, taxonomy, options.tags, options.date)
     for url in dict.fromkeys(p for p in paths if is_url(p)):
         outcomes.append(import_url(url, context, existing, options))
@@ -335,6 +348,9 @@ def _import_data(
         suggested_tags=made.suggestions,
         review=made.review,
     )
+    if target.is_symlink():
+        reason = f"{target}: {LINKED}"
+        return replace(outcome, status="skipped", reason=reason, error=True)
     if target.exists():
         old = target.read_bytes().decode("utf-8", "replace")
         if old == made.text:
@@ -343,13 +359,13 @@ def _import_data(
         if not is_unedited(old):
             if not options.force:
                 return replace(outcome, status="skipped", reason="edited since import (use --force)")
-            backup = _backup_path(context.config.root, target)
+            folder = context.config.root / BACKUP_DIR
+            backup = folder / f"{target.name}.bak-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
             if not options.dry_run:
-                backup.parent.mkdir(parents=True, exist_ok=True)
-                backup.write_text(old, encoding="utf-8")
+                backup = _write_backup(context.config.root, folder, backup.name, old)
         outcome = replace(outcome, status="updated", backup=str(backup) if backup else None)
     if not options.dry_run:
-        _write(target, made.text)
+        _write(target, made.text, (context.config.root, options.out_dir))
     existing.stories.add(str(target), story)  # a later source of the same run may repeat it
     log.debug("%s %s from %s", outcome.status, target, source)
     return outcome
@@ -399,19 +415,63 @@ def _date(
     return mtime.isoformat(), day_from
 
 
-def _backup_path(root: Path, target: Path) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    backup = root / BACKUP_DIR / f"{target.name}.bak-{stamp}"
-    n = 1
-    while backup.exists():
-        n += 1
-        backup = root / BACKUP_DIR / f"{target.name}.bak-{stamp}-{n}"
-    return backup
+def _write_backup(root: Path, folder: Path, name: str, text: str) -> Path:
+    """Keep `text` in a new file of `folder` named `name` (or `name-2`, ...), inside the site's
+    cache: every folder on the way is made here or checked to be a real folder (not a link),
+    and the file is created new, never opened through a link someone left at its name."""
+    current = root
+    for part in folder.relative_to(root).parts:
+        current = current / part
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(current, 0o700)
+        if not stat.S_ISDIR(os.lstat(current).st_mode):
+            raise ContentError([Problem(str(current), 0, f"{LINKED_FOLDER}; the edited brief is kept as it is")])
+    for n in range(1, 1000):
+        backup = folder / (name if n == 1 else f"{name}-{n}")
+        try:
+            _create(backup, text)
+            return backup
+        except FileExistsError:
+            continue
+    raise OSError(errno.EEXIST, "no free name for the backup; expected fewer backups", str(folder / name))
 
 
-def _write(target: Path, text: str) -> None:
-    """Write atomically: a hidden temporary file (never read as a brief), then a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(temporary, target)
+def _write(target: Path, text: str, bases: tuple[Path, ...]) -> None:
+    """Write atomically, never through a link: a new hidden file with a random name (created
+    exclusively, so a link or file left at any name is never opened) in the brief's folder,
+    renamed over the brief (a rename replaces a name; it never writes where a link points).
+    The folder must be inside the site or the output folder the writer chose (`bases`)."""
+    for _ in range(2):  # before making the folder (a link on the way), and after
+        folder = os.path.realpath(target.parent)
+        if not any(inside(os.path.realpath(base), folder) for base in bases):
+            raise ContentError([Problem(str(target.parent), 0, OUTSIDE)])
+        target.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            _create(temporary, text)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - 100 random names taken
+        raise OSError(errno.EEXIST, "no free temporary name", str(target.parent))
+    try:
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _create(path: Path, text: str) -> None:
+    """A new file holding `text`; FileExistsError if anything (a file, a link) has its name."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="\n", closefd=False) as stream:
+            stream.write(text)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    os.close(fd)

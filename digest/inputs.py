@@ -15,22 +15,24 @@ from pathlib import Path
 
 from digest.config import CONFIG_FILE, Config
 from digest.output import scan
-from digest.sourcefile import inside
+from digest.sourcefile import inside, link_problem
 
 BRIEFS_DIR = "content/briefs"
 
 
 @dataclass(frozen=True)
 class BriefFiles:
-    """The brief files under content/briefs, and the symbolic links there that lead outside the site."""
+    """The brief files under content/briefs, and the symbolic links there that lead outside the
+    site or to a hidden file or folder of it."""
 
     files: list[tuple[str, str]]  # (path relative to the root, path), sorted
-    outside: list[tuple[str, str]]  # links not followed: each one is an error
+    outside: list[tuple[str, str]]  # links not followed: each one is an error (see `link_problem`)
 
 
 def scan_brief_files(root: Path) -> BriefFiles:
     """Walk content/briefs. Symbolic links are followed only where they stay inside the site
-    folder, and a linked folder is searched once (a link to its own parent is no loop)."""
+    folder and lead to no hidden file or folder (`.env`, `.git/`), and a linked folder is
+    searched once (a link to its own parent is no loop)."""
     base = os.path.realpath(root)
     top = str(root / BRIEFS_DIR)
     if not inside(base, os.path.realpath(top)):  # content/ or content/briefs is a link out of the site
@@ -57,7 +59,7 @@ def scan_brief_files(root: Path) -> BriefFiles:
         # (in name order: a folder linked twice is searched once, under its first name)
         for entry in sorted(rest, key=lambda e: e.name):
             real = os.path.realpath(entry.path) if entry.is_symlink() else None
-            if real is not None and not inside(base, real):
+            if real is not None and link_problem(base, real) is not None:
                 if entry.name.endswith(".md") or entry.is_dir():
                     outside.append((rel + entry.name, entry.path))
             elif entry.is_dir():

@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block import table as _table_rule
 from markdown_it.rules_core import StateCore
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -28,6 +30,20 @@ REF = "digest-ref:"
 ROOT = "digest-root:"
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")  # (what browsers strip from a URL before reading its scheme)
 _PLACEHOLDER = re.compile(r'(href|src)="(digest-ref|digest-root):([^"]*)"')
+# A table costs a cell per column in every row, even where the row is short (the parser pads
+# it): a few kilobytes of header could otherwise make megabytes of page. Generous for briefs.
+MAX_TABLE_COLUMNS = 64
+MAX_TABLE_ROWS = 2000
+MAX_TABLE_CELLS = 128_000  # in all the tables of one body
+
+
+class TableTooLarge(Exception):
+    """A table beyond the caps; `line` is 0-based in the text rendered."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -78,11 +94,53 @@ def _rewrite_links(state: StateCore) -> None:
                 token.attrSet(attr, REF + url)
 
 
+def _capped_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """The table rule, after checking the table's size against the caps (TableTooLarge)."""
+    if not _table_rule(state, start, end, True):  # (in silent mode the rule only looks at two lines)
+        return False
+    if not silent:
+        delimiter = state.src[state.bMarks[start + 1] + state.tShift[start + 1] : state.eMarks[start + 1]].strip()
+        columns = len(delimiter.strip("|").split("|"))
+        if columns > MAX_TABLE_COLUMNS:
+            raise TableTooLarge(start, f"the table has {columns} columns; expected at most {MAX_TABLE_COLUMNS}")
+        rows = 1 + _rows(state, start, end)
+        cells = state.env.get("digest_cells", 0) + rows * columns
+        if cells > MAX_TABLE_CELLS:
+            raise TableTooLarge(
+                start,
+                f"the tables have more than {MAX_TABLE_CELLS:,} cells in all; "
+                f"expected at most {MAX_TABLE_CELLS:,} in one brief",
+            )
+        state.env["digest_cells"] = cells
+    return _table_rule(state, start, end, silent)
+
+
+def _rows(state: StateBlock, start: int, end: int) -> int:
+    """How many body rows the table at `start` has (the rule's own end conditions), counted
+    before the rule makes a token of any: TableTooLarge at the first row beyond the cap."""
+    terminators = state.md.block.ruler.getRules("blockquote")
+    line = start + 2
+    while line < end:
+        if state.sCount[line] < state.blkIndent or any(rule(state, line, end, True) for rule in terminators):
+            break
+        if state.bMarks[line] + state.tShift[line] >= state.eMarks[line] or state.is_code_block(line):
+            break
+        if line - start - 2 >= MAX_TABLE_ROWS:
+            raise TableTooLarge(
+                line,
+                f"the table has more than {MAX_TABLE_ROWS:,} rows; expected at most {MAX_TABLE_ROWS:,} "
+                "(split it into several tables)",
+            )
+        line += 1
+    return line - start - 2
+
+
 @cache
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.options["xhtmlOut"] = False
     md.enable(["table", "strikethrough"])
+    md.block.ruler.at("table", _capped_table, {"alt": ["paragraph", "reference"]})
     md.use(footnote_plugin)
     md.use(anchors_plugin, min_level=1, max_level=4)
     md.validateLink = is_safe_url  # type: ignore[method-assign]
@@ -91,7 +149,7 @@ def _parser() -> MarkdownIt:
 
 
 def render_body(text: str) -> Rendered:
-    """A brief's Markdown body to HTML (with placeholders)."""
+    """A brief's Markdown body to HTML (with placeholders); TableTooLarge for a table beyond the caps."""
     env: dict[str, list[Any]] = {}
     html = _parser().render(text, env)
     return Rendered(html, tuple(env.get("digest_refs", ())), tuple(env.get("digest_images", ())))

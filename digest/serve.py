@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import errno
 import gc
+import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -50,6 +52,7 @@ DEBOUNCE = 0.05  # quiet time after a change before building
 SETTLED = 0.02  # ... after an event that ends a save (close after write, rename into place)
 INBOX = "content/sources/"
 INBOX_TYPES = (".txt", ".md", ".markdown", ".html", ".htm")
+INBOX_TIME_LIMIT = 60.0  # seconds an import of the inbox may take before it is stopped
 SERVE_DIR = f"{CACHE_DIR}/serve"
 # Changes only: not the opening and reading of files (every build reads the templates, the
 # assets and the folder of briefs), which would wake the watcher's threads during the build.
@@ -104,6 +107,69 @@ class Changes:
             self.condition.notify_all()
 
 
+@dataclass
+class Inbox:
+    """Sources waiting for import, and the import process running now (if any)."""
+
+    condition: threading.Condition = field(default_factory=threading.Condition)
+    paths: set[str] = field(default_factory=set)
+    process: subprocess.Popen[str] | None = None
+    stopped: bool = False
+
+    def run(self, root: Path, sources: list[str]) -> list[tuple[str, bool]]:
+        """Import `sources` (relative to `root`) in a child process: its report lines, each
+        with whether it is an error."""
+        request = json.dumps({"root": str(root), "sources": sources})
+        with self.condition:
+            if self.stopped:
+                return []
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from digest.serve import import_in_child; import_in_child()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+        try:
+            out, _ = self.process.communicate(request, timeout=INBOX_TIME_LIMIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+            message = f"the import took over {INBOX_TIME_LIMIT:.0f} s and was stopped; expected a smaller source"
+            return [(f"skipped {source}: {message} (digest import has no time limit)", True) for source in sources]
+        finally:
+            with self.condition:
+                self.process = None
+        try:
+            return [(line, bool(error)) for line, error in json.loads(out or "[]")]
+        except (ValueError, TypeError):
+            return []
+
+    def stop(self) -> None:
+        with self.condition:
+            self.stopped = True
+            if self.process is not None:
+                self.process.kill()
+            self.condition.notify_all()
+
+
+def import_in_child() -> None:
+    """The inbox's import process: a request (the site folder and its sources) on stdin, the
+    report lines as JSON on stdout. A site that does not build imports nothing (the server's
+    next build reports why)."""
+    from digest.importer import ImportOptions, import_sources
+
+    signal.alarm(int(INBOX_TIME_LIMIT) + 5)  # (ends it even if the server was killed and cannot)
+    request = json.load(sys.stdin)
+    root = Path(request["root"])
+    try:
+        config = open_config(root)
+        taxonomy, _ = load_content(config)
+    except ContentError:
+        json.dump([], sys.stdout)
+        return
+    paths = [str(root / p) for p in request["sources"]]
+    report = import_sources(config, taxonomy, paths, ImportOptions(root / BRIEFS_DIR), walked=True)
+    json.dump([(outcome.line(), outcome.error) for outcome in report.outcomes], sys.stdout)
+
+
 class _Handler(FileSystemEventHandler):
     def __init__(self, root: Path, theme: Path | None, changes: Changes) -> None:
         self.root = root.resolve()
@@ -144,6 +210,7 @@ class Server:
         *,
         drafts: bool = True,
         follow: bool = False,
+        allowed_hosts: tuple[str, ...] = (),
         out: TextIO = sys.stdout,
         err: TextIO = sys.stderr,
     ) -> None:
@@ -156,20 +223,25 @@ class Server:
         self.hub = Hub()
         self.lock = threading.Lock()
         self.changes = Changes()
+        self.inbox = Inbox()
         self.cache: BuildCache | None = None
+        self.allowed_hosts = allowed_hosts
         self.httpd = self._bind(host, port)
         self.port = self.httpd.server_address[1]
         self.builds = 0
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        """The address to open. Bound to every address (0.0.0.0, ::), that is localhost: the
+        server answers only Host headers that name it (0.0.0.0 names nothing)."""
+        host = "localhost" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}/"
 
     def _bind(self, host: str, port: int) -> DevServer:
         for candidate in range(port, port + 20):
             try:
-                return DevServer((host, candidate), self.site_dir, self.hub, self.lock)
+                return DevServer((host, candidate), self.site_dir, self.hub, self.lock, self.allowed_hosts)
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE or port == 0:
                     raise
@@ -290,24 +362,26 @@ class Server:
             self.changes.add(rel, settled=True)
 
     def import_inbox(self, changed: set[str]) -> None:
-        """Sources saved into content/sources/ become briefs before the rebuild (the inbox)."""
-        sources = sorted(
-            p for p in changed if p.startswith(INBOX) and p.endswith(INBOX_TYPES) and (self.root / p).is_file()
-        )
-        if not sources:
-            return
-        from digest.importer import ImportOptions, import_sources  # HTML extraction loads only when needed
+        """Sources saved into content/sources/ become briefs (the inbox): handed to the inbox's
+        own thread, so that a large source never holds up the builds."""
+        sources = {p for p in changed if p.startswith(INBOX) and p.endswith(INBOX_TYPES) and (self.root / p).is_file()}
+        if sources:
+            with self.inbox.condition:
+                self.inbox.paths |= sources
+                self.inbox.condition.notify_all()
 
-        try:
-            config = open_config(self.root)
-            taxonomy, _ = load_content(config)
-        except ContentError:
-            return  # the rebuild reports the problems
-        report = import_sources(
-            config, taxonomy, [str(self.root / p) for p in sources], ImportOptions(self.root / BRIEFS_DIR)
-        )
-        for outcome in report.outcomes:
-            print(f"import: {outcome.line()}", file=self.err if outcome.error else self.out, flush=True)
+    def importer(self) -> None:
+        """The inbox's thread: each batch of sources is imported by a `digest` process of its
+        own, stopped after INBOX_TIME_LIMIT (an import's cost is bounded, but no source may stall
+        the inbox for ever). The briefs it writes are seen by the watcher and built as saves."""
+        while True:
+            with self.inbox.condition:
+                self.inbox.condition.wait_for(lambda: self.inbox.paths or self.inbox.stopped)
+                if self.inbox.stopped:
+                    return
+                sources, self.inbox.paths = sorted(self.inbox.paths), set()
+            for line, error in self.inbox.run(self.root, sources):
+                print(f"import: {line}", file=self.err if error else self.out, flush=True)
 
     def run(self, open_browser: bool = False, ready: Callable[[], None] | None = None) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -319,6 +393,7 @@ class Server:
         _tidy_memory()
         observer = self.watch()
         threading.Thread(target=self.builder, name="digest-builder", daemon=True).start()
+        threading.Thread(target=self.importer, name="digest-inbox", daemon=True).start()
         server_thread = threading.Thread(target=self.httpd.serve_forever, name="digest-http", daemon=True)
         server_thread.start()
         try:  # from the moment the address is printed, Ctrl-C stops cleanly
@@ -340,6 +415,7 @@ class Server:
 
     def stop(self, observer: Observer | None = None) -> None:
         self.changes.stop()
+        self.inbox.stop()
         self.hub.close()
         if observer is not None:
             observer.stop()

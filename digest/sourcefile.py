@@ -14,11 +14,26 @@ MAX_BYTES = 4 * 1024 * 1024
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 OUTSIDE = "a symbolic link that leads outside the site folder; expected a file inside the site folder (it is not read)"
+HIDDEN = (
+    "a symbolic link to a hidden file or folder ({}); expected a link to a file that is not hidden (it is not read)"
+)
 
 
 def inside(base: str, real: str) -> bool:
     """Whether the resolved path `real` is the folder `base` (resolved) or under it."""
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def link_problem(base: str, real: str) -> str | None:
+    """Why a symbolic link found in the site `base` (resolved) that leads to `real` (resolved)
+    must not be followed: it leaves the site, or it reaches a hidden file or folder of the site
+    (`.env`, `.git/config`), which nothing reads or publishes from a walk. None if it may be."""
+    if not inside(base, real):
+        return OUTSIDE
+    rel = os.path.relpath(real, base)
+    if rel != "." and any(part.startswith(".") for part in rel.split(os.sep)):
+        return HIDDEN.format(rel.replace(os.sep, "/"))
+    return None
 
 
 def decode(data: bytes, rel: str, *, strip_controls: bool = False) -> str:

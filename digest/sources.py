@@ -17,7 +17,7 @@ from digest.errors import ContentError
 from digest.extract import KINDS
 from digest.frontmatter import FrontMatterError, split
 from digest.model import slugify
-from digest.sourcefile import OUTSIDE, decode, inside
+from digest.sourcefile import decode, link_problem
 
 
 @dataclass(frozen=True)
@@ -29,34 +29,46 @@ class Missing:
 
 
 def find_sources(
-    paths: Sequence[str], skip: Sequence[Path] = (), root: Path | None = None
+    paths: Sequence[str], skip: Sequence[Path] = (), root: Path | None = None, *, walked: bool = False
 ) -> tuple[list[Path], list[Missing]]:
     """Files named by `paths` without repeats, in order: files as given, folders searched for
     source files (hidden files and folders, and the folders in `skip`, left out), globs
-    expanded; and every path that names nothing. Inside a folder, a symbolic link that leads
-    outside the site folder `root` is not followed but reported, like a path that names nothing."""
+    expanded; and every path that names nothing. A file that a folder search or a glob found
+    through a symbolic link (the file or a folder on its way) is read only if the link leads
+    to a file inside the site folder `root` that is not hidden (not `.env`, nothing under
+    `.git/`); otherwise it is reported, like a path that names nothing. A file named on the
+    command line is the writer's choice, wherever it is; with `walked`, the paths come from
+    a watcher of `root` (the serve inbox) and are checked as if a search had found them."""
     skipped = {p.resolve() for p in skip}
     found: list[Path] = []
     missing: list[Missing] = []
+    base_real = os.path.realpath(root) if root is not None else None
     for raw in paths:
         path = Path(raw)
-        if path.is_dir() or path.is_file():
+        start = path
+        if walked and root is not None:
+            matches, start = [path], root
+        elif path.is_dir() or path.is_file():
             matches = [path]
         elif glob.has_magic(raw):
             matches = [Path(m) for m in sorted(glob.glob(raw, recursive=True))]
+            start = _fixed_prefix(raw)
         else:
             matches = []
         if not matches:
             missing.append(Missing(raw, f"{raw}: no such file or folder; expected a source file, a folder or a glob"))
         for match in matches:
-            if not match.is_dir():
-                found.append(match)
-                continue
-            for path in _walk(match, skipped):
-                if root is not None and path.is_symlink() and not inside(str(root.resolve()), str(path.resolve())):
-                    missing.append(Missing(str(path), f"{path}: {OUTSIDE}"))
+            files = _walk(match, skipped) if match.is_dir() else [match]
+            for file in files:
+                problem = None
+                if base_real is not None and (walked or file is not path) and _through_link(file, start):
+                    problem = link_problem(base_real, os.path.realpath(file))
+                if walked and (any(part.startswith(".") for part in _parts_under(file, start)) or not file.is_file()):
+                    continue  # a hidden file or folder is never imported from a walk (nor a file gone since)
+                if problem is not None:
+                    missing.append(Missing(str(file), f"{file}: {problem}"))
                 else:
-                    found.append(path)
+                    found.append(file)
     seen: set[Path] = set()
     unique = []
     for path in found:
@@ -65,6 +77,33 @@ def find_sources(
             seen.add(key)
             unique.append(path)
     return unique, missing
+
+
+def _fixed_prefix(pattern: str) -> Path:
+    """The folder a glob searches from: its parts before the first with a wildcard."""
+    parts: list[str] = []
+    for part in Path(pattern).parts:
+        if glob.has_magic(part):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
+
+
+def _parts_under(path: Path, start: Path) -> tuple[str, ...]:
+    try:
+        return path.relative_to(start).parts
+    except ValueError:
+        return path.parts
+
+
+def _through_link(path: Path, start: Path) -> bool:
+    """Whether `path`, or a folder between `start` and it, is a symbolic link."""
+    current = start
+    for part in _parts_under(path, start):
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False
 
 
 def _walk(folder: Path, skipped: set[Path]) -> list[Path]:
@@ -94,9 +133,11 @@ class ExistingBriefs:
         return slug
 
 
-def existing_briefs(folders: Sequence[Path]) -> ExistingBriefs:
-    """Every `*.md` brief under `folders` (hidden ones left out, as the build does)."""
+def existing_briefs(folders: Sequence[Path], root: Path | None = None) -> ExistingBriefs:
+    """Every `*.md` brief under `folders` (hidden ones left out, as the build does). A link that
+    leads out of the site folder `root`, or to a hidden file, takes its slug but is not read."""
     existing = ExistingBriefs()
+    base = os.path.realpath(root) if root is not None else None
     seen: set[Path] = set()
     for folder in folders:
         for path in sorted(folder.rglob("*.md")) if folder.is_dir() else []:
@@ -104,6 +145,8 @@ def existing_briefs(folders: Sequence[Path]) -> ExistingBriefs:
                 continue
             seen.add(path.resolve())
             existing.taken.add(path.stem if SLUG.match(path.stem) else slugify(path.stem))
+            if base is not None and path.is_symlink() and link_problem(base, os.path.realpath(path)):
+                continue
             try:
                 data = path.read_bytes()
                 existing.stories.add(str(path), brief_story(data.decode("utf-8", "replace")))

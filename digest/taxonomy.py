@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import MappingProxyType
 
 from digest.errors import ContentError, Problem
 from digest.model import TagDef, Taxonomy
-from digest.sourcefile import OUTSIDE, read_text
+from digest.sourcefile import OUTSIDE, link_problem, read_text
 from digest.yamldoc import YamlError, parse_yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -23,6 +24,10 @@ def load_taxonomy(root: Path, rel: str) -> Taxonomy:
     path = root / rel
     if not path.resolve().is_relative_to(root.resolve()):
         raise ContentError([Problem(rel, 0, OUTSIDE)])
+    if path.is_symlink():  # (to a hidden file of the site, such as .env: never read)
+        problem = link_problem(os.path.realpath(root), os.path.realpath(path))
+        if problem is not None:
+            raise ContentError([Problem(rel, 0, problem)])
     if not path.exists():
         return empty_taxonomy(rel)
     text = read_text(path, rel)

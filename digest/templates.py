@@ -18,7 +18,7 @@ import markupsafe
 from digest.cache import code_version
 from digest.errors import ContentError, Problem
 from digest.inputs import theme_dirs
-from digest.sourcefile import OUTSIDE, inside
+from digest.sourcefile import link_problem
 
 THEME_ASSETS = "static"
 
@@ -250,26 +250,67 @@ def template_path(root: Path, name: str) -> str:
 
 def theme_assets(root: Path) -> dict[str, bytes]:
     """Static files of the theme (`templates/static/**`), the site's overriding the default's,
-    plus the site's own `static/` folder copied to the output root."""
+    plus the site's own `static/` folder copied to the output root. Hidden files and folders
+    are never published. A symbolic link in the site's folders (or one of the folders itself)
+    is followed only to a file or folder of the site that is not hidden: one that leads out of
+    the site or to `.env`, `.git/...` is an error naming the link."""
     assets: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    site_theme = (root / "templates").resolve() if (root / "templates").is_dir() else None
     for d in reversed(theme_dirs(root)):
         base = d / THEME_ASSETS
-        if base.is_dir():
-            for path in sorted(base.rglob("*")):
-                if path.is_file() and not path.name.startswith("."):
-                    if d == root / "templates":
-                        _refuse_links_out(root, path)
-                    assets[f"{THEME_ASSETS}/{path.relative_to(base).as_posix()}"] = path.read_bytes()
-    site_static = root / "static"
-    if site_static.is_dir():
-        for path in sorted(site_static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                _refuse_links_out(root, path)
-                assets[path.relative_to(site_static).as_posix()] = path.read_bytes()
+        own = d.resolve() == site_theme
+        folder = root / "templates" / THEME_ASSETS if own else base
+        for rel, path in _static_files(root if own else d, folder, problems):
+            assets[f"{THEME_ASSETS}/{rel}"] = Path(path).read_bytes()
+    for rel, path in _static_files(root, root / "static", problems):
+        assets[rel] = Path(path).read_bytes()
+    if problems:
+        raise ContentError(sorted(problems, key=lambda p: p.path))
     return assets
 
 
-def _refuse_links_out(root: Path, path: Path) -> None:
-    """A file of the site that is a symbolic link to a place outside the site is never published."""
-    if path.is_symlink() and not inside(os.path.realpath(root), os.path.realpath(path)):
-        raise ContentError([Problem(path.relative_to(root).as_posix(), 0, OUTSIDE)])
+def _static_files(root: Path, folder: Path, problems: list[Problem]) -> list[tuple[str, str]]:
+    """The files under `folder` of the site `root` to publish, as (path under `folder`, path),
+    in name order. Links are checked (see `theme_assets`); each real folder is searched once."""
+    base = os.path.realpath(root)
+    found: list[tuple[str, str]] = []
+
+    def name(path: str) -> str:
+        return os.path.relpath(path, root).replace(os.sep, "/")
+
+    top = str(folder)
+    rel_top = os.path.relpath(top, root)
+    current = str(root)
+    for part in rel_top.split(os.sep):  # the folder, or one of the folders above it, may be a link
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            problem = link_problem(base, os.path.realpath(current))
+            if problem is not None:
+                problems.append(Problem(name(current), 0, problem))
+                return []
+    if not os.path.isdir(top):
+        return []
+    seen = {os.path.realpath(top)}
+    stack = [(top, "")]
+    while stack:
+        directory, prefix = stack.pop()
+        with os.scandir(directory) as entries:
+            listed = sorted(entries, key=lambda e: e.name)
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                real = os.path.realpath(entry.path)
+                problem = link_problem(base, real)
+                if problem is not None:
+                    problems.append(Problem(name(entry.path), 0, problem))
+                    continue
+            if entry.is_dir():
+                real = os.path.realpath(entry.path)
+                if real not in seen:
+                    seen.add(real)
+                    stack.append((entry.path, f"{prefix}{entry.name}/"))
+            elif entry.is_file():
+                found.append((prefix + entry.name, entry.path))
+    return sorted(found)

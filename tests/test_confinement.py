@@ -20,6 +20,7 @@ from tests.conftest import FIXTURES
 
 SECRET = "SECRET-7f3a: this file lives outside the site"
 OUTSIDE = "a symbolic link that leads outside the site folder; expected a file inside the site folder (it is not read)"
+VICTIM = "#!/bin/sh\necho the victim ran\n"  # a file outside that a link planted in the site points at
 SECRET_BRIEF = f"---\ntitle: {SECRET}\ndate: 2025-01-01\nsummary: {SECRET}\nkey_points: [One]\n---\n{SECRET}\n"
 
 
@@ -74,6 +75,8 @@ def layout(tmp_path: Path) -> Iterator[Layout]:
     outside = parent / "outside"
     (outside / "briefs").mkdir(parents=True)
     (outside / "secret.txt").write_text(SECRET)
+    (outside / "victim.sh").write_text(VICTIM)
+    (outside / "note.txt").write_text(f"Chip Note | Home | News | Wire\nA lead paragraph: {SECRET}.\n")
     (outside / "secret.md").write_text(SECRET_BRIEF)
     (outside / "briefs" / "secret.md").write_text(SECRET_BRIEF)
     (outside / "tags.yaml").write_text(f"tags:\n  secret: {{label: '{SECRET}'}}\n")
@@ -240,3 +243,244 @@ def test_import_does_not_follow_a_link_out_of_the_site(
     assert captured.err.splitlines() == [f"skipped content/sources/leak.txt: {OUTSIDE}"]
     assert "created content/briefs/chip-rules-tighten.md" in captured.out
     assert all(SECRET not in p.read_text() for p in layout.briefs.rglob("*.md"))
+
+
+SOURCE = "Chip Rules Tighten | Home | News | Harbor Tech Review\nJapan added six tools to its export list today.\n"
+SOURCE_EDITED = SOURCE.replace("six", "seven")
+
+
+def _import(layout: Layout, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["import", "--root", str(layout.root), "--date", "2025-01-05", *extra])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _plant(path: Path, target: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(os.path.relpath(target, path.parent))
+
+
+def _backup_names(slug: str) -> list[str]:
+    """The names a backup made in the next few seconds could take (they carry the time)."""
+    import datetime as dt
+
+    now = dt.datetime.now()
+    stamps = [(now + dt.timedelta(seconds=s)).strftime("%Y%m%dT%H%M%S") for s in range(-1, 30)]
+    return [f"{slug}.md.bak-{stamp}{suffix}" for stamp in stamps for suffix in ("", "-2", "-3")]
+
+
+@pytest.mark.parametrize("planted", ["temporary", "brief", "backup", "backup-folder"])
+def test_import_never_writes_through_a_planted_link(
+    layout: Layout, planted: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A link planted where the importer writes (its temporary file, the brief it replaces, the
+    backup of an edited brief, the backup folder) leads to a file outside the site: the file
+    outside is never written (the fixture compares everything outside the site)."""
+    victim = layout.outside / "victim.sh"
+    source = layout.root / "content" / "sources" / "chip.txt"
+    source.parent.mkdir()
+    source.write_text(SOURCE)
+    brief = layout.briefs / "chip-rules-tighten.md"
+    backups = layout.root / ".digest-cache" / "import-backups"
+    if planted in ("brief", "backup", "backup-folder"):
+        assert _import(layout, capsys, str(source))[0] == 0
+        assert brief.is_file()
+        source.write_text(SOURCE_EDITED)
+    if planted == "temporary":
+        for name in (".chip-rules-tighten.md.tmp", "chip-rules-tighten.md.tmp", ".chip-rules-tighten.md.swp"):
+            _plant(layout.briefs / name, victim)
+    elif planted == "brief":
+        brief.unlink()
+        _plant(brief, victim)
+    elif planted == "backup":
+        brief.write_text(brief.read_text() + "\nA writer's edit.\n")
+        for name in _backup_names("chip-rules-tighten"):
+            _plant(backups / name, victim)
+    else:
+        brief.write_text(brief.read_text() + "\nA writer's edit.\n")
+        backups.parent.mkdir(exist_ok=True)
+        _plant(backups, layout.outside)
+    before = tree(layout.parent, skip=layout.root)
+
+    code, out, err = _import(layout, capsys, "--force", str(source))
+
+    assert tree(layout.parent, skip=layout.root) == before, "nothing outside the site was written"
+    assert victim.read_text() == VICTIM
+    if planted == "temporary":
+        assert code == 0, err
+        assert "created" in out and "Japan added six tools" in brief.read_text()
+    elif planted == "brief":
+        assert code == 1
+        assert "content/briefs/chip-rules-tighten.md: a symbolic link" in err
+        assert brief.is_symlink(), "the link is reported and left alone"
+    elif planted == "backup":
+        assert code == 0, err
+        made = [p for p in backups.iterdir() if not p.is_symlink()]
+        assert len(made) == 1 and "A writer's edit." in made[0].read_text(), "the backup took a free name"
+        assert "Japan added seven tools" in brief.read_text()
+    else:
+        assert code == 1
+        assert err.splitlines() == [
+            f"skipped {backups}: a symbolic link or not a folder; expected a folder (digest import never writes "
+            "through a link); the edited brief is kept as it is"
+        ]
+        assert "A writer's edit." in brief.read_text(), "the edited brief is kept when its backup cannot be made"
+
+
+def test_the_serve_inbox_never_writes_through_a_planted_link(layout: Layout) -> None:
+    from tests.test_serve import ServeProcess
+
+    victim = layout.outside / "victim.sh"
+    _plant(layout.briefs / ".chip-rules-tighten.md.tmp", victim)
+    before = tree(layout.parent, skip=layout.root)
+    inbox = layout.root / "content" / "sources"
+    inbox.mkdir()
+    server = ServeProcess(layout.root)
+    try:
+        (inbox / "chip.txt").write_text(SOURCE)
+        server.wait_for(r"import: created \S*content/briefs/chip-rules-tighten\.md")
+    finally:
+        assert server.stop() == 0
+    assert tree(layout.parent, skip=layout.root) == before
+    assert "Japan added six tools" in (layout.briefs / "chip-rules-tighten.md").read_text()
+
+
+def _plant_sources(layout: Layout) -> Path:
+    """content/sources/ with a good source and links to a secret outside and to the site's .env and .git."""
+    sources = layout.root / "content" / "sources"
+    sources.mkdir()
+    (sources / "fine.txt").write_text(SOURCE)
+    (layout.root / ".env").write_text(f"API_KEY={SECRET}\n")
+    (layout.root / ".git").mkdir()
+    (layout.root / ".git" / "config").write_text(f"[remote]\n  url = {SECRET}\n")
+    _link(sources / "leak.txt", layout.outside / "secret.txt")
+    _link(sources / "env.txt", layout.root / ".env")
+    _link(sources / "git.txt", layout.root / ".git" / "config")
+    _link(sources / "gitdir", layout.root / ".git")
+    return sources
+
+
+def _leaked(layout: Layout) -> list[str]:
+    return [p.name for p in layout.root.rglob("*.md") if SECRET in p.read_text(errors="replace")]
+
+
+@pytest.mark.parametrize("how", ["folder", "glob"])
+def test_import_of_a_folder_or_glob_reads_no_link_out_of_the_site_and_no_hidden_file(
+    layout: Layout, how: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _plant_sources(layout)
+    monkeypatch.chdir(layout.root)
+    capsys.readouterr()
+    code = main(
+        ["import", "--root", ".", "--date", "2025-01-05", "content/sources" if how == "folder" else "content/sources/*"]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert sorted(captured.err.splitlines()) == [
+        "skipped content/sources/env.txt: a symbolic link to a hidden file or folder (.env); "
+        "expected a link to a file that is not hidden (it is not read)",
+        "skipped content/sources/git.txt: a symbolic link to a hidden file or folder (.git/config); "
+        "expected a link to a file that is not hidden (it is not read)",
+        f"skipped content/sources/leak.txt: {OUTSIDE}",
+    ]
+    assert "created content/briefs/chip-rules-tighten.md" in captured.out
+    assert _leaked(layout) == []
+
+
+def test_an_explicit_path_outside_the_site_is_the_writers_choice(
+    layout: Layout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _import(layout, capsys, str(layout.outside / "note.txt"))
+    assert code == 0 and "created" in out
+    assert _leaked(layout) != [], "read, as asked"
+
+
+def test_the_serve_inbox_reads_no_link_out_of_the_site_and_no_hidden_file(layout: Layout) -> None:
+    from tests.test_serve import ServeProcess
+
+    server = ServeProcess(layout.root)
+    try:
+        _plant_sources(layout)
+        server.wait_for(r"import: created \S*content/briefs/chip-rules-tighten\.md")
+        log = server.drain(2.0)
+    finally:
+        assert server.stop() == 0
+    skipped = sorted(line for line in log if line.startswith("import: skipped"))
+    assert [line.split(": ")[1].rsplit("/", 1)[-1] for line in skipped] == ["env.txt", "git.txt", "leak.txt"], log
+    assert _leaked(layout) == []
+
+
+PRIVATE_LINKS = [  # (the link, where it points inside the site, the error's reason)
+    ("static/env.txt", ".env", "a symbolic link to a hidden file or folder (.env)"),
+    ("static/config.txt", ".git/config", "a symbolic link to a hidden file or folder (.git/config)"),
+    ("static/git", ".git", "a symbolic link to a hidden file or folder (.git)"),
+    ("templates/static/env.css", ".env", "a symbolic link to a hidden file or folder (.env)"),
+]
+
+
+@pytest.mark.parametrize(("link", "target", "reason"), PRIVATE_LINKS, ids=[link for link, _, _ in PRIVATE_LINKS])
+def test_a_link_in_static_to_a_hidden_file_is_an_error(
+    layout: Layout, link: str, target: str, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (layout.root / ".env").write_text(f"API_KEY={SECRET}\n")
+    (layout.root / ".git").mkdir()
+    (layout.root / ".git" / "config").write_text(f"[remote]\n  url = {SECRET}\n")
+    (layout.root / "static").mkdir()
+    (layout.root / "static" / "fine.txt").write_text("fine\n")
+    _link(layout.root / link, layout.root / target)
+    code, errors = layout.build(capsys)
+    assert code == 1
+    assert errors == [f"{link}: {reason}; expected a link to a file that is not hidden (it is not read)"]
+    assert not (layout.root / "site").exists() or SECRET not in layout.published()
+
+
+@pytest.mark.parametrize("folder", ["static", "templates/static", "static/sub"])
+def test_a_static_folder_that_is_a_link_out_of_the_site_is_an_error(
+    layout: Layout, folder: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (layout.root / "static").mkdir()
+    (layout.root / "static" / "fine.txt").write_text("fine\n")
+    _link(layout.root / folder, layout.outside)
+    code, errors = layout.build(capsys)
+    assert code == 1
+    assert errors == [f"{folder}: {OUTSIDE}"]
+    assert not (layout.root / "site").exists() or SECRET not in layout.published()
+
+
+def test_hidden_files_and_folders_of_static_are_never_published(
+    layout: Layout, capsys: pytest.CaptureFixture[str]
+) -> None:
+    static = layout.root / "static"
+    (static / ".git").mkdir(parents=True)
+    (static / ".git" / "config").write_text(SECRET)
+    (static / ".env").write_text(SECRET)
+    (static / "sub" / ".private").mkdir(parents=True)
+    (static / "sub" / ".private" / "key.txt").write_text(SECRET)
+    (static / "sub" / "fine.txt").write_text("fine\n")
+    assert layout.build(capsys) == (0, [])
+    site = layout.root / "site"
+    assert (site / "sub" / "fine.txt").read_text() == "fine\n"
+    assert SECRET not in layout.published()
+    assert [p for p in site.rglob(".*")] == []
+
+
+@pytest.mark.parametrize(
+    ("link", "target"),
+    [("content/briefs/env.md", ".env"), ("content/briefs/git", ".git"), ("content/tags.yaml", ".git/tags.yaml")],
+)
+def test_a_brief_or_taxonomy_link_to_a_hidden_file_is_an_error(
+    layout: Layout, link: str, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (layout.root / ".env").write_text(SECRET_BRIEF)
+    (layout.root / ".git").mkdir()
+    (layout.root / ".git" / "secret.md").write_text(SECRET_BRIEF)
+    (layout.root / ".git" / "tags.yaml").write_text(f"tags:\n  secret: {{label: '{SECRET}'}}\n")
+    _link(layout.root / link, layout.root / target)
+    code, errors = layout.build(capsys)
+    assert code == 1
+    assert errors == [
+        f"{link}: a symbolic link to a hidden file or folder ({target}); "
+        "expected a link to a file that is not hidden (it is not read)"
+    ]
+    assert not (layout.root / "site").exists() or SECRET not in layout.published()

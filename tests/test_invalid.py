@@ -190,7 +190,38 @@ def _three_briefs_claiming_one_url(root: Path) -> list[str]:
     ]
 
 
+def _table(columns: int, rows: int) -> str:
+    """A Markdown table: a header of `columns` cells and `rows` short rows (each one cell, padded by the parser)."""
+    return "| " + " | ".join(f"c{i}" for i in range(columns)) + " |\n" + "|---" * columns + "|\n" + "| x |\n" * rows
+
+
+def _too_wide_table(root: Path) -> list[str]:
+    (root / "content" / "briefs" / "wide.md").write_text(HEADER + "---\nIntro.\n\n" + _table(65, 3))
+    return ["content/briefs/wide.md:9: the table has 65 columns; expected at most 64"]
+
+
+def _too_long_table(root: Path) -> list[str]:
+    (root / "content" / "briefs" / "long.md").write_text(HEADER + "---\nIntro.\n\n" + _table(3, 2500))
+    return [
+        "content/briefs/long.md:2011: the table has more than 2,000 rows; expected at most 2,000 "
+        "(split it into several tables)"
+    ]
+
+
+def _too_many_table_cells(root: Path) -> list[str]:
+    body = "\n".join(_table(64, 999) for _ in range(3))  # 64 x 1,000 cells each
+    (root / "content" / "briefs" / "cells.md").write_text(HEADER + "---\n" + body)
+    third = 7 + 2 * 1002
+    return [
+        f"content/briefs/cells.md:{third}: the tables have more than 128,000 cells in all; "
+        "expected at most 128,000 in one brief"
+    ]
+
+
 GENERATED: dict[str, Callable[[Path], list[str]]] = {
+    "table-65-columns": _too_wide_table,
+    "table-2500-rows": _too_long_table,
+    "tables-over-128000-cells": _too_many_table_cells,
     "brief-50-megabytes": _fifty_megabyte_brief,
     "brief-10000-tags": _ten_thousand_tags,
     "three-briefs-one-url": _three_briefs_claiming_one_url,
@@ -202,6 +233,30 @@ def test_generated_invalid_brief(
     make: Callable[[Path], list[str]], site: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_build_fails(site, make(site.root), capsys)
+
+
+def test_a_table_at_the_caps_builds(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    row = "| " + " | ".join("x" for _ in range(64)) + " |\n"
+    (site.root / "content" / "briefs" / "table.md").write_text(HEADER + "---\n" + _table(64, 0) + row * 1999)
+    assert main(["build", "--root", str(site.root), "--out", str(site.out), "--quiet"]) == 0, capsys.readouterr().err
+    page = (site.out / "briefs" / "table" / "index.html").read_text()
+    assert page.count("<tr>") == 2000
+
+
+def test_an_html_page_of_too_much_paragraph_text_is_refused(
+    site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = site.root / "content" / "sources"
+    sources.mkdir()
+    paragraphs = "".join(f"<p>Paragraph {n} on export rules.</p>\n" for n in range(20_001))
+    (sources / "huge.html").write_text(
+        f"<html><head><title>Huge</title></head><body><article>\n{paragraphs}</article></body></html>"
+    )
+    expected = [
+        "skipped content/sources/huge.html:20002: the page has more than 20,000 pieces of text in paragraphs; "
+        "expected at most 20,000 (save the article alone, or as text)"
+    ]
+    assert_import_fails(site, "huge.html", expected, capsys, monkeypatch)
 
 
 def test_five_megabyte_source(site: Site, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

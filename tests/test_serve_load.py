@@ -203,3 +203,119 @@ def test_a_folder_redirect_never_points_at_another_host(server: ServeProcess) ->
     for path in ("//tags", "/tags", "///briefs"):
         status, headers, _ = get(server, path)
         assert status == 301 and headers["location"] in ("/tags/", "/briefs/"), (path, headers.get("location"))
+
+
+def read_to_close(port: int, request: bytes) -> bytes:
+    """Everything the server sends until it closes the connection (or 10 s of silence)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while chunk := sock.recv(65536):
+                data += chunk
+        return data
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost:{port}@evil.example",
+        "127.0.0.1:{port}@evil.example",
+        "user@localhost:{port}",
+        "evil.localhost",
+        "evil.localhost:{port}",
+        "localhost:{port}:{port}",
+        "localhost:port",
+        "localhost.",
+        "127.0.0.1, evil.example",
+        "127.0.0.1 evil.example",
+    ],
+)
+def test_a_host_header_with_userinfo_or_another_name_is_refused(server: ServeProcess, host: str) -> None:
+    host = host.format(port=server.port)
+    response = read_to_close(server.port, f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    assert response.startswith(b"HTTP/1.1 403"), (host, response[:80])
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "LocalHost"])
+def test_loopback_host_headers_are_answered(server: ServeProcess, host: str) -> None:
+    host = host.format(port=server.port)
+    response = read_to_close(server.port, f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    assert response.startswith(b"HTTP/1.1 200"), (host, response[:80])
+
+
+@pytest.mark.parametrize("second", ["127.0.0.1:{port}", "evil.example"])
+def test_two_host_headers_are_refused(server: ServeProcess, second: str) -> None:
+    port = server.port
+    request = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: {second.format(port=port)}\r\n\r\n"
+    response = read_to_close(port, request.encode())
+    assert response.startswith(b"HTTP/1.1 400"), response[:80]
+    assert response.count(b"HTTP/1.1 ") == 1, "and the connection is closed"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_a_body_on_get_or_head_is_refused_never_read_as_a_request(
+    server: ServeProcess, method: str, framing: str
+) -> None:
+    port = server.port
+    smuggled = f"GET /tags/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    if framing == "length":
+        head = f"{method} / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(smuggled)}\r\n\r\n"
+        request = head.encode() + smuggled
+    else:
+        head = f"{method} / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        request = head.encode() + f"{len(smuggled):x}\r\n".encode() + smuggled + b"\r\n0\r\n\r\n"
+    response = read_to_close(port, request)
+    assert response.startswith(b"HTTP/1.1 400"), response[:80]
+    assert response.count(b"HTTP/1.1 ") == 1, "one answer, and the connection closed: the body is no request"
+    assert get(server, "/")[0] == 200
+
+
+def test_an_empty_body_on_get_is_no_body(server: ServeProcess) -> None:
+    port = server.port
+    request = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    assert read_to_close(port, request.encode()).startswith(b"HTTP/1.1 200")
+
+
+def test_serving_beyond_this_machine_warns_hides_drafts_and_checks_hosts(site_root: Path) -> None:
+    process = ServeProcess(site_root, "--host", "0.0.0.0")
+    try:
+        warning = "digest: warning: serving on 0.0.0.0, which other machines can reach: drafts are hidden"
+        assert any(line.startswith(warning) for line in process.log), process.log
+        assert any(line.startswith("Serving") and "(drafts hidden)" in line for line in process.log)
+        assert process.url == f"http://localhost:{process.port}/", "an address that is answered"
+        assert get(process, "/briefs/draft-brief/")[0] == 404, "no drafts for the network"
+        assert get(process, "/briefs/minerals/")[0] == 200
+        assert get(process, "/", host="evil.example")[0] == 403, "the Host check stays on"
+        assert get(process, "/", host=f"digest.test:{process.port}")[0] == 403
+        assert get(process, "/", host=f"localhost:{process.port}")[0] == 200
+    finally:
+        assert process.stop() == 0
+
+
+def test_allowed_host_names_and_drafts_on_the_network_are_the_writers_choice(site_root: Path) -> None:
+    process = ServeProcess(
+        site_root, "--host", "0.0.0.0", "--allowed-host", "digest.test", "--allowed-host", "Other.Test", "--drafts"
+    )
+    try:
+        assert get(process, "/briefs/draft-brief/")[0] == 200
+        for host in ("digest.test", f"digest.test:{process.port}", "other.test", f"localhost:{process.port}"):
+            assert get(process, "/", host=host)[0] == 200, host
+        for host in ("evil.digest.test", f"digest.test:{process.port}@evil.example", "evil.example"):
+            assert get(process, "/", host=host)[0] == 403, host
+    finally:
+        assert process.stop() == 0
+
+
+def test_drafts_are_served_on_this_machine_unless_no_drafts(site_root: Path) -> None:
+    process = ServeProcess(site_root)
+    try:
+        assert get(process, "/briefs/draft-brief/")[0] == 200
+    finally:
+        assert process.stop() == 0
+    process = ServeProcess(site_root, "--no-drafts")
+    try:
+        assert get(process, "/briefs/draft-brief/")[0] == 404
+    finally:
+        assert process.stop() == 0
