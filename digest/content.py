@@ -34,14 +34,16 @@ class LoadResult:
 
 def parse_environment(config: Config, taxonomy: Taxonomy) -> str:
     """What a parse depends on besides the file: a changed taxonomy or timezone re-parses."""
-    known = _ENVIRONMENTS.get(config.timezone)
+    settings = (config.timezone, config.open_tags, tuple(sorted(config.fields.items())))
+    known = _ENVIRONMENTS.get(settings)
     if known is None or known[0] is not taxonomy:
-        key = content_hash(config.timezone, repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
-        known = _ENVIRONMENTS[config.timezone] = (taxonomy, key)
+        key = content_hash(repr(settings), repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
+        known = _ENVIRONMENTS[settings] = (taxonomy, key)
     return known[1]
 
 
-_ENVIRONMENTS: dict[str, tuple[Taxonomy, str]] = {}  # timezone -> the last taxonomy and its key
+# (timezone, open_tags, fields) -> the last taxonomy and its key
+_ENVIRONMENTS: dict[tuple[object, ...], tuple[Taxonomy, str]] = {}
 
 
 def changed_files(root: Path, cache: BuildCache, changed: Collection[str]) -> tuple[list[str], list[str]] | None:

@@ -404,7 +404,7 @@ def test_feeds_and_sitemap_carry_no_active_content(built: tuple[Path, Theme, lis
 
     sitemap = etree.parse(str(site / "sitemap.xml"))
     locations = [e.text or "" for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert locations and all(loc.startswith("https://example.org/golden/") for loc in locations)
+    assert locations and all(loc.startswith("https://digest.test/golden/") for loc in locations)
     assert [e for e in sitemap.iter() if isinstance(e.tag, str) and etree.QName(e).localname in GUARDED] == []
 
 
