@@ -35,7 +35,7 @@ PLACEHOLDERS = {
     "source.url": "https://example.org/article",
     "body": "Write the brief here.",
 }
-_LATER_LINES = frozenset({"slug", "tags"})  # front-matter keys whose lines a Brief keeps (see Brief.lines)
+_LATER_LINES = frozenset({"slug", "tags", "title"})  # front-matter keys whose lines a Brief keeps (see Brief.lines)
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -108,6 +109,18 @@ def check_taxonomy_path(root: Path, value: object) -> str | None:
 
 def normalize_base_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
+
+
+def find_site(start: Path) -> Path | None:
+    """The site folder `start` is in, as git finds its repository: the nearest of `start` and
+    its parents that has a digest.yaml (given as a path relative to the current folder when
+    `start` was). None outside a site."""
+    if (start / CONFIG_FILE).is_file():
+        return start
+    for folder in start.absolute().parents:
+        if (folder / CONFIG_FILE).is_file():
+            return folder if start.is_absolute() else Path(os.path.relpath(folder))
+    return None
 
 
 def load_config(root: Path) -> Config:

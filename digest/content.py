@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from digest.brief import content_hash, parse_brief
@@ -26,6 +26,9 @@ class LoadResult:
     bodies: BodyStore  # the bodies rendered in this run, and those of earlier runs
     body_keys: Mapping[str, str]  # slug -> the key of its body in `bodies`, for `briefs`
     parsed: int  # files parsed in this run (the others came from the cache)
+    files: int = 0  # brief files, valid or not, drafts or not
+    drafts: int = 0  # valid briefs marked draft (left out unless config.drafts)
+    problems: tuple[Problem, ...] = ()  # with `partial`: the errors of the files left out of `briefs`
     # slugs whose body changed since the last load with this cache, when only bodies changed,
     # and the body keys of that load (what `new_bodies` is counted against)
     new_bodies: frozenset[str] | None = None
@@ -89,6 +92,7 @@ def load_briefs(
     progress: Progress | None = None,
     changed: Collection[str] | None = None,
     looked: Inputs | None = None,
+    partial: bool = False,
 ) -> LoadResult:
     """Read every brief, parsing only files the cache does not already know.
 
@@ -99,7 +103,8 @@ def load_briefs(
     or taken as the build's quick check `looked` at them just before (a file saved since is
     read as it is now, and recorded with the size and time seen then: the next build looks again).
 
-    Raises ContentError with the problems of every invalid brief. Bodies rendered now go to
+    Raises ContentError with the problems of every invalid brief, or with `partial` returns the
+    valid ones and those problems (so that a build reports the other briefs' problems too). Bodies rendered now go to
     the cache's body store (in memory only when there is no cache).
     """
     store_bodies = cache is not None
@@ -205,7 +210,10 @@ def load_briefs(
                     body_keys[slug] = entry.body_key
                     new_bodies.add(slug)
             cache.last_load = _LastLoad(env, config.drafts, last.briefs, body_keys)
-            return LoadResult(last.briefs, bodies, body_keys, len(todo), frozenset(new_bodies), last.body_keys)
+            files, drafts = _counts(cache)
+            return LoadResult(
+                last.briefs, bodies, body_keys, len(todo), files, drafts, (), frozenset(new_bodies), last.body_keys
+            )
     briefs: list[Brief] = []
     body_keys = {}
     for entry in cache.briefs.values():
@@ -216,10 +224,20 @@ def load_briefs(
         else:
             problems.extend(entry.result)
     problems.extend(duplicate_slugs(b.result for b in cache.briefs.values() if isinstance(b.result, Brief)))
+    files, drafts = _counts(cache)
     if problems:
-        raise ContentError(problems)
+        if not partial:
+            raise ContentError(problems)
+        # (not remembered as the last load: the next one looks at every brief again)
+        return LoadResult(tuple(briefs), bodies, body_keys, len(todo), files, drafts, tuple(sorted(problems)))
     cache.last_load = _LastLoad(env, config.drafts, tuple(briefs), body_keys)
-    return LoadResult(cache.last_load.briefs, bodies, body_keys, len(todo))
+    return LoadResult(cache.last_load.briefs, bodies, body_keys, len(todo), files, drafts)
+
+
+def _counts(cache: BuildCache) -> tuple[int, int]:
+    """The brief files, and the valid briefs among them marked draft."""
+    drafts = sum(1 for e in cache.briefs.values() if isinstance(e.result, Brief) and e.result.draft)
+    return len(cache.briefs), drafts
 
 
 def _parse_batch(items: Sequence[tuple[str, str, bytes]]) -> list[ParsedBrief | tuple[Problem, ...]]:
@@ -257,18 +275,30 @@ def load_content(
     progress: Progress | None = None,
     changed: Collection[str] | None = None,
     looked: Inputs | None = None,
+    partial: bool = False,
 ) -> tuple[Taxonomy, LoadResult]:
-    """Taxonomy and briefs; all problems of both reported together. `changed`, `looked`: see load_briefs."""
+    """Taxonomy and briefs; all problems of both reported together. `changed`, `looked`: see
+    load_briefs. With `partial`, the problems are returned in LoadResult.problems with the valid
+    briefs, instead of raised."""
     problems: list[Problem] = []
+    untagged = False
     try:
         taxonomy = load_taxonomy(config.root, config.taxonomy)
     except ContentError as exc:
         problems.extend(exc.problems)
+        untagged = True
         taxonomy = empty_taxonomy(config.taxonomy)
+        # (the briefs' tags cannot be checked against a taxonomy that did not load: its errors come first)
+        config = config.with_overrides(open_tags=True)
     try:
-        loaded = load_briefs(config, taxonomy, cache, jobs=jobs, progress=progress, changed=changed, looked=looked)
+        loaded = load_briefs(
+            config, taxonomy, cache, jobs=jobs, progress=progress, changed=changed, looked=looked, partial=partial
+        )
     except ContentError as exc:
         problems.extend(exc.problems)
-    if problems:
+    if problems and not partial:
         raise ContentError(problems)
+    if problems:
+        briefs = tuple(replace(b, warnings=()) for b in loaded.briefs) if untagged else loaded.briefs
+        loaded = replace(loaded, briefs=briefs, problems=tuple(sorted({*problems, *loaded.problems})))
     return taxonomy, loaded

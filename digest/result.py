@@ -19,6 +19,8 @@ class SiteCounts:
     weeks: int
     pages: int
     warnings: tuple[Problem, ...]
+    files: int = 0  # brief files, valid or not, drafts or not
+    drafts: int = 0  # drafts left out (0 with --drafts)
 
 
 @dataclass(frozen=True)

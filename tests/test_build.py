@@ -13,7 +13,7 @@ import pytest
 
 from digest.build import build, open_config
 from digest.errors import ContentError
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, SAMPLE_BASE_URL
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -29,7 +29,7 @@ def golden_copy(tmp_path: Path) -> Path:
 
 def test_two_builds_are_byte_identical(tmp_path: Path, sample_site: Path) -> None:
     again = tmp_path / "again"
-    build(open_config(REPO), again)
+    build(open_config(REPO, base_url=SAMPLE_BASE_URL), again)
     assert tree(again) == tree(sample_site)
 
 

@@ -188,7 +188,7 @@ def test_check_counts_every_brief_and_one_error_hides_no_warning(
     assert code == 1
     assert out.strip() == "Checked 4 briefs: 1 error, 1 warning"
     assert problems(err) == [
-        "content/briefs/b.md:8: warning: image '/missing.png' has no alt text; expected a short description of "
+        "content/briefs/b.md:7: warning: image '/missing.png' has no alt text; expected a short description of "
         "what it shows, as in ![Chart of chip exports](/missing.png)",
         "content/briefs/bad.md:6: 'draft' must be true or false, got 'maybe'",
     ]
@@ -325,9 +325,9 @@ def test_the_skeleton_placeholders_are_warnings_once_published(root: Path, capsy
     assert code == 0
     assert problems(err) == [
         "content/briefs/hello-there.md:4: warning: 'summary' is the placeholder of `digest new`; expected the brief's own summary",
-        "content/briefs/hello-there.md:6: warning: key point 1 is the placeholder of `digest new`; expected the brief's own key point",
-        "content/briefs/hello-there.md:9: warning: 'source.name' is the placeholder of `digest new`; expected the source's name",
-        "content/briefs/hello-there.md:10: warning: 'source.url' is the placeholder of `digest new`; expected the source's address",
+        "content/briefs/hello-there.md:7: warning: key point 1 is the placeholder of `digest new`; expected the brief's own key point",
+        "content/briefs/hello-there.md:10: warning: 'source.name' is the placeholder of `digest new`; expected the source's name",
+        "content/briefs/hello-there.md:11: warning: 'source.url' is the placeholder of `digest new`; expected the source's address",
         "content/briefs/hello-there.md:14: warning: the body is the placeholder of `digest new`; expected the brief's text",
     ]
     assert run(capsys, "check", "--root", str(root), "--strict")[0] == 1
