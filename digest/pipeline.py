@@ -29,13 +29,13 @@ from digest.fingerprint import Fingerprinter, template_keys
 from digest.headstart import Known, remember
 from digest.images import image_sizes
 from digest.inputs import Inputs, pagefind_version
-from digest.model import Brief
 from digest.links import link_problems
+from digest.model import Brief
 from digest.output import (
     OutputError,
     SiteWriter,
-    Written,
     WriteStats,
+    Written,
     check_output_path,
     folder_times,
     scan,
