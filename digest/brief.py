@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -18,8 +20,22 @@ from digest.reading import plain_text, text_counts
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_KEY_POINTS = 10
 MAX_TAGS = 50
-KNOWN_KEYS = frozenset({"title", "date", "summary", "key_points", "tags", "source", "updated", "draft", "slug"})
-_LATER_LINES = frozenset({"slug", "tags"})  # front-matter keys whose lines a Brief keeps (see Brief.lines)
+# The keys of a brief (see PRODUCT.md), and those `digest import` writes: anything else must be
+# declared under `fields:` in digest.yaml, so a typo (`darft`, `Tags`) never silently drops data.
+KNOWN_KEYS = frozenset(
+    {"title", "date", "summary", "key_points", "tags", "source", "updated", "draft", "slug"}
+    | {"why_it_matters", "instruments", "review", "imported_from", "generated"}
+)
+_EXTRA_KEYS = ("why_it_matters", "instruments", "review", "imported_from", "generated")  # kept in Brief.extra
+# What `digest new` writes for a writer to replace (see digest.scaffold): published as is, they are warnings.
+PLACEHOLDERS = {
+    "summary": "One or two sentences that say what happened and why it matters.",
+    "key_point": "The first key point.",
+    "source.name": "Source name",
+    "source.url": "https://example.org/article",
+    "body": "Write the brief here.",
+}
+_LATER_LINES = frozenset({"slug", "tags", "title"})  # front-matter keys whose lines a Brief keeps (see Brief.lines)
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
@@ -47,9 +63,128 @@ class _Validator:
         self.config = config
         self.taxonomy = taxonomy
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.rel, line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(Problem(self.rel, line, message, "warning"))
+
+    def unknown_keys(self) -> None:
+        known = sorted(KNOWN_KEYS | set(self.config.fields))
+        for key in self.meta:
+            if key in KNOWN_KEYS or key in self.config.fields:
+                continue
+            name = str(key)
+            message = f"unknown key '{name}'; expected a front-matter key or a field declared in digest.yaml"
+            close = [k for k in known if k.casefold() == name.casefold()] or difflib.get_close_matches(
+                name.casefold(), known, n=1, cutoff=0.6
+            )
+            self.error(self.doc.line(name), message + (f"; did you mean '{close[0]}'?" if close else ""))
+
+    def fields(self) -> Mapping[str, Any]:
+        """The site's declared keys, each checked against its type (see `fields:` in digest.yaml);
+        None for those the brief leaves out."""
+        values: dict[str, Any] = {}
+        for name, kind in self.config.fields.items():
+            # (every declared field is there, None when a brief leaves it out: templates use StrictUndefined)
+            raw = self.meta.get(name)
+            values[name] = None if raw is None else self.field(name, kind, raw, self.doc.line(name))
+        return values
+
+    def field(self, name: str, kind: str, value: Any, line: int) -> Any:
+        if kind == "string":
+            return self.text(name, required=False)
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            self.error(line, f"'{name}' must be true or false, got {value!r}")
+        elif kind == "number":
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return value
+            self.error(line, f"'{name}' must be a number, got {value!r}; expected e.g. `{name}: 10`")
+        elif kind == "date":
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                return value
+            try:
+                if isinstance(value, str) and len(value.strip()) == 10:
+                    return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+            self.error(line, f"'{name}' must be a date (YYYY-MM-DD), got {str(value)!r}")
+        elif kind == "url":
+            text = str(value).strip()
+            if isinstance(value, str) and text.lower().startswith(("http://", "https://")) and is_safe_url(text):
+                return text
+            self.error(
+                line, f"'{name}' must be an http(s) URL, got {str(value)!r}; expected e.g. https://example.org/page"
+            )
+        else:  # a list of strings
+            if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+                return tuple(" ".join(v.split()) for v in value)
+            self.error(
+                line, f"'{name}' must be a list of strings, got {kind_of(value)}; expected e.g. `{name}: [a, b]`"
+            )
+        return None
+
+    def extra(self) -> Mapping[str, Any]:
+        """The keys digest knows but does not model (`why_it_matters`, `instruments`, `review`, and
+        what `digest import` records), checked and passed to templates as `brief.extra`."""
+        line = self.doc.line
+        extra = {k: self.meta[k] for k in _EXTRA_KEYS if self.meta.get(k) is not None}
+        if "why_it_matters" in extra:
+            extra["why_it_matters"] = self.text("why_it_matters", required=False)
+        instruments = extra.get("instruments")
+        if instruments is not None and (
+            not isinstance(instruments, list) or not all(isinstance(i, str) and SLUG.match(i) for i in instruments)
+        ):
+            self.error(
+                line("instruments"),
+                f"'instruments' must be a list of slugs (a-z, 0-9 and '-'), got {instruments!r}; "
+                "expected e.g. `instruments: [eu-ai-act]`",
+            )
+        review = extra.get("review")
+        if review is not None:
+            names = KNOWN_KEYS | set(self.config.fields)
+            if not isinstance(review, list) or not all(isinstance(r, str) for r in review):
+                self.error(
+                    line("review"),
+                    f"'review' must be a list of keys, got {kind_of(review)}; expected e.g. `review: [date]`",
+                )
+            else:
+                for index, name in enumerate(review):
+                    if name not in names:
+                        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+                        hint = f"; did you mean '{close[0]}'?" if close else ""
+                        self.error(
+                            line("review", index),
+                            f"'review' names '{name}', which is not a key of a brief; expected keys such as date or key_points{hint}",
+                        )
+        return extra
+
+    def placeholders(self, key_points: tuple[str, ...], source: Source | None) -> list[Problem]:
+        """The text of `digest new`'s skeleton that a published brief still has."""
+        line = self.doc.line
+        found = []
+
+        def placeholder(at: int, what: str, expected: str) -> None:
+            found.append(
+                Problem(self.rel, at, f"{what} is the placeholder of `digest new`; expected {expected}", "warning")
+            )
+
+        if " ".join(str(self.meta.get("summary", "")).split()) == PLACEHOLDERS["summary"]:
+            placeholder(line("summary"), "'summary'", "the brief's own summary")
+        for index, point in enumerate(key_points):
+            if point == PLACEHOLDERS["key_point"]:
+                placeholder(line("key_points", index), f"key point {index + 1}", "the brief's own key point")
+        if source is not None and source.name == PLACEHOLDERS["source.name"]:
+            placeholder(line("source", "name"), "'source.name'", "the source's name")
+        if source is not None and source.url == PLACEHOLDERS["source.url"]:
+            placeholder(line("source", "url"), "'source.url'", "the source's address")
+        if self.doc.body.strip() == PLACEHOLDERS["body"]:
+            placeholder(self.doc.body_line, "the body", "the brief's text")
+        return found
 
     def text(self, key: str, required: bool) -> str | None:
         value = self.meta.get(key)
@@ -145,6 +280,11 @@ class _Validator:
                 1, f"file name '{stem}' gives an empty slug; expected a file name with letters or digits, or `slug:`"
             )
 
+        self.unknown_keys()
+        fields = self.fields()
+        extra = self.extra()
+        warnings = [] if draft else self.placeholders(key_points, source)
+
         try:
             body = render_body(self.doc.body)
         except TableTooLarge as exc:
@@ -157,7 +297,6 @@ class _Validator:
         if self.problems:
             raise ContentError(self.problems)
         assert title is not None and summary is not None and published is not None
-        extra = {k: v for k, v in meta.items() if k not in KNOWN_KEYS}
         # (only the lines that later messages point at: every brief is loaded on every build)
         lines = {".".join(map(str, k)): line for k, line in self.doc.meta.lines.items() if k and k[0] in _LATER_LINES}
         return (
@@ -183,6 +322,8 @@ class _Validator:
                 lines=lines,
                 meta_digest=content_hash(self.rel, self.source_text[: len(self.source_text) - len(self.doc.body)]),
                 images=tuple(replace(image, line=self.doc.body_line + image.line) for image in body.images),
+                fields=fields,
+                warnings=tuple(self.warnings + warnings),
             ),
             body.html,
             content_hash(self.doc.body),
@@ -208,6 +349,16 @@ class _Validator:
             return ()
         points = []
         for index, item in enumerate(raw):
+            if isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item)), str):
+                # `- Timing: takes effect in 30 days.` is YAML for a mapping: say why, and how to write it
+                key, value = next(iter(item.items()))
+                written = f"{key}: {value}" if value is not None else f"{key}:"
+                self.error(
+                    line("key_points", index),
+                    f"key point {index + 1} is read as a mapping because of its ': '; "
+                    f"quote values that contain ': ', as in `  - \"{written}\"`",
+                )
+                continue
             if isinstance(item, bool) or not isinstance(item, (str, int, float)) or not str(item).strip():
                 self.error(
                     line("key_points", index),
@@ -248,6 +399,10 @@ class _Validator:
                         line("tags", index), f"tag '{name}' gives an empty slug; expected a name with letters or digits"
                     )
                     continue
+                if not self.config.open_tags:
+                    self.error(line("tags", index), self.taxonomy.unknown(name))
+                    continue
+                self.warn(line("tags", index), self.taxonomy.unknown(name))
                 labels.setdefault(slug, name)
             if slug not in slugs:
                 slugs.append(slug)

@@ -69,6 +69,7 @@ def build(
     wait: bool = True,
     superseded: Callable[[], bool] | None = None,
     changed: Collection[str] | None = None,
+    write: bool = True,
 ) -> BuildResult:
     """Bring `out_dir` to exactly the site that `config.root` describes.
 
@@ -87,6 +88,10 @@ def build(
     `digest serve` (`config.serving`) commits the pages first and the search index after them;
     while the index is made, `superseded()` is asked now and then, and when it says newer
     changes are waiting, the index is left as it was for the next build to bring up to date.
+
+    Without `write` (`digest check`), the build runs from scratch in memory, finds every
+    problem the build would, and writes nothing (no output, cache, lock or search index):
+    ContentError lists the errors (with the warnings), or the result has the warnings.
     """
     options = {
         "jobs": jobs,
@@ -96,6 +101,14 @@ def build(
         "superseded": superseded,
         "changed": changed,
     }
+    if not write:
+        from digest import pipeline
+
+        with _collector_paused():
+            return pipeline.run(
+                config, out_dir.absolute(), clean=True, cache=None, started=time.perf_counter(), looked=None,
+                listed=None, head={}, write=False, **options,  # type: ignore[arg-type]
+            )  # fmt: skip
     with site_lock(config.root, wait=wait) as built_before, _collector_paused():
         started = time.perf_counter()
         out_dir = out_dir.absolute()

@@ -12,14 +12,17 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from digest import __version__
 from digest.build import build, open_config
-from digest.config import check_base_url, normalize_base_url
+from digest.config import CONFIG_FILE, Config, check_base_url, find_site, normalize_base_url
 from digest.errors import ContentError
 from digest.output import OutputError, RefusedFolder
 from digest.progress import ProgressLine, summary
+
+if TYPE_CHECKING:
+    from digest.model import Taxonomy
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -62,10 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         help="if another build of this site is running, exit 1 at once instead of waiting for it",
     )
 
-    c = command("check", "validate content, taxonomy, templates and links without writing anything")
+    c = command("check", "the build without writing anything: every error and warning of the site")
     c.add_argument(
         "--drafts", action="store_true", help="check as a --drafts build would (drafts are always validated)"
     )
+    c.add_argument("--base-url", metavar="URL", help="check as a build with this --base-url would")
+    c.add_argument("--strict", action="store_true", help="warnings are errors (exit 1): for CI before publishing")
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
     s = command("serve", "build the site with drafts, serve it, rebuild on every save and reload the browser")
@@ -133,10 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if args.command != "init":
+        usage = _find_site(args)
+        if usage is not None:
+            return _usage(usage)
     try:
         return _COMMANDS[args.command](args)
     except ContentError as exc:
-        for problem in exc.problems:
+        for problem in sorted((*exc.problems, *exc.warnings)):
             print(problem, file=sys.stderr)
         count = len(exc.problems)
         print(f"digest: {count} {'error' if count == 1 else 'errors'}; nothing was written", file=sys.stderr)
@@ -192,14 +201,34 @@ def _usage(message: str) -> int:
     return EXIT_USAGE
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
+def _find_site(args: argparse.Namespace) -> str | None:
+    """Set `args.root` to the site the command runs in (see find_site); else what is wrong."""
     if not args.root.is_dir():
-        return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
+        return f"{args.root} is not a folder; expected the site folder (--root)"
+    found = find_site(args.root)
+    if found is None:
+        return (
+            f"no {CONFIG_FILE} in {args.root.absolute()} or any folder above it; "
+            "expected to run inside a site (digest init makes one)"
+        )
+    args.root = found
+    return None
+
+
+def _base_url(args: argparse.Namespace) -> str | None:
+    """What is wrong with --base-url, if anything (normalised in `args` otherwise)."""
     if args.base_url is not None:
         message = check_base_url(args.base_url)
         if message:
-            return _usage(message.replace("'base_url'", "--base-url"))
+            return message.replace("'base_url'", "--base-url")
         args.base_url = normalize_base_url(args.base_url)
+    return None
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    usage = _base_url(args)
+    if usage:
+        return _usage(usage)
     config = open_config(args.root, drafts=args.drafts, base_url=args.base_url)
     out_dir = args.out if args.out is not None else args.root / "site"
     with ProgressLine(enabled=not args.quiet and sys.stderr.isatty()) as progress:
@@ -222,24 +251,25 @@ def _positive(text: str) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    if not args.root.is_dir():
-        return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
     from digest.check import check_site  # (the pipeline's modules load only for commands that need them)
 
-    config = open_config(args.root, drafts=True)
-    report = check_site(config)
+    usage = _base_url(args)
+    if usage:
+        return _usage(usage)
+    report = check_site(open_config(args.root, drafts=args.drafts, base_url=args.base_url))
+    failed = bool(report.errors or (args.strict and report.warnings))
     if args.format == "json":
-        print(json.dumps(report.as_dict(), indent=2))
+        print(json.dumps({**report.as_dict(), "ok": not failed, "strict": args.strict}, indent=2))
     else:
-        for problem in (*report.errors, *report.warnings):
+        for problem in report.problems:
             print(problem, file=sys.stderr)
         if report.review:
             waits = "1 brief waits" if len(report.review) == 1 else f"{len(report.review):,} briefs wait"
             print(f"{waits} for review (drafts until an editor publishes them):")
             for path, fields in report.review:
                 print(f"  {path}: review {', '.join(fields)}")
-        print(f"Checked {report.briefs:,} briefs: {len(report.errors)} errors, {len(report.warnings)} warnings")
-    return EXIT_CONTENT if report.errors else EXIT_OK
+        print(report.summary() + (" (--strict: warnings are errors)" if args.strict and report.warnings else ""))
+    return EXIT_CONTENT if failed else EXIT_OK
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -255,12 +285,24 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _unknown_tags(names: list[str], config: Config, taxonomy: Taxonomy) -> str | None:
+    """What is wrong with the first name of --tags outside the taxonomy (unless `open_tags`)."""
+    for name in names:
+        name = " ".join(name.split())
+        if name and not config.open_tags and taxonomy.resolve(name) is None:
+            return f"--tags: {taxonomy.unknown(name)}"
+    return None
+
+
 def _cmd_new(args: argparse.Namespace) -> int:
     from digest.content import load_content
     from digest.scaffold import ScaffoldError, new_brief
 
     config = open_config(args.root)
     taxonomy, _ = load_content(config)  # a skeleton must not be added to a site that does not build
+    usage = _unknown_tags(args.tags.split(","), config, taxonomy)
+    if usage:
+        return _usage(usage)
     try:
         path = new_brief(config, taxonomy, args.title, args.tags.split(","))
     except ScaffoldError as exc:
@@ -272,8 +314,6 @@ def _cmd_new(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from digest.serve import Server  # the dev server's modules load only for this command
 
-    if not args.root.is_dir():
-        return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
     if not 0 <= args.port <= 65535:
         return _usage(f"--port must be from 0 to 65535, got {args.port}")
     from digest.cache import prepare_folder
@@ -329,8 +369,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from digest.importer import ImportOptions, import_sources  # HTML extraction loads only for this command
     from digest.inputs import BRIEFS_DIR
 
-    if not args.root.is_dir():
-        return _usage(f"{args.root} is not a folder; expected the site folder (--root)")
     if not args.paths and not args.feed:
         return _usage("nothing to import; expected a PATH, a URL or --feed URL|FILE")
     if not args.timeout > 0:
@@ -345,6 +383,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
             return _usage(f"--date must be YYYY-MM-DD, got {args.date!r}")
     config = open_config(args.root)
     taxonomy, _ = load_content(config)  # briefs must not be added to a site that does not build
+    usage = _unknown_tags(args.tags.split(","), config, taxonomy)
+    if usage:
+        return _usage(usage)
     briefs_dir = args.root / BRIEFS_DIR
     out_dir = args.out if args.out is not None else briefs_dir
     if not out_dir.resolve().is_relative_to(briefs_dir.resolve()):

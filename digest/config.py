@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -32,9 +34,12 @@ class Config:
     timezone: str = "UTC"
     taxonomy: str = "content/tags.yaml"
     search: bool = True
+    fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # the site's own front-matter keys
+    open_tags: bool = False  # tags outside the taxonomy allowed (check warns)
     drafts: bool = False
     serving: bool = False  # set by `digest serve`: plain asset names, drafts searchable
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
 
     @property
     def base_path(self) -> str:
@@ -56,7 +61,12 @@ class Config:
 
 
 _STR_KEYS = ("title", "description", "language", "author")
-KEYS = ("title", "description", "base_url", "language", "author", "per_page", "timezone", "taxonomy", "search")
+KEYS = (
+    "title", "description", "base_url", "language", "author", "per_page", "timezone", "taxonomy", "search",
+    "fields", "open_tags",
+)  # fmt: skip
+FIELD_TYPES = ("string", "date", "list", "url", "number", "boolean")
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -99,6 +109,18 @@ def check_taxonomy_path(root: Path, value: object) -> str | None:
 
 def normalize_base_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
+
+
+def find_site(start: Path) -> Path | None:
+    """The site folder `start` is in, as git finds its repository: the nearest of `start` and
+    its parents that has a digest.yaml (given as a path relative to the current folder when
+    `start` was). None outside a site."""
+    if (start / CONFIG_FILE).is_file():
+        return start
+    for folder in start.absolute().parents:
+        if (folder / CONFIG_FILE).is_file():
+            return folder if start.is_absolute() else Path(os.path.relpath(folder))
+    return None
 
 
 def load_config(root: Path) -> Config:
@@ -163,13 +185,17 @@ def load_config(root: Path) -> Config:
                 problems.append(Problem(rel, line, message))
             else:
                 values[key] = str(value).strip()
-        elif key == "search":
+        elif key in ("search", "open_tags"):
             if not isinstance(value, bool):
                 problems.append(
-                    Problem(rel, line, f"'search' must be true or false, got {value!r}; expected `search: true`")
+                    Problem(rel, line, f"'{key}' must be true or false, got {value!r}; expected `{key}: true`")
                 )
             else:
                 values[key] = value
+        elif key == "fields":
+            fields = _fields(value, rel, line, doc.line, problems)
+            if fields is not None:
+                values[key] = MappingProxyType(fields)
         elif _known_key(key):
             problems.append(
                 Problem(
@@ -188,4 +214,59 @@ def load_config(root: Path) -> Config:
         )
     if problems:
         raise ContentError(problems)
-    return Config(root=root, extra=MappingProxyType(extra), **values)
+    lines = {str(key): doc.line(str(key)) for key in data}
+    return Config(root=root, extra=MappingProxyType(extra), lines=MappingProxyType(lines), **values)
+
+
+def _fields(
+    value: object, rel: str, line: int, line_of: Callable[..., int], problems: list[Problem]
+) -> dict[str, str] | None:
+    """`fields:`, the site's own front-matter keys and their types (see digest.fields)."""
+    from digest.brief import KNOWN_KEYS  # (a brief's own keys may not be declared again)
+
+    example = "expected e.g. `fields: {jurisdiction: string, effective: date}`"
+    if not isinstance(value, dict):
+        problems.append(Problem(rel, line, f"'fields' must be a mapping of names to types; {example}"))
+        return None
+    fields: dict[str, str] = {}
+    for name, kind in value.items():
+        at = line_of("fields", str(name))
+        if not isinstance(name, str) or not _FIELD_NAME.match(name) or name in KNOWN_KEYS:
+            why = "is a front-matter key already" if name in KNOWN_KEYS else "is not a name of a-z, 0-9 and '_'"
+            problems.append(Problem(rel, at, f"field {str(name)!r} {why}; {example}"))
+        elif kind not in FIELD_TYPES:
+            message = f"field '{name}' has the unknown type {str(kind)!r}; expected one of {', '.join(FIELD_TYPES)}"
+            close = difflib.get_close_matches(str(kind).lower(), FIELD_TYPES, n=1, cutoff=0.6)
+            problems.append(Problem(rel, at, message + (f"; did you mean '{close[0]}'?" if close else "")))
+        else:
+            fields[name] = str(kind)
+    return fields
+
+
+EXAMPLE_HOSTS = ("example.org", "example.com", "example.net")
+
+
+def config_warnings(config: Config) -> list[Problem]:
+    """What a site should fix before it is published: the example address `digest init`
+    writes, and unknown keys that look like known ones."""
+    problems = []
+    host = (urlsplit(config.base_url).hostname or "").lower()
+    if host in EXAMPLE_HOSTS or host.endswith(tuple("." + h for h in EXAMPLE_HOSTS)):
+        problems.append(
+            Problem(
+                CONFIG_FILE,
+                config.lines.get("base_url", 0),
+                f"'base_url' is the example address {config.base_url}; "
+                "expected the address the site will have (or --base-url)",
+                "warning",
+            )
+        )
+    for key in config.extra:
+        close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.75)
+        if close:
+            problems.append(
+                Problem(
+                    CONFIG_FILE, config.lines.get(key, 0), f"unknown key '{key}'; did you mean '{close[0]}'?", "warning"
+                )
+            )
+    return problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from digest.brief import content_hash, parse_brief
@@ -26,22 +26,28 @@ class LoadResult:
     bodies: BodyStore  # the bodies rendered in this run, and those of earlier runs
     body_keys: Mapping[str, str]  # slug -> the key of its body in `bodies`, for `briefs`
     parsed: int  # files parsed in this run (the others came from the cache)
+    files: int = 0  # brief files, valid or not, drafts or not
+    drafts: int = 0  # valid briefs marked draft (left out unless config.drafts)
+    problems: tuple[Problem, ...] = ()  # with `partial`: the errors of the files left out of `briefs`
     # slugs whose body changed since the last load with this cache, when only bodies changed,
     # and the body keys of that load (what `new_bodies` is counted against)
     new_bodies: frozenset[str] | None = None
     new_bodies_since: Mapping[str, str] | None = None
+    review: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (path, keys) of the drafts an editor must still check
 
 
 def parse_environment(config: Config, taxonomy: Taxonomy) -> str:
     """What a parse depends on besides the file: a changed taxonomy or timezone re-parses."""
-    known = _ENVIRONMENTS.get(config.timezone)
+    settings = (config.timezone, config.open_tags, tuple(sorted(config.fields.items())))
+    known = _ENVIRONMENTS.get(settings)
     if known is None or known[0] is not taxonomy:
-        key = content_hash(config.timezone, repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
-        known = _ENVIRONMENTS[config.timezone] = (taxonomy, key)
+        key = content_hash(repr(settings), repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
+        known = _ENVIRONMENTS[settings] = (taxonomy, key)
     return known[1]
 
 
-_ENVIRONMENTS: dict[str, tuple[Taxonomy, str]] = {}  # timezone -> the last taxonomy and its key
+# (timezone, open_tags, fields) -> the last taxonomy and its key
+_ENVIRONMENTS: dict[tuple[object, ...], tuple[Taxonomy, str]] = {}
 
 
 def changed_files(root: Path, cache: BuildCache, changed: Collection[str]) -> tuple[list[str], list[str]] | None:
@@ -87,6 +93,7 @@ def load_briefs(
     progress: Progress | None = None,
     changed: Collection[str] | None = None,
     looked: Inputs | None = None,
+    partial: bool = False,
 ) -> LoadResult:
     """Read every brief, parsing only files the cache does not already know.
 
@@ -97,7 +104,8 @@ def load_briefs(
     or taken as the build's quick check `looked` at them just before (a file saved since is
     read as it is now, and recorded with the size and time seen then: the next build looks again).
 
-    Raises ContentError with the problems of every invalid brief. Bodies rendered now go to
+    Raises ContentError with the problems of every invalid brief, or with `partial` returns the
+    valid ones and those problems (so that a build reports the other briefs' problems too). Bodies rendered now go to
     the cache's body store (in memory only when there is no cache).
     """
     store_bodies = cache is not None
@@ -207,7 +215,19 @@ def load_briefs(
                     body_keys[slug] = entry.body_key
                     new_bodies.add(slug)
             cache.last_load = _LastLoad(env, config.drafts, last.briefs, body_keys)
-            return LoadResult(last.briefs, bodies, body_keys, len(todo), frozenset(new_bodies), last.body_keys)
+            files, drafts = _counts(cache)
+            return LoadResult(
+                last.briefs,
+                bodies,
+                body_keys,
+                len(todo),
+                files,
+                drafts,
+                (),
+                frozenset(new_bodies),
+                last.body_keys,
+                review_queue(cache),
+            )
     briefs: list[Brief] = []
     body_keys = {}
     for entry in cache.briefs.values():
@@ -218,10 +238,41 @@ def load_briefs(
         else:
             problems.extend(entry.result)
     problems.extend(duplicate_slugs(b.result for b in cache.briefs.values() if isinstance(b.result, Brief)))
+    files, drafts = _counts(cache)
     if problems:
-        raise ContentError(problems)
+        if not partial:
+            raise ContentError(problems)
+        # (not remembered as the last load: the next one looks at every brief again)
+        return LoadResult(
+            tuple(briefs),
+            bodies,
+            body_keys,
+            len(todo),
+            files,
+            drafts,
+            tuple(sorted(problems)),
+            review=review_queue(cache),
+        )
     cache.last_load = _LastLoad(env, config.drafts, tuple(briefs), body_keys)
-    return LoadResult(cache.last_load.briefs, bodies, body_keys, len(todo))
+    return LoadResult(cache.last_load.briefs, bodies, body_keys, len(todo), files, drafts, review=review_queue(cache))
+
+
+def review_queue(cache: BuildCache) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The drafts whose `review:` (written by `digest import`) still names keys to check."""
+    queue = []
+    for entry in cache.briefs.values():
+        brief = entry.result
+        if isinstance(brief, Brief) and brief.draft:
+            keys = brief.extra.get("review")
+            if isinstance(keys, (list, tuple)) and keys:
+                queue.append((brief.path, tuple(str(k) for k in keys)))
+    return tuple(sorted(queue))
+
+
+def _counts(cache: BuildCache) -> tuple[int, int]:
+    """The brief files, and the valid briefs among them marked draft."""
+    drafts = sum(1 for e in cache.briefs.values() if isinstance(e.result, Brief) and e.result.draft)
+    return len(cache.briefs), drafts
 
 
 def _parse_batch(items: Sequence[tuple[str, str, bytes]]) -> list[ParsedBrief | tuple[Problem, ...]]:
@@ -259,18 +310,30 @@ def load_content(
     progress: Progress | None = None,
     changed: Collection[str] | None = None,
     looked: Inputs | None = None,
+    partial: bool = False,
 ) -> tuple[Taxonomy, LoadResult]:
-    """Taxonomy and briefs; all problems of both reported together. `changed`, `looked`: see load_briefs."""
+    """Taxonomy and briefs; all problems of both reported together. `changed`, `looked`: see
+    load_briefs. With `partial`, the problems are returned in LoadResult.problems with the valid
+    briefs, instead of raised."""
     problems: list[Problem] = []
+    untagged = False
     try:
         taxonomy = load_taxonomy(config.root, config.taxonomy)
     except ContentError as exc:
         problems.extend(exc.problems)
+        untagged = True
         taxonomy = empty_taxonomy(config.taxonomy)
+        # (the briefs' tags cannot be checked against a taxonomy that did not load: its errors come first)
+        config = config.with_overrides(open_tags=True)
     try:
-        loaded = load_briefs(config, taxonomy, cache, jobs=jobs, progress=progress, changed=changed, looked=looked)
+        loaded = load_briefs(
+            config, taxonomy, cache, jobs=jobs, progress=progress, changed=changed, looked=looked, partial=partial
+        )
     except ContentError as exc:
         problems.extend(exc.problems)
-    if problems:
+    if problems and not partial:
         raise ContentError(problems)
+    if problems:
+        briefs = tuple(replace(b, warnings=()) for b in loaded.briefs) if untagged else loaded.briefs
+        loaded = replace(loaded, briefs=briefs, problems=tuple(sorted({*problems, *loaded.problems})))
     return taxonomy, loaded

@@ -33,10 +33,14 @@ class Problem:
 
 
 class ContentError(Exception):
-    """Raised by a stage when its inputs have problems; carries all of them, sorted."""
+    """Raised by a stage when its inputs have problems; carries all of them, sorted, and the
+    warnings found on the way (a failed build reports them as `digest check` does)."""
 
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+    def __init__(
+        self, problems: list[Problem] | tuple[Problem, ...], warnings: list[Problem] | tuple[Problem, ...] = ()
+    ) -> None:
         self.problems = tuple(sorted(problems))
+        self.warnings = tuple(sorted(warnings))
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -1,7 +1,7 @@
 """Markdown to HTML: CommonMark plus tables, footnotes, heading anchors and strikethrough.
 
 Raw HTML is escaped, never emitted; links are kept only for safe schemes. Links to other
-briefs (`other-brief.md`) and root-relative links (`/tags/chips/`) are rendered as
+briefs (`other-brief.md`, or its slug `other-brief`) and root-relative links (`/tags/chips/`) are rendered as
 placeholders that the render stage resolves against the site, so a rendered body depends
 on its own text alone (and can be cached by content hash).
 """
@@ -28,6 +28,7 @@ from digest.model import Image
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 REF = "digest-ref:"
 ROOT = "digest-root:"
+BARE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # `[x](other-brief)`: a brief by its slug
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")  # (what browsers strip from a URL before reading its scheme)
 _PLACEHOLDER = re.compile(r'(href|src)="(digest-ref|digest-root):([^"]*)"')
 # A table costs a cell per column in every row, even where the row is short (the parser pads
@@ -48,7 +49,8 @@ class TableTooLarge(Exception):
 
 @dataclass(frozen=True)
 class Rendered:
-    """HTML with link placeholders, the brief files it links to, and its images."""
+    """HTML with link placeholders, its links inside the site (to brief files, brief slugs,
+    root-relative and relative paths), and its images."""
 
     html: str
     refs: tuple[str, ...]
@@ -87,10 +89,14 @@ def _rewrite_links(state: StateCore) -> None:
                 images.append(Image(url, token.content.strip(), line))
             if url.startswith("/") and not url.startswith("//"):
                 token.attrSet(attr, ROOT + url)
+                if token.type == "link_open":
+                    refs.append(url)  # (checked against the site's files by the build)
                 continue
-            path = urlsplit(url).path
-            if not urlsplit(url).scheme and path.endswith(".md"):
-                refs.append(url)
+            parts = urlsplit(url)
+            if parts.scheme or url.startswith(("//", "#")) or token.type != "link_open":
+                continue
+            refs.append(url)
+            if parts.path.endswith(".md") or BARE_SLUG.match(parts.path):
                 token.attrSet(attr, REF + url)
 
 

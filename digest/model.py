@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from slugify import slugify as _slugify
+
+from digest.errors import Problem
 
 
 def slugify(text: str) -> str:
@@ -59,6 +62,18 @@ class Taxonomy:
         slug = slugify(name)
         return slug if slug in self.tags else None
 
+    def unknown(self, name: str) -> str:
+        """What is wrong with a tag name outside the taxonomy, with the closest known tag if one is close."""
+        message = f"tag '{name}' is not in {self.path}"
+        names: dict[str, str] = {}
+        for slug, definition in self.tags.items():
+            for known in (slug, definition.label, *definition.aliases):
+                names.setdefault(known.casefold(), slug)
+        close = difflib.get_close_matches(name.casefold(), list(names), n=1, cutoff=0.75)
+        if close:
+            return f"{message}; did you mean '{names[close[0]]}'?"
+        return f"{message}; expected a slug, label or alias from {self.path} (or add '{slugify(name)}' there)"
+
 
 @dataclass(frozen=True)
 class Brief:
@@ -87,6 +102,8 @@ class Brief:
     lines: Mapping[str, int]  # line of `slug`, `tags` and each tag (`tags.0`...), for later messages
     meta_digest: str  # hash of the path and the front matter: unchanged by body edits
     images: tuple[Image, ...] = ()  # the body's images, with their line in the file
+    fields: Mapping[str, Any] = field(default_factory=dict)  # the site's declared keys
+    warnings: tuple[Problem, ...] = ()  # what a writer should fix before publishing (placeholders, open tags)
 
     @property
     def date(self) -> dt.date:

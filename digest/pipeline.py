@@ -38,11 +38,14 @@ from digest.fingerprint import Fingerprinter, template_keys
 from digest.headstart import Known, remember
 from digest.images import image_sizes
 from digest.inputs import Inputs, pagefind_version
+from digest.links import link_problems
 from digest.model import Brief
 from digest.output import (
     OutputError,
     SiteWriter,
     WriteStats,
+    Written,
+    check_output_path,
     folder_times,
     manifest_text,
     note_written,
@@ -95,26 +98,42 @@ def run(
     looked: Inputs | None,
     listed: Callable[[], tuple[Mapping[str, tuple[int, int]], Mapping[str, int] | None]] | None,
     head: dict[int, IndexJob],
+    write: bool = True,
 ) -> BuildResult:
     """Bring `out_dir` to the site (see digest.build.build). `looked` (the inputs) is what a separate
     `digest build` saw before it started, or None, and `listed()` gives the output folder's files
     as its quick check found them (with the folder times the last build recorded, when it found
     them so), waiting for the check if it still runs; `head` holds the search index runs it
     started early (see digest.headstart), which the build takes over (removing them from `head`)
-    where they index what it would."""
+    where they index what it would.
+
+    Without `write` (`digest check`), the same build runs in memory from scratch and writes
+    nothing: no output, no cache, no search index; it returns what the build would report."""
     jobs = jobs or default_jobs()
+    clean = clean or not write
     version = code_version()
     # `digest serve` is the only writer of its private output folder, and keeps in memory what
     # it wrote last: that is what the folder holds, unless a build was cut short (journal).
     known = cache.outputs.get(str(out_dir)) if config.serving and cache is not None and not clean else None
+    if not write:
+        cache = None
     remembered = known is not None and out_dir.is_dir() and not cache.journal(out_dir).exists()  # type: ignore[union-attr]
     if clean:
         cache = BuildCache(config.root) if cache is None or cache.root != config.root else cache.reset()
     elif cache is None or cache.root != config.root:
         cache = BuildCache.load(config.root, version)
+    # Every problem of every input is found before any is reported: the briefs that load are
+    # arranged, planned and rendered even when others did not load.
     taxonomy, loaded = load_content(
-        config, cache, jobs=jobs, progress=progress, changed=changed, looked=None if clean else looked
+        config,
+        cache if write else None,
+        jobs=jobs,
+        progress=progress,
+        changed=changed,
+        looked=None if clean else looked,
+        partial=True,
     )
+    errors: list[Problem] = list(loaded.problems)
     bodies = loaded.bodies
     images = image_sizes(config.root, loaded.briefs)
     env = make_environment(config.root, None if clean else cache.folder / "templates")
@@ -172,7 +191,9 @@ def run(
     # What the output folder holds (a separate build's quick check may have been checking it until now).
     on_disk: Mapping[str, tuple[int, int]]
     folders: Mapping[str, int] | None = None
-    if remembered:
+    if not write:
+        on_disk = {}
+    elif remembered:
         on_disk = Remembered(known)  # type: ignore[arg-type]
     elif listed is not None:
         on_disk, folders = listed()
@@ -182,14 +203,14 @@ def run(
     # (planned as before, a plan's build starts from the outputs the plan left)
     entries: dict[str, OutputEntry] = dict(previous) if plan is not None else {}
     todo: list[tuple[int, str | None]] = []  # (page index, fingerprint if known) to render
-    writer = SiteWriter(out_dir, pool=_pool(cache, out_key, out_dir))
+    writer: SiteWriter | _Discard = SiteWriter(out_dir, pool=_pool(cache, out_key, out_dir)) if write else _Discard()
     staged: list[str] = []
     problems: set[Problem] = set()
     indexer: Indexer | None = None
     keys: dict[str, str] = {}
     search_keys: dict[int, str] = {}
     try:
-        if config.search:
+        if config.search and write:
             # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages are
             # fingerprinted and rendered.
             stale_shards = []
@@ -250,8 +271,15 @@ def run(
                 for p in pages
                 if p.path in assets or p.path.startswith(SEARCH_DIR + "/")
             ]
-            if collisions:
-                raise ContentError(collisions)
+            errors.extend(collisions)
+            errors.extend(
+                link_problems(
+                    site,
+                    [*(p.path for p in pages), *assets],
+                    lambda b: _body_or_none(bodies, site, b),
+                    {p.path for p in loaded.problems},
+                )
+            )
             templates = frozenset(p.template for p in pages)
             keys_of_templates = template_keys(env, templates, cache.memo)
             inputs = (config, taxonomy, images, global_key, keys_of_templates)
@@ -338,8 +366,9 @@ def run(
             entries[path] = OutputEntry(fingerprint, written.size, written.mtime_ns, used)
             if written.changed:
                 staged.append(path)
-        if problems:
-            raise ContentError(sorted(problems))
+        errors.extend(problems)
+        if any(p.severity == "error" for p in errors):
+            raise ContentError([p for p in errors if p.severity == "error"], site.problems)
         if indexer is not None and not config.serving:
             # (each shard's files are staged while the others are indexed)
             indexer.finish(each=lambda files: staged.extend(_stage_index(files, writer, entries, search_keys)))
@@ -351,6 +380,18 @@ def run(
         bodies.flush()  # the brief cache knows these briefs as parsed: keep their bodies for the next build
         raise
 
+    counts = SiteCounts(
+        briefs=len(site.briefs),
+        tag_pages=sum(1 for p in pages if p.template == "tag.html"),
+        weeks=len(site.weeks),
+        pages=len(pages),
+        warnings=site.problems,
+        files=loaded.files,
+        drafts=loaded.drafts if not config.drafts else 0,
+        review=loaded.review,
+    )
+    if not write:
+        return BuildResult(out_dir, counts, loaded.parsed, rendered, WriteStats(0, 0, 0), time.perf_counter() - started)
     if plan is not None:
         stale: list[str] = []  # the same outputs as planned before (and index files stay until it is made)
     else:
@@ -402,13 +443,6 @@ def run(
             inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,
             plan.templates if plan else templates, loaded.body_keys, layout_key,
         )  # fmt: skip
-    counts = SiteCounts(
-        briefs=len(site.briefs),
-        tag_pages=sum(1 for p in pages if p.template == "tag.html"),
-        weeks=len(site.weeks),
-        pages=len(pages),
-        warnings=site.problems,
-    )
     try:
         cache.save(version)
         bodies.save(site.body_keys.values())
@@ -442,6 +476,23 @@ def run(
         changed_urls=changed_urls,
     )
     return BuildResult(out_dir, counts, loaded.parsed, rendered, stats, time.perf_counter() - started)
+
+
+class _Discard:
+    """The writer of a build that writes nothing (`digest check`): every page is rendered, and dropped."""
+
+    def put(self, relative: str, data: bytes) -> Written:
+        check_output_path(relative)
+        return Written(relative, True, len(data), 0)
+
+    def abort(self) -> None:
+        pass
+
+
+def _body_or_none(bodies: BodyStore, site: Site, brief: Brief) -> str | None:
+    key = site.body_keys.get(brief.slug)
+    body = None if key is None else bodies.body(key)
+    return body[0] if body else None
 
 
 def _pool(cache: BuildCache, out_key: str, out_dir: Path) -> Path | None:

@@ -19,6 +19,9 @@ class SiteCounts:
     weeks: int
     pages: int
     warnings: tuple[Problem, ...]
+    files: int = 0  # brief files, valid or not, drafts or not
+    drafts: int = 0  # drafts left out (0 with --drafts)
+    review: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (path, keys) of the drafts waiting for an editor
 
 
 @dataclass(frozen=True)

@@ -272,8 +272,8 @@ class Server:
             )
         except ContentError as exc:
             lines = [str(p) for p in exc.problems]
-            for line in lines:
-                print(line, file=self.err)
+            for problem in sorted((*exc.problems, *exc.warnings)):  # (as `digest build` and `check` say them)
+                print(problem, file=self.err)
             print(
                 f"Build failed with {len(lines)} {'error' if len(lines) == 1 else 'errors'}; still serving the last good build",
                 file=self.err,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import posixpath
 from bisect import bisect_left
 from collections import defaultdict
@@ -11,9 +12,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from digest.config import Config
+from digest.config import Config, config_warnings
 from digest.content import BRIEFS_DIR
 from digest.errors import Problem
+from digest.markup import BARE_SLUG
 from digest.model import Brief, Taxonomy
 
 OTHER_GROUP = ("other", "Other tags")
@@ -105,7 +107,7 @@ class Site:
     related: Mapping[str, tuple[Brief, ...]]
     neighbours: Mapping[str, Neighbours]
     links: Mapping[tuple[str, str], str | None]  # (brief path, ref) -> slug or None
-    problems: tuple[Problem, ...]  # warnings found while arranging (broken links, images without alt text)
+    problems: tuple[Problem, ...]  # warnings found while arranging (images without alt text, placeholders, ...)
     images: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))  # path -> size
     body_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # slug -> body in the BodyStore
 
@@ -151,7 +153,7 @@ def build_site(
             }
         ),
         links=links,
-        problems=tuple(problems + _image_problems(ordered)),
+        problems=tuple(problems + _image_problems(ordered) + _warnings(config, ordered, tags)),
         images=MappingProxyType(dict(images or {})),
         body_keys=MappingProxyType(dict(body_keys or {})),
     )
@@ -311,27 +313,62 @@ def _image_problems(briefs: tuple[Brief, ...]) -> list[Problem]:
     ]
 
 
+def brief_file(brief: Brief, ref: str) -> str | None:
+    """The brief file a link of `brief` names (`other.md`, or its slug `other`), relative to the
+    site root; None for a link of another kind (a URL path of the site)."""
+    target = urlsplit(ref).path
+    if not target.endswith(".md"):
+        return f"{BRIEFS_DIR}/{target}.md" if BARE_SLUG.match(target) else None
+    if target.startswith("/"):
+        return posixpath.normpath(BRIEFS_DIR + target)
+    return posixpath.normpath(posixpath.join(posixpath.dirname(brief.path), target))
+
+
 def _links(briefs: tuple[Brief, ...]) -> tuple[Mapping[tuple[str, str], str | None], list[Problem]]:
-    """Resolve each brief's links to other brief files (`other.md`) to slugs."""
+    """Resolve each brief's links to other briefs (`other.md`, or the slug `other`) to slugs
+    (None: no such brief, which the build reports: see digest.links)."""
     by_path = {b.path: b.slug for b in briefs}
+    by_slug = {b.slug: b.slug for b in briefs}
     links: dict[tuple[str, str], str | None] = {}
-    problems = []
     for brief in briefs:
-        for ref, line in brief.refs:
-            target = urlsplit(ref).path
-            if target.startswith("/"):
-                candidate = posixpath.normpath(BRIEFS_DIR + target)
-            else:
-                candidate = posixpath.normpath(posixpath.join(posixpath.dirname(brief.path), target))
-            slug = by_path.get(candidate)
-            links[(brief.path, ref)] = slug
-            if slug is None:
+        for ref, _ in brief.refs:
+            candidate = brief_file(brief, ref)
+            if candidate is not None:
+                slug = by_path.get(candidate)
+                if slug is None and not ref.endswith(".md"):
+                    slug = by_slug.get(urlsplit(ref).path)  # (a slug set with `slug:`)
+                links[(brief.path, ref)] = slug
+    return MappingProxyType(links), []
+
+
+def _warnings(config: Config, briefs: tuple[Brief, ...], tags: Mapping[str, Tag]) -> list[Problem]:
+    """What a writer should fix before publishing: each brief's own warnings (placeholders,
+    tags outside the taxonomy), titles used twice, tags outside the taxonomy that look alike,
+    and the configuration's."""
+    problems = [w for brief in briefs for w in brief.warnings]
+    titles: dict[str, Brief] = {}
+    for brief in sorted(briefs, key=lambda b: (b.published, b.path)):  # (the later brief is the one to rename)
+        first = titles.setdefault(brief.title.casefold(), brief)
+        if first is not brief:
+            problems.append(
+                Problem(
+                    brief.path,
+                    brief.lines.get("title", 1),
+                    f"title '{brief.title}' is also the title of {first.path}; expected a title of its own",
+                    "warning",
+                )
+            )
+    unknown = [t for t in tags.values() if not t.known]
+    for index, tag in enumerate(unknown):
+        for other in unknown[index + 1 :]:
+            if difflib.SequenceMatcher(None, tag.slug, other.slug).ratio() >= 0.85:
+                first = other.briefs[-1]
                 problems.append(
                     Problem(
-                        brief.path,
-                        line,
-                        f"link to '{ref}' points to no brief; expected the file name of a brief in {BRIEFS_DIR}/",
+                        first.path,
+                        first.lines.get("tags", 1),
+                        f"tags '{tag.label}' and '{other.label}' look like near-duplicates; expected one spelling",
                         "warning",
                     )
                 )
-    return MappingProxyType(links), problems
+    return problems + config_warnings(config)

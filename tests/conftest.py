@@ -19,6 +19,7 @@ from digest.build import build, open_config
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE_BASE_URL = "https://example.org/"  # the address the sample site is built with by the tests
 
 
 def need_tool(available: bool, what: str) -> None:
@@ -32,9 +33,10 @@ def need_tool(available: bool, what: str) -> None:
 
 @pytest.fixture(scope="session")
 def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample content of this repository, built with its own digest.yaml."""
+    """The sample content of this repository, built with its own digest.yaml under the address
+    https://example.org/ (its digest.yaml has a local one: the Pages workflow gives the real one)."""
     out = tmp_path_factory.mktemp("sample") / "site"
-    build(open_config(REPO), out)
+    build(open_config(REPO, base_url=SAMPLE_BASE_URL), out)
     return out
 
 

@@ -44,7 +44,10 @@ def brief_text(rng: random.Random, title: str, day: dt.date, *, draft: bool = Fa
 def make_site(root: Path, count: int, seed: int = 1) -> random.Random:
     rng = random.Random(seed)
     (root / "content" / "briefs").mkdir(parents=True)
-    (root / "digest.yaml").write_text("title: Test Digest\nbase_url: https://example.org/t/\nper_page: 3\n")
+    # (open_tags: briefs have tags outside the taxonomy, such as "Unlisted Topic")
+    (root / "digest.yaml").write_text(
+        "title: Test Digest\nbase_url: https://example.org/t/\nper_page: 3\nopen_tags: true\n"
+    )
     tags = "\n".join(
         f"  {t}: {{label: {t.replace('-', ' ').title()}, group: {'country' if i < 3 else 'topic'}}}"
         for i, t in enumerate(TAGS)

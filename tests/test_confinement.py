@@ -105,6 +105,8 @@ def test_hostile_tag_names_and_file_names_stay_in_the_output_folder(
     layout: Layout, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tags = "".join(f'  - "{name.replace(chr(92), chr(92) * 2)}"\n' for name in HOSTILE_NAMES)
+    config = layout.root / "digest.yaml"  # (the names are tags outside the taxonomy)
+    config.write_text(config.read_text() + "open_tags: true\n")
     (layout.briefs / "tagged.md").write_text(
         f"---\ntitle: Tagged\ndate: 2025-01-01\nsummary: S.\nkey_points: [One]\ntags:\n{tags}---\nBody.\n"
     )
@@ -113,7 +115,7 @@ def test_hostile_tag_names_and_file_names_stay_in_the_output_folder(
         "---\ntitle: Odd file name\ndate: 2025-01-02\nsummary: S.\nkey_points: [One]\n---\n"
     )
     code, errors = layout.build(capsys)
-    assert (code, errors) == (0, [])
+    assert (code, [e for e in errors if ": warning: " not in e]) == (0, [])
     site = layout.root / "site"
     written = [p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()]
     assert [path for path in written if not set(path) <= set("abcdefghijklmnopqrstuvwxyz0123456789-_./W")] == []
@@ -129,7 +131,7 @@ def test_hostile_tag_names_and_file_names_stay_in_the_output_folder(
     "config",
     [
         "output: ../outside/site\nout_dir: ../outside\nsite_dir: /tmp\ncache: ../outside\nstatic: ../outside\n",
-        "templates: ../outside\nbase_url: https://example.org/../../\n",
+        "templates: ../outside\nbase_url: https://digest.test/../../\n",
     ],
     ids=["output-keys", "template-and-url-keys"],
 )

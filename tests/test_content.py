@@ -51,12 +51,13 @@ def test_a_valid_brief() -> None:
         brief_text(
             tags="[prc, United States, us, Semiconductors]",
             source="{name: Wire, url: 'https://example.org/a', published: 2025-04-25}",
-        )
+        ),
+        Config(root=Path("."), open_tags=True),
     )
     assert brief.title == "A title"
     assert brief.date == dt.date(2025, 4, 26)
     assert brief.tags == ("china", "united-states", "semiconductors"), (
-        "slug, label or alias, any case; duplicates merged; unknown kept"
+        "slug, label or alias, any case; duplicates merged; unknown kept with open_tags"
     )
     assert brief.tag_labels == {"semiconductors": "Semiconductors"}
     assert brief.source.url == "https://example.org/a"
@@ -64,12 +65,24 @@ def test_a_valid_brief() -> None:
     assert parsed.body_html == "<p>Body <em>text</em>.</p>\n"
 
 
-def test_unknown_keys_are_kept_for_templates() -> None:
-    assert parse(brief_text(region="Asia")).extra == {"region": "Asia"}
+def test_declared_fields_are_kept_for_templates() -> None:
+    config = Config(root=Path("."), fields=MappingProxyType({"region": "string", "effective": "date"}))
+    assert parse(brief_text(region="Asia"), config).fields == {"region": "Asia", "effective": None}
+
+
+def test_an_undeclared_key_is_an_error_with_the_closest_key() -> None:
+    with pytest.raises(ContentError) as info:
+        parse(brief_text(Summary="Twice."))
+    assert [p.message for p in info.value.problems] == [
+        "unknown key 'Summary'; expected a front-matter key or a field declared in digest.yaml; did you mean 'summary'?"
+    ]
 
 
 def test_tags_that_slugify_alike_are_one_tag() -> None:
-    assert parse(brief_text(tags="[Export Controls, export-controls, EXPORT CONTROLS]")).tags == ("export-controls",)
+    config = Config(root=Path("."), open_tags=True)
+    assert parse(brief_text(tags="[Export Controls, export-controls, EXPORT CONTROLS]"), config).tags == (
+        "export-controls",
+    )
 
 
 def test_date_times_are_converted_to_the_site_timezone() -> None:

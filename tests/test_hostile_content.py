@@ -262,6 +262,13 @@ def _import(root: Path) -> list[Path]:
     return created
 
 
+def _open_site(root: Path) -> None:
+    """Tags outside the taxonomy allowed, and `x_extra` a field of the site: so the payloads in
+    them reach the pages (and the templates, as `brief.fields.x_extra`)."""
+    config = root / "digest.yaml"
+    config.write_text(config.read_text() + "open_tags: true\nfields: {x_extra: string}\n")
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Theme, list[str]]:
     """The hostile site built; the theme learnt from the same site without hostile content;
@@ -269,12 +276,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Theme, list[s
     base = tmp_path_factory.mktemp("hostile")
     plain = base / "plain"
     shutil.copytree(FIXTURES / "valid-site", plain)
+    _open_site(plain)
     (plain / "content" / "briefs" / "benign.md").write_text(BENIGN_BRIEF, encoding="utf-8")
     assert main(["build", "--root", str(plain), "--quiet"]) == 0
     theme = Theme(plain / "site")
 
     root = base / "root"
     shutil.copytree(FIXTURES / "valid-site", root)
+    _open_site(root)
     (root / "content" / "tags.yaml").write_text(TAXONOMY, encoding="utf-8")
     (root / "content" / "briefs" / "hostile.md").write_text(HOSTILE_BRIEF, encoding="utf-8")
     imported = [path.read_text(encoding="utf-8") for path in _import(root)]
@@ -404,7 +413,7 @@ def test_feeds_and_sitemap_carry_no_active_content(built: tuple[Path, Theme, lis
 
     sitemap = etree.parse(str(site / "sitemap.xml"))
     locations = [e.text or "" for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert locations and all(loc.startswith("https://example.org/golden/") for loc in locations)
+    assert locations and all(loc.startswith("https://digest.test/golden/") for loc in locations)
     assert [e for e in sitemap.iter() if isinstance(e.tag, str) and etree.QName(e).localname in GUARDED] == []
 
 

@@ -74,7 +74,7 @@ class Editor:
 
     def add(self) -> None:
         self.counter += 1
-        others = self.files()
+        others = [p for p in self.files() if "draft: true\n" not in p.read_text()]  # (a draft's page is not built)
         link = self.rng.choice(others).name if others and self.rng.random() < 0.3 else None
         day = dt.date(2025, 1, 1) + dt.timedelta(days=self.rng.randint(0, 150))
         (self.briefs / f"added-{self.counter}.md").write_text(
@@ -107,6 +107,15 @@ class Editor:
         day = dt.date(2025, 1, 1) + dt.timedelta(days=self.rng.randint(0, 200))
         path.write_text(text[:start] + day.isoformat() + text[start + 10 :])
 
+    def relink(self, name: str, new: str | None) -> None:
+        """Links to brief file `name` go to `new`, or become plain text (a link to a brief that
+        is not built is an error): as a writer keeps the site building."""
+        for path in self.files():
+            text = path.read_text()
+            link = f"[the other brief]({name})"
+            if link in text:
+                path.write_text(text.replace(link, f"[the other brief]({new})" if new else "the other brief"))
+
     def toggle_draft(self) -> None:
         path = self.pick()
         text = path.read_text()
@@ -116,14 +125,20 @@ class Editor:
             else text.replace("\n---\n", "\ndraft: true\n---\n", 1)
         )
         path.write_text(text)
+        if "draft: true\n" in text:
+            self.relink(path.name, None)
 
     def delete(self) -> None:
         if len(self.files()) > 3:
-            self.pick().unlink()
+            path = self.pick()
+            path.unlink()
+            self.relink(path.name, None)
 
     def rename(self) -> None:
         self.counter += 1
-        self.pick().rename(self.briefs / f"renamed-{self.counter}.md")
+        path = self.pick()
+        path.rename(self.briefs / f"renamed-{self.counter}.md")
+        self.relink(path.name, f"renamed-{self.counter}.md")
 
     def template(self) -> None:
         folder = self.root / "templates"
@@ -164,6 +179,7 @@ class Editor:
         per_page = self.rng.randint(2, 5)
         (self.root / "digest.yaml").write_text(
             f"title: Test Digest {self.rng.randint(0, 9)}\nbase_url: https://example.org/t/\nper_page: {per_page}\n"
+            "open_tags: true\n"
         )
 
     def step(self) -> str:
@@ -397,7 +413,7 @@ def test_digest_serve_keeps_its_plan_over_a_body_edit_and_renders_only_the_pages
     root = tmp_path / "root"
     make_site(root, 30)
     (root / "digest.yaml").write_text(
-        "title: Test Digest\nbase_url: https://example.org/t/\nper_page: 3\nsearch: false\n"
+        "title: Test Digest\nbase_url: https://example.org/t/\nper_page: 3\nsearch: false\nopen_tags: true\n"
     )
     config = open_config(root).with_overrides(serving=True)
     cache = BuildCache.load(root, code_version())

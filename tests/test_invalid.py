@@ -103,12 +103,18 @@ def site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Site:
     return Site(root, out, snapshot(out))
 
 
-def errors(stderr: str) -> list[str]:
+def problems(stderr: str) -> list[str]:
+    """The problems a command printed (errors and warnings), without its `digest: ` summary line."""
     return [line for line in stderr.splitlines() if not line.startswith("digest: ")]
 
 
+def errors(stderr: str) -> list[str]:
+    return [line for line in problems(stderr) if ": warning: " not in line]
+
+
 def assert_build_fails(site: Site, expected: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    """`digest build` prints exactly `expected`, exits 1 and writes nothing; `digest check` agrees."""
+    """`digest build` prints exactly `expected` (and the warnings it found), exits 1 and writes
+    nothing; `digest check` prints the very same lines."""
     code = main(["build", "--root", str(site.root), "--out", str(site.out)])
     err = capsys.readouterr().err
     assert errors(err) == expected
@@ -117,8 +123,8 @@ def assert_build_fails(site: Site, expected: list[str], capsys: pytest.CaptureFi
     site.assert_unchanged()
 
     code = main(["check", "--root", str(site.root)])
-    err = capsys.readouterr().err
-    assert [line for line in errors(err) if ": warning: " not in line] == expected, "check reports what build does"
+    checked = capsys.readouterr().err
+    assert problems(checked) == problems(err), "check reports what build does"
     assert code == 1
 
 
@@ -153,6 +159,27 @@ def test_invalid_input(
         assert_import_fails(site, case.fixture.name, case.expected, capsys, monkeypatch)
     else:
         assert_build_fails(site, case.expected, capsys)
+
+
+def test_check_and_build_report_the_same_over_the_whole_suite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One list of every line `digest build` prints for every case of the suite, and one of
+    `digest check`'s: the same (check is the build without writing)."""
+    built: list[str] = []
+    checked: list[str] = []
+    cases = [c for c in CASES if c.kind != "source"]
+    for n, case in enumerate(cases):
+        root = tmp_path / f"case-{n}"
+        shutil.copytree(FIXTURES / "valid-site", root)
+        case.install(root)
+        for command, lines in (("build", built), ("check", checked)):
+            code = main(
+                [command, "--root", str(root), "--quiet"] if command == "build" else [command, "--root", str(root)]
+            )
+            lines.extend(f"{case.id}: {line}" for line in [f"exit {code}", *problems(capsys.readouterr().err)])
+    assert checked == built
+    assert len(built) >= 2 * len(cases), "an exit code and at least one error for each case"
 
 
 # --- inputs made by the tests -------------------------------------------------------------
