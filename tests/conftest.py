@@ -71,3 +71,9 @@ def copy_site(source: Path, target: Path) -> Path:
     """A writable copy of a fixture site."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".digest-cache"))
     return target
+
+
+def without_content_warnings(stderr: str) -> str:
+    """What a command printed on stderr less the content warnings (`path:line: warning: ...`),
+    for tests about something else than the content of the site they build."""
+    return "".join(line for line in stderr.splitlines(keepends=True) if ": warning: " not in line)

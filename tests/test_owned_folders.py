@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import without_content_warnings
 from tests.sitegen import make_site
 from tests.test_incremental import clean_build, tree
 
@@ -42,7 +43,7 @@ def run(root: Path, *arguments: str) -> tuple[int, str]:
         text=True,
         timeout=120,
     )
-    return done.returncode, done.stderr
+    return done.returncode, without_content_warnings(done.stderr)
 
 
 @pytest.fixture
