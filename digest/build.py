@@ -2,7 +2,7 @@
 
 A separate `digest build` first asks whether anything changed at all: a signature of every
 input file and the output folder's files (and folders), against what the last build recorded.
-That takes a few tenths of a second at 10,000 briefs, and only when something changed are
+It reads only file metadata, never contents, and only when something changed are
 the pipeline's modules loaded and run (digest.pipeline). When only a few briefs changed, the
 search index of their shards starts right then (digest.headstart).
 """
@@ -178,8 +178,8 @@ def _claim(root: Path, out_dir: Path, built_before: frozenset[str]) -> None:
 def _collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while a build runs. A build makes tens of thousands of
     objects that live to its end (briefs, pages, fingerprints) and few reference cycles, so the
-    collector's passes over a growing heap found next to nothing and cost 10-20% of a rebuild
-    at 10,000 briefs (and half the time of loading the cache). Processes forked to render
+    collector's passes over a growing heap would find next to nothing and would slow the
+    rebuild and the loading of the cache. Processes forked to render
     inherit the pause. The collector runs again afterwards: a long-running `digest serve`
     collects what its builds left between them."""
     enabled = gc.isenabled()

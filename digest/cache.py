@@ -166,7 +166,7 @@ class FileEntry:
 
 class OutputEntry(NamedTuple):
     """What an output was made from, and its size and time as written. (A named tuple: the
-    cache holds one per output, 27,000 at 10,000 briefs, and tuples load twice as fast.)"""
+    cache holds one per output, tens of thousands of them, and tuples unpickle faster than objects.)"""
 
     fingerprint: str
     size: int

@@ -167,16 +167,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The `digest` program (its console script and `python -m digest`): main(), then an exit
-    that skips tearing the interpreter down. A build leaves a large heap (at 10,000 briefs,
-    freeing it object by object, after a last full collection, took 0.2 s: a tenth of a
-    one-brief rebuild), and nothing in it is left to finalise by then: its files are written
+    that skips tearing the interpreter down. A build leaves a large heap (freeing it
+    object by object, after a last full collection, is a noticeable part of a one-brief
+    rebuild), and nothing in it is left to finalise by then: its files are written
     and closed, its worker pools and Pagefind processes are done. The output streams and the
     log are flushed first. (mypy ends the same way.) If any other thread still runs, the
     interpreter ends as usual and waits for it."""
     if "serve" not in sys.argv[1:]:
         # A command that ends with the process needs no cyclic garbage collection: a build pauses
-        # it anyway, and turning it back on at the end cost a pass over the build's heap (0.1 s
-        # at 10,000 briefs). `digest serve` keeps it, and collects between builds.
+        # it anyway, and turning it back on at the end would cost a full pass over the build's
+        # heap. `digest serve` keeps it, and collects between builds.
         gc.disable()
     try:
         code: object = main()

@@ -191,7 +191,7 @@ def load_briefs(
     if hinted is None:
         cache.briefs = dict(sorted(known.items()))
     else:
-        # (in place: copying every entry costs more than the whole edit, after a pause)
+        # (in place: an edit touches a few entries; copying all of them would be most of its work)
         previous = {rel: cache.briefs.get(rel) for rel in (*known, *hinted[1])}
         cache.briefs.update(known)
         for rel in hinted[1]:

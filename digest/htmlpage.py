@@ -39,7 +39,7 @@ _EMPHASIS = {"#b": "**", "#strong": "**", "#i": "*", "#em": "*", "#t": "`", "#co
 
 def read_html(text: str, rel: str) -> Parsed:
     """The article in an HTML page as blocks with the page's metadata; ContentError if there is none."""
-    # imported here: trafilatura takes 0.1-0.2 s to import, which every `digest build` would pay
+    # imported here: trafilatura is slow to import, and a `digest build` that imports nothing should not pay for it
     import trafilatura
     from lxml import etree
     from trafilatura.utils import load_html

@@ -45,7 +45,7 @@ def image_sizes(root: Path, briefs: Iterable[Brief]) -> Mapping[str, tuple[int, 
     sizes: dict[str, tuple[int, int]] = {}
     if not paths or not base.is_dir():
         return MappingProxyType(sizes)
-    import imagesize  # (here: it imports urllib's HTTP client, 15 ms that a site without images never needs)
+    import imagesize  # (here: it imports urllib's HTTP client, which a site without images never needs)
 
     for path in paths:
         file = base / path.lstrip("/")

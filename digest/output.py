@@ -225,7 +225,7 @@ def unchanged(folder: Path, files: Mapping[str, tuple[int, int]], folders: Mappi
     """Whether `scan(folder)` would give exactly `files`, where `folders` are the `folder_times`
     taken when it did. A folder's modification time changes whenever an entry in it is added,
     removed or renamed, so a stat of each folder and of each file tells it, without listing
-    every folder (a third of the time of `scan` here)."""
+    every folder, which is most of what `scan` spends."""
     if not folders:
         return False
     root = str(folder)
@@ -306,7 +306,7 @@ class SiteWriter:
             elif not self.flat_ready:
                 self.staging.mkdir(parents=True, exist_ok=True)
                 self.flat_ready = True
-            # (os.open, not open(): no buffered file object for one write, a sixth of the cost of a page)
+            # (os.open, not open(): one write needs no buffered file object, and this runs once a page)
             handle, size = (_create(target), 0) if self.fresh else self._open_staged(target)
             try:
                 view = memoryview(data)
@@ -327,9 +327,9 @@ class SiteWriter:
         """A staged file to write, and the size of what it holds: an old copy from the pool,
         written over, where there is one that nothing else links to, else a new file.
 
-        Writing over a file's blocks took a seventh of the time of creating one on the
-        project's machine (0.02 ms against 0.14 ms; truncating one cost as much as creating
-        it), and a brief-template edit stages 10,000 pages. A pool file is an old page that
+        Writing over an existing file's blocks spares the file system allocating new ones
+        (truncating a file first would not), and a brief-template edit stages every brief's
+        page. A pool file is an old page that
         the output folder no longer holds (or a staged page a failed build never committed);
         one with another link (a copy of the site made with `cp -al`) is never written."""
         try:
@@ -404,7 +404,7 @@ class SiteWriter:
             undo = _Undo(self.out_dir, self.undo)
             current = ""
             try:
-                for current in staged:  # (paths as strings: pathlib cost more than the moves)
+                for current in staged:  # (paths as strings: this loop runs once a staged file)
                     target = f"{self.root}/{current}"
                     linked, found = self._look_up(current)  # (a file there: its lstat tells what it is)
                     if linked:
@@ -544,9 +544,9 @@ def _renameat2() -> Callable[..., int] | None:
 def _exchange(new: str, old: str) -> bool:
     """Swap two files in one atomic step (Linux's `renameat2` with RENAME_EXCHANGE); False
     where that is not available: the caller then keeps a link to the old file and renames the
-    new one over it. That costs three to four times as much on ext4, which allocates the new
-    file's blocks before renaming over a file (`auto_da_alloc`): 0.5-1 s of the commit after
-    a brief-template edit at 10,000 briefs."""
+    new one over it. That is the slow path on ext4, which allocates the new file's blocks before
+    renaming over a file (`auto_da_alloc`), so a commit that replaces every page pays for all
+    of them at once."""
     function = _renameat2()
     if function is None:
         return False
@@ -561,8 +561,8 @@ def _exchange(new: str, old: str) -> bool:
     raise OSError(code, os.strerror(code), old)
 
 
-# Removing a file's last link frees its blocks: about 0.1 ms a file on the project's machine, a
-# second for the 10,000 pages that an edit of the brief template replaces. The old copies that a
+# Removing a file's last link frees its blocks, which adds up over the thousands of pages that an
+# edit of the brief template replaces; a build should not wait for it. The old copies that a
 # large commit kept for its undo are removed by a detached process, after the build.
 BACKGROUND_AT = 1000
 _FILE_MODE = 0o666 & ~os.umask(os.umask(0o022))  # a new file's permissions (this process's umask applied)

@@ -41,8 +41,8 @@ class Pager:
 
 class _once(Generic[T]):
     """A property computed on first use and then kept in the instance: functools.cached_property
-    without the lock it takes on every first use in Python 3.11 (a build plans 16,000 pages
-    at 10,000 briefs, and asks each its path)."""
+    without the lock it takes on every first use in Python 3.11 (a build plans several
+    pages per brief, and asks each its path)."""
 
     def __init__(self, function: Callable[[Any], T]) -> None:
         self.function = function

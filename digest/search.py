@@ -7,8 +7,8 @@ build that renders a single page still indexes every brief. Each brief becomes a
 result shows (title, date, summary, tags), plus the filters (one per tag group, and the
 year). Documents are rewritten only when their brief, its tags or the settings changed.
 
-Pagefind needs about 0.3 MB of memory and 2 ms per brief of 700 words, all at once, so a large
-digest is indexed in shards of about SHARD_SIZE briefs, at most MAX_SHARDS of them
+Pagefind holds a whole index in memory while it builds it, and its time grows with the briefs
+it is given, so a large digest is indexed in shards of about SHARD_SIZE briefs, at most MAX_SHARDS of them
 (`pagefind/<n>/`, a brief's shard fixed by a hash of its slug, the number of shards a power of
 two): memory stays bounded, and an edit indexes one shard again. The Pagefind binary (PyPI `pagefind[extended]`) indexes the shards
 in separate processes while the build renders its pages; the search page loads the first
@@ -50,8 +50,8 @@ from digest.site import OTHER_GROUP, Site
 from digest.workers import dying_with_parent
 
 SEARCH_DIR = "pagefind"
-# Briefs per index, about: Pagefind needs ~0.3 MB and ~2 ms per brief of 700 words, so an edit
-# indexes ~250 briefs again (~0.5 s). Past MAX_SHARDS shards, shards grow instead: every shard
+# Briefs per index, about: an edit indexes one shard again, so a shard is small enough for that to
+# keep up with saving, and large enough that there are few of them. Past MAX_SHARDS shards, shards grow instead: every shard
 # costs the reader one more small request per search.
 SHARD_SIZE = 250
 MAX_SHARDS = 32
@@ -73,7 +73,7 @@ class SearchError(Exception):
 def _packaged_binary() -> Path | None:
     """The binary that the `pagefind_bin_extended` or `pagefind_bin` package holds, found as
     Pagefind's own `get_executable` finds it, without importing `pagefind.service` (which imports
-    asyncio: 25 ms before a one-brief edit's head start can start Pagefind)."""
+    asyncio, a delay before a one-brief edit's head start can start Pagefind)."""
     import importlib.util
 
     names = ["pagefind_extended", "pagefind"]
@@ -287,9 +287,9 @@ class IndexJob:
                 self.output.parent.rmdir()
 
 
-# Pagefind writes each run's files (about 330 for a shard of 300 briefs) into a scratch folder that
-# the build reads and removes at once. In memory (tmpfs) that costs half the system time of a
-# run on disk, where each file is created, then unlinked and its blocks discarded.
+# Pagefind writes each run's files (hundreds for a shard) into a scratch folder that the build reads
+# and removes at once. In memory (tmpfs) no file is allocated on disk only to be unlinked and its
+# blocks discarded.
 SCRATCH_ROOT = Path("/dev/shm")
 SCRATCH_FREE = 1 << 30  # the memory file system is used only with this much free
 

@@ -339,7 +339,7 @@ class Server:
         """While idle, look for brief files that changed without the watcher saying so (a lost
         event, a folder the watcher cannot see into): the next build takes them, as if saved.
         Builds look only at the files the watcher named (listing and checking every file of a
-        large site cost 0.1-0.2 s per save here, after a pause); this keeps them honest."""
+        large site on every save would make the saves wait for it); this keeps them honest."""
         cache = self.cache
         if cache is None or not cache.listed:
             return
@@ -430,8 +430,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def _tidy_memory() -> None:
     """Collect garbage between builds, while the server is idle, and set the survivors (the
     site, its plan and the caches) aside from later collections: a full collection walks every
-    object, which at 10,000 briefs took 0.1-0.16 s in the middle of a rebuild the browser was
-    waiting for. What a later build drops is still freed (reference counting); only cycles among
+    object, and one that fell in the middle of a rebuild would keep the browser waiting. What a later build drops is still freed (reference counting); only cycles among
     set-aside objects would wait, and the next tidy-up sets them free again (unfreeze)."""
     gc.unfreeze()
     gc.collect()

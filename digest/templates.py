@@ -44,7 +44,7 @@ _COMPILED = _CompiledTemplates()
 
 class _KeptTemplates(jinja2.BytecodeCache):
     """The process's compiled templates, backed by files in the build cache, so that a new
-    `digest build` does not compile the theme again (60-70 ms of every incremental build).
+    `digest build` does not compile the theme again (a large part of a small incremental build).
     One file per template, holding the checksum of the source it was compiled from (Jinja
     checks it, and its own format and Python's version, on load: a stale file is compiled
     again and replaced). The folder is named after the code that compiles (digest's own,
@@ -134,7 +134,7 @@ def _escape(value: Any, /) -> Any:
     """Jinja's `escape` for what a template prints (`{{ ... }}` with autoescaping on), giving a
     plain string for a plain string instead of a `Markup`: Jinja joins the printed pieces, and
     wraps what it keeps (macros, blocks set to a variable) in `Markup` itself. A brief page
-    prints about 90 values; making a `Markup` for each cost a tenth of its rendering."""
+    prints dozens of values, and a `Markup` for each would be a real part of its rendering."""
     kind = type(value)
     if kind is str:
         return _escape_inner(value)

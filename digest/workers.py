@@ -53,7 +53,7 @@ def die_with_parent(parent: int | None = None) -> None:
 # A program started for a build (Pagefind) asks for the same signal before it runs: through
 # util-linux's `setpriv --pdeathsig`, or where that is missing a few lines of Python that ask and
 # then exec it. (Asking in a `preexec_fn` would make every start a full fork of the build's
-# process, instead of a vfork: 90-100 ms each with a large heap, see docs/BENCHMARKS.md.)
+# process, instead of a vfork, which is slow with a large heap; see docs/BENCHMARKS.md.)
 _SHIM = (
     "import ctypes, os, signal, sys\n"
     "ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)\n"
