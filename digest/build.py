@@ -10,7 +10,6 @@ search index of their shards starts right then (digest.headstart).
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from digest.cache import (
     CACHE_DIR,
+    WRITABLE,
     BuildCache,
     BuildState,
     code_version,
@@ -37,7 +37,7 @@ from digest.config import Config, load_config
 from digest.inputs import Inputs, look_at_inputs
 from digest.output import OutputError, WriteStats, claim_folder, let_helpers_finish, manifest_text, scan, unchanged
 from digest.result import BuildResult, Progress
-from digest.workers import die_with_parent
+from digest.workers import collector_paused, die_with_parent
 
 try:
     import fcntl
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     from digest.search import IndexJob
 
 log = logging.getLogger(__name__)
-_WRITABLE = "expected a writable folder (fix its permissions, free some space, or delete it)"
 
 
 def open_config(root: Path, *, drafts: bool = False, base_url: str | None = None) -> Config:
@@ -101,15 +100,18 @@ def build(
         "superseded": superseded,
         "changed": changed,
     }
+    # No cyclic garbage collection while a build runs: it makes tens of thousands of objects
+    # that live to its end (briefs, pages, fingerprints) and few reference cycles. Processes
+    # forked to render inherit the pause; `digest serve` collects between builds.
     if not write:
         from digest import pipeline
 
-        with _collector_paused():
+        with collector_paused():
             return pipeline.run(
                 config, out_dir.absolute(), clean=True, cache=None, started=time.perf_counter(), looked=None,
                 listed=None, head={}, write=False, **options,  # type: ignore[arg-type]
             )  # fmt: skip
-    with site_lock(config.root, wait=wait) as built_before, _collector_paused():
+    with site_lock(config.root, wait=wait) as built_before, collector_paused():
         started = time.perf_counter()
         out_dir = out_dir.absolute()
         _claim(config.root, out_dir, built_before)
@@ -172,23 +174,6 @@ def _claim(root: Path, out_dir: Path, built_before: frozenset[str]) -> None:
         claim_folder(root, out_dir, manifest_path(root, out_dir), journal_path(root, out_dir), adopt)
     except OSError as exc:
         raise OutputError(f"cannot use {out_dir}: {exc.strerror or exc}; expected the output folder") from None
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a build runs. A build makes tens of thousands of
-    objects that live to its end (briefs, pages, fingerprints) and few reference cycles, so the
-    collector's passes over a growing heap would find next to nothing and would slow the
-    rebuild and the loading of the cache. Processes forked to render
-    inherit the pause. The collector runs again afterwards: a long-running `digest serve`
-    collects what its builds left between them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 Listed = tuple[Mapping[str, tuple[int, int]], Mapping[str, int] | None]  # files, and folder times if confirmed
@@ -296,7 +281,7 @@ def site_lock(root: Path, *, wait: bool = True) -> Iterator[frozenset[str]]:
     try:
         handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as exc:
-        raise OutputError(f"cannot use the build cache {folder}: {exc.strerror or exc}; {_WRITABLE}") from None
+        raise OutputError(f"cannot use the build cache {folder}: {exc.strerror or exc}; {WRITABLE}") from None
     _LOCKS.add(handle)
     try:
         if fcntl is None:  # pragma: no cover - not POSIX

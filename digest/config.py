@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from digest.errors import ContentError, Problem
 from digest.sourcefile import read_text
-from digest.yamldoc import YamlError, parse_yaml
+from digest.yamldoc import parse_file
 
 CONFIG_FILE = "digest.yaml"
 
@@ -131,10 +131,7 @@ def load_config(root: Path) -> Config:
         return Config(root=root)
     problems: list[Problem] = []
     text = read_text(path, rel)
-    try:
-        doc = parse_yaml(text)
-    except YamlError as exc:
-        raise ContentError([Problem(rel, exc.line, exc.message)]) from None
+    doc = parse_file(text, rel)
     data = doc.data
     if data is None:
         return Config(root=root)

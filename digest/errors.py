@@ -42,10 +42,3 @@ class ContentError(Exception):
         self.problems = tuple(sorted(problems))
         self.warnings = tuple(sorted(warnings))
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def fail_if(problems: list[Problem]) -> None:
-    """Raise ContentError if any of `problems` is an error (warnings pass)."""
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise ContentError(errors)

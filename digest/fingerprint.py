@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
+from digest.hashing import key_of
 from digest.images import local_path
 from digest.model import Brief
 from digest.pages import Page
@@ -26,10 +27,6 @@ from digest.site import Site, Tag
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass -> its fields' names (empty: not a dataclass)
-
-
-def _h(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def template_keys(
@@ -54,7 +51,7 @@ def template_keys(
             sources[name], deps[name] = "<missing>", set()
             return
         sources[name] = source
-        digest = _h(source)
+        digest = key_of(source)
         found = known.get(digest)
         if found is None:
             found = _references(env, source)
@@ -78,7 +75,7 @@ def template_keys(
             if current not in closure:
                 closure.add(current)
                 stack.extend(deps.get(current, ()))
-        keys[name] = _h(*((n, sources[n]) for n in sorted(closure)))
+        keys[name] = key_of(*((n, sources[n]) for n in sorted(closure)))
     if memo is not None:
         memo["template_references"] = seen  # (the templates of this build only)
     return keys
@@ -109,7 +106,7 @@ def _body_key(site: Site, brief: Brief) -> str:
     images it shows."""
     key = site.body_keys.get(brief.slug, "")
     if brief.images:
-        return _h(key, [site.images.get(local_path(i.src) or "") for i in brief.images])
+        return key_of(key, [site.images.get(local_path(i.src) or "") for i in brief.images])
     return key
 
 
@@ -132,7 +129,7 @@ class Fingerprinter:
         # comparison is quick) keeps its fingerprint without hashing its context again.
         self.previous = previous if previous is not None else {}
         labels = repr(sorted((t.slug, t.label) for t in site.tags.values()))
-        self.site_key = _h(global_key, labels, repr(sorted(site.links.items())))
+        self.site_key = key_of(global_key, labels, repr(sorted(site.links.items())))
         self.body_keys = {b.slug: _body_key(site, b) for b in site.briefs}
         # Each brief's key, made when a page first shows it (a body edit fingerprints a few pages only).
         self.members = {id(b): b for b in site.briefs}
@@ -153,13 +150,13 @@ class Fingerprinter:
         if key is None:
             if self.members.get(id(brief)) is brief:
                 tags, links = self.site.tags, self.site.links
-                key = _h(
+                key = key_of(
                     brief.meta_digest,
                     [tags[s].label for s in brief.tags],
                     [links.get((brief.path, ref)) for ref, _ in brief.refs],
                 )
             else:  # a brief that is not part of the site (not expected, but hash it fully)
-                key = _h(repr(brief))
+                key = key_of(repr(brief))
             self.keys[id(brief)] = key
         return key
 
@@ -194,7 +191,7 @@ class Fingerprinter:
         key = self.memo.get(id(value))  # (a dataclass of the site, alive for the whole build)
         if key is None:
             parts = "\x1e".join([self.value(getattr(value, n)) for n in names])
-            key = self.memo[id(value)] = _h(kind.__name__, parts)
+            key = self.memo[id(value)] = key_of(kind.__name__, parts)
         return key
 
     def static(self, page: Page) -> str:
@@ -213,4 +210,4 @@ class Fingerprinter:
         """The page's fingerprint: template, context, and the bodies it used when last rendered."""
         key = self.static(page)
         bodies = [f"{slug}={self.body_keys.get(slug)}" for slug in used_bodies]
-        return _h(key, bodies) if bodies else key
+        return key_of(key, bodies) if bodies else key

@@ -13,7 +13,6 @@ never changes the result.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import pickle
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from digest.cache import CACHE_DIR, write_file
+from digest.cache import CACHE_DIR, record_key, write_file
 from digest.config import Config
 from digest.inputs import Inputs
 
@@ -46,8 +45,7 @@ class Known:
 
 
 def _path(root: Path, out_dir: Path) -> Path:
-    key = hashlib.blake2b(str(out_dir).encode(), digest_size=8).hexdigest()
-    return root / CACHE_DIR / f"search-{key}.pickle"
+    return root / CACHE_DIR / f"search-{record_key(out_dir)}.pickle"
 
 
 def remember(root: Path, out_dir: Path, known: Known | None) -> None:

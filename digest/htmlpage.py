@@ -8,12 +8,9 @@ mailto links survive; text never carries tags (see `prose.sanitize`).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +20,7 @@ from digest.errors import ContentError, Problem
 from digest.markup import is_safe_url
 from digest.prose import escape_inline, is_boilerplate, normalize, one_line
 from digest.titles import clean_title, is_release_furniture, is_site_name, strip_site
+from digest.workers import collector_paused
 
 # trafilatura logs every page it cannot parse as an error; the import stage reports those itself.
 for _name in ("trafilatura", "htmldate", "courlan", "justext"):
@@ -45,7 +43,10 @@ def read_html(text: str, rel: str) -> Parsed:
     from trafilatura.utils import load_html
 
     try:
-        with _without_cycle_collection():
+        # (trafilatura keeps a Python object for every element it looks at, and the collector's
+        # full passes over them would make a page's cost grow faster than its size; its objects
+        # are freed by reference counting)
+        with collector_paused():
             cleaned = _EMBEDDED.sub(" ", text)  # an inline frame or drawing between words still parts them
             tree = load_html(cleaned)
             if tree is not None:
@@ -257,20 +258,6 @@ def _count_paragraph_texts(tree: Any, rel: str) -> None:
                 f"{MAX_PARAGRAPH_TEXTS:,} (save the article alone, or as text)"
             )
             raise ContentError([Problem(rel, paragraph.sourceline or 1, message)])
-
-
-@contextlib.contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """trafilatura keeps a Python object for every element it looks at; the cycle collector's
-    full passes walk all of them, and they run more often the more there are, which made the
-    cost of a page grow faster than its size. Its objects are freed by reference counting."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _text(value: object) -> str | None:

@@ -394,13 +394,6 @@ def _source_key(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def _date(
     draft: Draft, context: ImportContext, mtime: dt.date, old: dict[str, Any] | None, day_from: str = MTIME
 ) -> tuple[str, str]:

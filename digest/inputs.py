@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from digest.config import CONFIG_FILE, Config
+from digest.hashing import key_of
 from digest.output import scan
 from digest.sourcefile import inside, link_problem
 
@@ -141,7 +141,7 @@ def look_at_inputs(config: Config, version: str) -> Inputs:
             parts.append((str(path), stat.st_size, stat.st_mtime_ns))
         except OSError:
             parts.append((str(path), None))
-    others = _hash(parts)
+    others = key_of(parts)
     briefs: dict[str, tuple[int, int]] = {}
     listed = scan_brief_files(config.root)
     every = sorted(listed.files + listed.outside) if listed.outside else listed.files  # (each list is sorted)
@@ -153,8 +153,4 @@ def look_at_inputs(config: Config, version: str) -> Inputs:
         briefs[rel] = (stat.st_size, stat.st_mtime_ns)
     # (joined as text rather than hashed as a repr: this runs on every build, over every brief)
     text = "".join([f"{rel}\0{size}\0{mtime}\n" for rel, (size, mtime) in briefs.items()])
-    return Inputs(_hash([others, text]), briefs, others, listed)
-
-
-def _hash(parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return Inputs(key_of([others, text]), briefs, others, listed)

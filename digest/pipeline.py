@@ -8,7 +8,6 @@ did not change are not rendered again, and files whose bytes did not change are 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -21,6 +20,7 @@ from typing import Any
 
 from digest.assets import publish_assets
 from digest.cache import (
+    WRITABLE,
     BodyStore,
     BuildCache,
     BuildState,
@@ -35,6 +35,7 @@ from digest.content import load_content
 from digest.dates import longdate
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
+from digest.hashing import key_of
 from digest.headstart import Known, remember
 from digest.images import image_sizes
 from digest.inputs import Inputs, pagefind_version
@@ -75,11 +76,6 @@ from digest.templates import make_environment, theme_assets
 from digest.workers import default_jobs, run_batches, shared
 
 log = logging.getLogger(__name__)
-_WRITABLE = "expected a writable folder (fix its permissions, free some space, or delete it)"
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def run(
@@ -153,7 +149,7 @@ def run(
             owned_once.append(owned_files(manifest, journal))
         return owned_once[0]
 
-    global_key = _digest(version, config.with_overrides(root=Path(".")), sorted(published.names.items()))
+    global_key = key_of(version, config.with_overrides(root=Path(".")), sorted(published.names.items()))
 
     # A caller that keeps its cache in memory reuses the last build's plan while nothing it
     # is made of changed (see Plan); otherwise the site is arranged and planned again.
@@ -181,7 +177,7 @@ def run(
         # as the last build of this folder, only the pages that showed a changed body, or whose
         # template changed, can differ (and only the search documents of the changed bodies).
         metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-        layout_key = _digest((config, taxonomy, images, global_key), metadata)
+        layout_key = key_of((config, taxonomy, images, global_key), metadata)
         last = cache.planned.get(out_key) if previous else None
         if last is not None and last[0] != layout_key:
             last = None
@@ -321,7 +317,7 @@ def run(
                 else:
                     todo.append((index, fingerprint))
         for relative, data in assets.items():
-            fingerprint = _digest(data)
+            fingerprint = key_of(data)
             old = previous.get(relative)
             if old and old.fingerprint == fingerprint and on_disk.get(relative) == (old.size, old.mtime_ns):
                 entries[relative] = old
@@ -404,14 +400,7 @@ def run(
             stale = sorted(path for path in stale if path in owned())
     if progress:
         progress("writing", 0, len(staged) + len(stale))
-    try:
-        note_written(journal, [p for p in staged if p not in previous])
-    except OSError as exc:
-        writer.abort()
-        raise OutputError(
-            f"cannot write the build cache {journal.parent}: {exc.strerror or exc}; {_WRITABLE}; "
-            "the previous site is unchanged"
-        ) from None
+    _note_journal(writer, journal, [p for p in staged if p not in previous], "; the previous site is unchanged")
     with commit_lock:
         writer.commit(staged, stale, entries)  # on OutputError the journal stays: the next build checks every file
     changed_urls = tuple(sorted({url_of(p) for p in (*staged, *stale)}))
@@ -432,7 +421,7 @@ def run(
         except OSError as exc:
             raise OutputError(
                 f"the site in {out_dir} is complete, but the build cache {cache.folder} could not be saved: "
-                f"{exc.strerror or exc}; {_WRITABLE}"
+                f"{exc.strerror or exc}; {WRITABLE}"
             ) from None
     cache.outputs[out_key] = entries
     # (with the search documents' and shards' keys, for the next build laid out alike)
@@ -467,7 +456,7 @@ def run(
         # The site is complete; the journal stays, so the next build checks every output.
         raise OutputError(
             f"the site in {out_dir} is complete, but the build cache {cache.folder} could not be saved: "
-            f"{exc.strerror or exc}; {_WRITABLE}"
+            f"{exc.strerror or exc}; {WRITABLE}"
         ) from None
     stats = WriteStats(
         written=len(staged),
@@ -489,6 +478,18 @@ class _Discard:
         pass
 
 
+def _note_journal(writer: SiteWriter | _Discard, journal: Path, paths: list[str], after: str = "") -> None:
+    """Name in the journal the files a commit is about to create (output.note_written); where
+    that cannot be written, the staged files are dropped and nothing is committed."""
+    try:
+        note_written(journal, paths)
+    except OSError as exc:
+        writer.abort()
+        raise OutputError(
+            f"cannot write the build cache {journal.parent}: {exc.strerror or exc}; {WRITABLE}{after}"
+        ) from None
+
+
 def _body_or_none(bodies: BodyStore, site: Site, brief: Brief) -> str | None:
     key = site.body_keys.get(brief.slug)
     body = None if key is None else bodies.body(key)
@@ -504,12 +505,12 @@ def _pool(cache: BuildCache, out_key: str, out_dir: Path) -> Path | None:
             return None
     except OSError:
         return None
-    return cache.folder / f"pool-{_digest(out_key)[:12]}"
+    return cache.folder / f"pool-{key_of(out_key)[:12]}"
 
 
 def _search_folder(cache: BuildCache, out_key: str) -> Path:
     """The search documents of an output folder, and Pagefind's output while it runs."""
-    return cache.folder / "search" / _digest(out_key)[:12]
+    return cache.folder / "search" / key_of(out_key)[:12]
 
 
 def _body(bodies: BodyStore, site: Site, brief: Brief) -> str:
@@ -561,13 +562,7 @@ def _commit_index(
         writer.abort()
         raise
     stale = sorted(p for p in on_disk if p.startswith(SEARCH_DIR + "/") and p not in entries and p in owned())
-    try:
-        note_written(journal, [p for p in staged if p not in previous])
-    except OSError as exc:
-        writer.abort()
-        raise OutputError(
-            f"cannot write the build cache {journal.parent}: {exc.strerror or exc}; {_WRITABLE}"
-        ) from None
+    _note_journal(writer, journal, [p for p in staged if p not in previous])
     with commit_lock:
         writer.commit(staged, stale)
     return staged, stale

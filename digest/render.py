@@ -16,7 +16,7 @@ from markupsafe import Markup
 from digest import structured
 from digest.cache import BodyStore
 from digest.dates import isodate, longdate, rfc3339, shortdate
-from digest.errors import ContentError, Problem
+from digest.errors import Problem
 from digest.images import local_path
 from digest.markup import resolve_links
 from digest.model import Brief
@@ -246,28 +246,6 @@ def render_page(renderer: Renderer, page: Page, root: Path) -> tuple[bytes, tupl
     except Exception as exc:  # noqa: BLE001 - any error inside a template is the template's
         name, line = _template_position(exc, page.template)
         return Problem(template_path(root, name), line, f"error rendering {page.url}: {_describe(exc)}")
-
-
-def render_pages(
-    site: Site,
-    pages: Iterable[Page],
-    env: jinja2.Environment,
-    bodies: BodyStore,
-    assets: Mapping[str, str] | None = None,
-) -> dict[str, bytes]:
-    """Render every page in memory; raise ContentError naming template file and line on failure."""
-    renderer = Renderer(site, env, bodies, assets)
-    outputs: dict[str, bytes] = {}
-    problems: set[Problem] = set()
-    for page in pages:
-        result = render_page(renderer, page, site.config.root)
-        if isinstance(result, Problem):
-            problems.add(result)
-        else:
-            outputs[page.path] = result[0]
-    if problems:
-        raise ContentError(sorted(problems))
-    return outputs
 
 
 def _describe(exc: Exception) -> str:

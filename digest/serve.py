@@ -228,7 +228,6 @@ class Server:
         self.allowed_hosts = allowed_hosts
         self.httpd = self._bind(host, port)
         self.port = self.httpd.server_address[1]
-        self.builds = 0
 
     @property
     def url(self) -> str:
@@ -249,7 +248,6 @@ class Server:
         raise OSError(errno.EADDRINUSE, f"ports {port} to {port + 19} are all busy; pass --port")
 
     def rebuild(self, changed: set[str] | None = None) -> BuildResult | None:
-        self.builds += 1
         started = time.perf_counter()
         if changed is not None:
             print(

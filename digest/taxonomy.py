@@ -10,7 +10,7 @@ from types import MappingProxyType
 from digest.errors import ContentError, Problem
 from digest.model import TagDef, Taxonomy
 from digest.sourcefile import OUTSIDE, link_problem, read_text
-from digest.yamldoc import YamlError, parse_yaml
+from digest.yamldoc import parse_file
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -43,10 +43,7 @@ _LAST: dict[str, tuple[str, Taxonomy]] = {}  # the last taxonomy read, by its fi
 
 
 def _parse(text: str, rel: str) -> Taxonomy:
-    try:
-        doc = parse_yaml(text)
-    except YamlError as exc:
-        raise ContentError([Problem(rel, exc.line, exc.message)]) from None
+    doc = parse_file(text, rel)
     data = doc.data
     if data is None:
         return empty_taxonomy(rel)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from digest.errors import ContentError, Problem
 from digest.sourcefile import CONTROL
 
 try:
@@ -65,6 +66,15 @@ class YamlDoc:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get((), 1)
+
+
+def parse_file(text: str, rel: str) -> YamlDoc:
+    """A whole YAML file (`digest.yaml`, `content/tags.yaml`) parsed; ContentError naming `rel`
+    and the line on any problem."""
+    try:
+        return parse_yaml(text)
+    except YamlError as exc:
+        raise ContentError([Problem(rel, exc.line, exc.message)]) from None
 
 
 def parse_yaml(text: str, first_line: int = 1) -> YamlDoc:
