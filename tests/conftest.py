@@ -1,8 +1,10 @@
-"""Shared fixtures: the repository's sample site built once per session, and tool lookup."""
+"""Shared fixtures and helpers: the repository's sample site built once per session, tool lookup,
+a folder read as a tree of files, and a headless Chromium."""
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import shutil
 import threading
@@ -10,16 +12,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from digest.build import build, open_config
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_BASE_URL = "https://example.org/"  # the address the sample site is built with by the tests
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def need_tool(available: bool, what: str) -> None:
@@ -29,6 +45,24 @@ def need_tool(available: bool, what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} is missing; .ci/run should have installed it")
     pytest.skip(f"{what} is not installed (bash .ci/run installs it)")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, by its path relative to it, with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """A headless Chromium (Debian's) driven by Playwright, one per test module."""
+    need_tool(CHROMIUM.is_file(), str(CHROMIUM))
+    need_tool(importlib.util.find_spec("playwright") is not None, "playwright (pip install -e '.[test]')")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -14,17 +13,6 @@ from tests.conftest import REPO, need_tool, serve_folder
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 PAGES = ["/", "/tags/", "/tags/china/", "week", "brief", "/archive/", "/weeks/", "/search/?q=export&Year=2024"]
@@ -46,17 +34,9 @@ def server(sample_site: Path) -> Iterator[str]:
         yield origin
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    need_tool(CHROMIUM.is_file(), str(CHROMIUM))
-    need_tool(importlib.util.find_spec("playwright") is not None, "playwright (pip install -e '.[test]')")
+@pytest.fixture(scope="module", autouse=True)
+def _axe_installed() -> None:
     need_tool(AXE_JS.is_file(), f"{AXE_JS.relative_to(REPO)} (npm ci --ignore-scripts)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -13,11 +13,7 @@ import pytest
 
 from digest.build import build, open_config
 from digest.errors import ContentError
-from tests.conftest import FIXTURES, REPO, SAMPLE_BASE_URL
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+from tests.conftest import FIXTURES, REPO, SAMPLE_BASE_URL, tree
 
 
 @pytest.fixture

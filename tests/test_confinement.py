@@ -24,7 +24,7 @@ VICTIM = "#!/bin/sh\necho the victim ran\n"  # a file outside that a link plante
 SECRET_BRIEF = f"---\ntitle: {SECRET}\ndate: 2025-01-01\nsummary: {SECRET}\nkey_points: [One]\n---\n{SECRET}\n"
 
 
-def tree(folder: Path, skip: Path | None = None) -> dict[str, tuple[str, bytes | str]]:
+def entries(folder: Path, skip: Path | None = None) -> dict[str, tuple[str, bytes | str]]:
     """Every entry under `folder` (links not followed) with its content or link target."""
     found: dict[str, tuple[str, bytes | str]] = {}
     for current, dirs, files in os.walk(folder):
@@ -82,9 +82,9 @@ def layout(tmp_path: Path) -> Iterator[Layout]:
     (outside / "tags.yaml").write_text(f"tags:\n  secret: {{label: '{SECRET}'}}\n")
     shutil.copytree(root / "content", outside / "content")
     (outside / "content" / "briefs" / "secret.md").write_text(SECRET_BRIEF)
-    before = tree(parent, skip=root)
+    before = entries(parent, skip=root)
     yield Layout(parent, root, outside)
-    assert tree(parent, skip=root) == before, "nothing outside the site folder was created, changed or removed"
+    assert entries(parent, skip=root) == before, "nothing outside the site folder was created, changed or removed"
 
 
 HOSTILE_NAMES = [
@@ -184,13 +184,13 @@ def test_a_link_out_of_the_site_is_reported_not_followed(
 ) -> None:
     code, _ = layout.build(capsys)
     assert code == 0
-    site_before = tree(layout.root / "site")
+    site_before = entries(layout.root / "site")
     _link(layout.root / link, layout.outside / target)
 
     code, errors = layout.build(capsys)
     assert code == 1
     assert errors == [f"{name}: {OUTSIDE}" for name in named]
-    assert tree(layout.root / "site") == site_before, "the previous site is unchanged"
+    assert entries(layout.root / "site") == site_before, "the previous site is unchanged"
     assert SECRET not in layout.published()
 
     capsys.readouterr()
@@ -303,11 +303,11 @@ def test_import_never_writes_through_a_planted_link(
         brief.write_text(brief.read_text() + "\nA writer's edit.\n")
         backups.parent.mkdir(exist_ok=True)
         _plant(backups, layout.outside)
-    before = tree(layout.parent, skip=layout.root)
+    before = entries(layout.parent, skip=layout.root)
 
     code, out, err = _import(layout, capsys, "--force", str(source))
 
-    assert tree(layout.parent, skip=layout.root) == before, "nothing outside the site was written"
+    assert entries(layout.parent, skip=layout.root) == before, "nothing outside the site was written"
     assert victim.read_text() == VICTIM
     if planted == "temporary":
         assert code == 0, err
@@ -335,7 +335,7 @@ def test_the_serve_inbox_never_writes_through_a_planted_link(layout: Layout) -> 
 
     victim = layout.outside / "victim.sh"
     _plant(layout.briefs / ".chip-rules-tighten.md.tmp", victim)
-    before = tree(layout.parent, skip=layout.root)
+    before = entries(layout.parent, skip=layout.root)
     inbox = layout.root / "content" / "sources"
     inbox.mkdir()
     server = ServeProcess(layout.root)
@@ -344,7 +344,7 @@ def test_the_serve_inbox_never_writes_through_a_planted_link(layout: Layout) -> 
         server.wait_for(r"import: created \S*content/briefs/chip-rules-tighten\.md")
     finally:
         assert server.stop() == 0
-    assert tree(layout.parent, skip=layout.root) == before
+    assert entries(layout.parent, skip=layout.root) == before
     assert "Japan added six tools" in (layout.briefs / "chip-rules-tighten.md").read_text()
 
 

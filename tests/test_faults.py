@@ -20,8 +20,9 @@ import pytest
 
 import digest.output
 from digest.cli import main
+from tests.conftest import tree
 from tests.sitegen import make_site
-from tests.test_incremental import clean_build, tree
+from tests.test_incremental import clean_build
 
 FAULTS = {"disk-full": errno.ENOSPC, "permission": errno.EACCES}
 

@@ -25,7 +25,6 @@ from lxml import etree
 
 from digest.cli import main
 from tests.conftest import FIXTURES, serve_folder
-from tests.test_accessibility import browser as browser
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

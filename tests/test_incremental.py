@@ -20,14 +20,10 @@ from digest.build import build, open_config
 from digest.cache import CACHE_DIR, BuildCache, code_version
 from digest.output import SiteWriter
 from digest.search import SearchError
-from tests.conftest import REPO
+from tests.conftest import REPO, tree
 from tests.sitegen import TAGS, brief_text, make_site, sentence
 
 STEPS = int(os.environ.get("DIGEST_INCREMENTAL_STEPS", "100"))
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:

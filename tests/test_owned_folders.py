@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import without_content_warnings
+from tests.conftest import tree, without_content_warnings
 from tests.sitegen import make_site
-from tests.test_incremental import clean_build, tree
+from tests.test_incremental import clean_build
 
 
 def everything(folder: Path, skip: tuple[str, ...] = (".digest-cache",)) -> dict[str, bytes | str]:

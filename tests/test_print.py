@@ -8,14 +8,12 @@ import importlib.util
 import io
 import re
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import need_tool
-from tests.test_accessibility import CHROMIUM, CHROMIUM_ARGS
 from tests.test_accessibility import server as server  # the sample site on loopback
 
 if TYPE_CHECKING:
@@ -25,17 +23,9 @@ FORMATS = ["A4", "Letter"]
 NAV_LABELS = ["Weekly", "Archive", "Search", "Skip to content", "Atom feed", "JSON feed", "Previous", "Related briefs"]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    need_tool(CHROMIUM.is_file(), str(CHROMIUM))
-    need_tool(importlib.util.find_spec("playwright") is not None, "playwright (pip install -e '.[test]')")
+@pytest.fixture(scope="module", autouse=True)
+def _pypdf_installed() -> None:
     need_tool(importlib.util.find_spec("pypdf") is not None, "pypdf (pip install -e '.[test]')")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def print_pages(browser: Browser, url: str, paper: str) -> list[str]:

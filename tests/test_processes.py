@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import without_content_warnings
+from tests.conftest import tree, without_content_warnings
 from tests.sitegen import make_site
-from tests.test_incremental import clean_build, tree
+from tests.test_incremental import clean_build
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 BRIEFS = 300  # enough pages (over 600) for a cold build to render in a pool of processes

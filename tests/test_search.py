@@ -14,7 +14,6 @@ from digest.brief import parse_brief
 from digest.build import build, open_config
 from digest.taxonomy import load_taxonomy
 from tests.conftest import FIXTURES, REPO, copy_site, serve_folder
-from tests.test_accessibility import browser as browser
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

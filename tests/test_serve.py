@@ -18,12 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO, need_tool
+from tests.conftest import FIXTURES, REPO
 from tests.sitegen import make_site
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 class ServeProcess:
@@ -88,19 +84,6 @@ def serve(site_root: Path) -> Iterator[ServeProcess]:
     server = ServeProcess(site_root)
     yield server
     assert server.stop() == 0, "Ctrl-C stops the server cleanly"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    need_tool(Path(CHROMIUM).exists(), "Debian's chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need_tool(False, "playwright")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
 
 
 def get(server: ServeProcess, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
