@@ -82,6 +82,7 @@ class _LastLoad:
     drafts: bool
     briefs: tuple[Brief, ...]
     body_keys: Mapping[str, str]
+    counts: tuple[int, int, tuple[tuple[str, tuple[str, ...]], ...]]  # `_counts` of its cache
 
 
 def load_briefs(
@@ -214,8 +215,9 @@ def load_briefs(
                 if slug in body_keys and body_keys[slug] != entry.body_key:
                     body_keys[slug] = entry.body_key
                     new_bodies.add(slug)
-            cache.last_load = _LastLoad(env, config.drafts, last.briefs, body_keys)
-            files, drafts = _counts(cache)
+            # (the same briefs: the same files, drafts and review queue as the last load counted)
+            cache.last_load = _LastLoad(env, config.drafts, last.briefs, body_keys, last.counts)
+            files, drafts, review = last.counts
             return LoadResult(
                 last.briefs,
                 bodies,
@@ -226,7 +228,7 @@ def load_briefs(
                 (),
                 frozenset(new_bodies),
                 last.body_keys,
-                review_queue(cache),
+                review,
             )
     briefs: list[Brief] = []
     body_keys = {}
@@ -238,7 +240,7 @@ def load_briefs(
         else:
             problems.extend(entry.result)
     problems.extend(duplicate_slugs(b.result for b in cache.briefs.values() if isinstance(b.result, Brief)))
-    files, drafts = _counts(cache)
+    files, drafts, review = _counts(cache)
     if problems:
         if not partial:
             raise ContentError(problems)
@@ -251,28 +253,25 @@ def load_briefs(
             files,
             drafts,
             tuple(sorted(problems)),
-            review=review_queue(cache),
+            review=review,
         )
-    cache.last_load = _LastLoad(env, config.drafts, tuple(briefs), body_keys)
-    return LoadResult(cache.last_load.briefs, bodies, body_keys, len(todo), files, drafts, review=review_queue(cache))
+    cache.last_load = _LastLoad(env, config.drafts, tuple(briefs), body_keys, (files, drafts, review))
+    return LoadResult(cache.last_load.briefs, bodies, body_keys, len(todo), files, drafts, review=review)
 
 
-def review_queue(cache: BuildCache) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The drafts whose `review:` (written by `digest import`) still names keys to check."""
+def _counts(cache: BuildCache) -> tuple[int, int, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The brief files, the valid briefs among them marked draft, and the drafts whose `review:`
+    (written by `digest import`) still names keys to check: one pass, as every build makes it."""
+    drafts = 0
     queue = []
     for entry in cache.briefs.values():
         brief = entry.result
         if isinstance(brief, Brief) and brief.draft:
+            drafts += 1
             keys = brief.extra.get("review")
             if isinstance(keys, (list, tuple)) and keys:
                 queue.append((brief.path, tuple(str(k) for k in keys)))
-    return tuple(sorted(queue))
-
-
-def _counts(cache: BuildCache) -> tuple[int, int]:
-    """The brief files, and the valid briefs among them marked draft."""
-    drafts = sum(1 for e in cache.briefs.values() if isinstance(e.result, Brief) and e.result.draft)
-    return len(cache.briefs), drafts
+    return len(cache.briefs), drafts, tuple(sorted(queue))
 
 
 def _parse_batch(items: Sequence[tuple[str, str, bytes]]) -> list[ParsedBrief | tuple[Problem, ...]]:
