@@ -8,6 +8,7 @@ from digest.build import build
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.inputs import scan_brief_files
+from digest.progress import plural
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,10 @@ class CheckReport:
 
     def summary(self) -> str:
         """`Checked 4 briefs: 1 error, 2 warnings`."""
-        drafts = f" ({_plural(self.drafts, 'draft')}, left out of a build without --drafts)" if self.drafts else ""
+        drafts = f" ({plural(self.drafts, 'draft')}, left out of a build without --drafts)" if self.drafts else ""
         return (
-            f"Checked {_plural(self.briefs, 'brief')}{drafts}: "
-            f"{_plural(len(self.errors), 'error')}, {_plural(len(self.warnings), 'warning')}"
+            f"Checked {plural(self.briefs, 'brief')}{drafts}: "
+            f"{plural(len(self.errors), 'error')}, {plural(len(self.warnings), 'warning')}"
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -53,7 +54,3 @@ def check_site(config: Config) -> CheckReport:
         return CheckReport(exc.problems, exc.warnings, briefs, 0)
     counts = result.counts
     return CheckReport((), tuple(sorted(counts.warnings)), counts.files, counts.drafts, counts.review)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"

@@ -10,16 +10,16 @@ from typing import TextIO
 from digest.result import BuildResult
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def summary(result: BuildResult) -> str:
     """`Built 10,000 briefs, 431 tag pages, 157 weeks in 4.2 s (312 written, 0 removed)`."""
     counts, stats = result.counts, result.stats
-    drafts = f" ({_plural(counts.drafts, 'draft')} left out)" if counts.drafts else ""
+    drafts = f" ({plural(counts.drafts, 'draft')} left out)" if counts.drafts else ""
     return (
-        f"Built {_plural(counts.briefs, 'brief')}{drafts}, {_plural(counts.tag_pages, 'tag page')}, {_plural(counts.weeks, 'week')} "
+        f"Built {plural(counts.briefs, 'brief')}{drafts}, {plural(counts.tag_pages, 'tag page')}, {plural(counts.weeks, 'week')} "
         f"in {result.seconds:.1f} s ({stats.written:,} written, {stats.removed:,} removed)"
     )
 
