@@ -10,9 +10,9 @@ navigation, lead, `Key points:`, body; every fifth one without key points, so ke
 generated) and HTML pages (navigation, an ad, an article with a key-takeaways list, comments, a
 footer, metadata). For each format, two figures, each the best of ``--repeat`` runs (default 3):
 
-    make      digest.importer.make_brief over every document in memory: extraction, tags,
+    make      digest.ingest.importer.make_brief over every document in memory: extraction, tags,
               key points, front matter and validation; no file system
-    import    digest.importer.import_sources on the folder into a fresh site: the same, plus
+    import    digest.ingest.importer.import_sources on the folder into a fresh site: the same, plus
               finding, reading and writing the files (a cold import: every brief is created)
 
 Wall time is time.perf_counter() around each run, in this process. Standard library and
@@ -33,9 +33,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from digest.build import open_config  # noqa: E402
-from digest.importer import ImportContext, ImportOptions, import_sources, make_brief  # noqa: E402
-from digest.taxonomy import load_taxonomy  # noqa: E402
+from digest.build.entry import open_config  # noqa: E402
+from digest.content.taxonomy import load_taxonomy  # noqa: E402
+from digest.ingest.importer import ImportContext, ImportOptions, import_sources, make_brief  # noqa: E402
 
 NAMES = ["China", "the United States", "the EU", "Nvidia", "Huawei", "DeepSeek", "Japan", "TSMC", "the UK", "Baidu"]
 TOPICS = ["export controls", "AI chips", "data centres", "the AI Act", "open-weight models", "HBM", "subsidies"]

@@ -5,7 +5,7 @@ What it measures
 ----------------
 Every document of ``tests/fixtures/real/`` (real pages kept by extraction projects, and the
 visible text of some of them as a scraper saves it; see PROVENANCE.md there) is imported with
-digest.importer.make_brief, in memory, and compared with what ``labels.json`` says the document
+digest.ingest.importer.make_brief, in memory, and compared with what ``labels.json`` says the document
 states:
 
     titles      the brief's title equals the document's headline (quotes, dashes and spaces
@@ -40,12 +40,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from digest.build import open_config  # noqa: E402
-from digest.errors import ContentError  # noqa: E402
-from digest.frontmatter import split  # noqa: E402
-from digest.importer import ImportContext, make_brief  # noqa: E402
-from digest.prose import plain  # noqa: E402
-from digest.taxonomy import load_taxonomy  # noqa: E402
+from digest.build.entry import open_config  # noqa: E402
+from digest.content.frontmatter import split  # noqa: E402
+from digest.content.taxonomy import load_taxonomy  # noqa: E402
+from digest.core.errors import ContentError  # noqa: E402
+from digest.ingest.importer import ImportContext, make_brief  # noqa: E402
+from digest.ingest.prose import plain  # noqa: E402
 
 REAL = REPO / "tests" / "fixtures" / "real"
 DAY = dt.date(2000, 1, 1)  # the "file time": never a date a document states

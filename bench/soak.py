@@ -42,7 +42,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from digest.build import build, open_config  # noqa: E402
+from digest.build.entry import build, open_config  # noqa: E402
 from tests.sitegen import brief_text, make_site, sentence  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

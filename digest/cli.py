@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from digest import __version__
-from digest.build import build, open_config
-from digest.config import CONFIG_FILE, Config, check_base_url, find_site, normalize_base_url
-from digest.errors import ContentError
-from digest.output import OutputError, RefusedFolder
-from digest.progress import ProgressLine, summary
+from digest.build.entry import build, open_config
+from digest.build.progress import ProgressLine, summary
+from digest.build.writer import OutputError, RefusedFolder
+from digest.content.config import CONFIG_FILE, Config, check_base_url, find_site, normalize_base_url
+from digest.core.errors import ContentError
 
 if TYPE_CHECKING:
-    from digest.model import Taxonomy
+    from digest.core.model import Taxonomy
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -251,7 +251,7 @@ def _positive(text: str) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from digest.check import check_site  # (the pipeline's modules load only for commands that need them)
+    from digest.build.check import check_site  # (the pipeline's modules load only for commands that need them)
 
     usage = _base_url(args)
     if usage:
@@ -273,7 +273,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from digest.scaffold import ScaffoldError, init_site
+    from digest.ingest.scaffold import ScaffoldError, init_site
 
     try:
         files = init_site(args.dir)
@@ -295,8 +295,8 @@ def _unknown_tags(names: list[str], config: Config, taxonomy: Taxonomy) -> str |
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from digest.content import load_content
-    from digest.scaffold import ScaffoldError, new_brief
+    from digest.content.load import load_content
+    from digest.ingest.scaffold import ScaffoldError, new_brief
 
     config = open_config(args.root)
     taxonomy, _ = load_content(config)  # a skeleton must not be added to a site that does not build
@@ -312,16 +312,16 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from digest.serve import Server  # the dev server's modules load only for this command
+    from digest.serve.server import Server  # the dev server's modules load only for this command
 
     if not 0 <= args.port <= 65535:
         return _usage(f"--port must be from 0 to 65535, got {args.port}")
-    from digest.cache import prepare_folder
+    from digest.build.cache import prepare_folder
 
     prepare_folder(args.root.resolve())  # (the cache folder, where the site is served from, checked first)
     if args.drafts and args.no_drafts:
         return _usage("--drafts and --no-drafts contradict each other; expected one of them")
-    from digest.devserver import host_name
+    from digest.serve.http import host_name
 
     for name in args.allowed_host:
         if host_name(name) is None:
@@ -365,9 +365,9 @@ def _is_loopback(host: str) -> bool:
 def _cmd_import(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from digest.content import load_content
-    from digest.importer import ImportOptions, import_sources  # HTML extraction loads only for this command
-    from digest.inputs import BRIEFS_DIR
+    from digest.content.load import load_content
+    from digest.core.layout import BRIEFS_DIR
+    from digest.ingest.importer import ImportOptions, import_sources  # HTML extraction loads only for this command
 
     if not args.paths and not args.feed:
         return _usage("nothing to import; expected a PATH, a URL or --feed URL|FILE")

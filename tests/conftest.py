@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from digest.build import build, open_config
+from digest.build.entry import build, open_config
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

@@ -6,8 +6,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from digest.build import build, open_config
-from digest.errors import ContentError
+from digest.build.entry import build, open_config
+from digest.core.errors import ContentError
 from tests.conftest import FIXTURES, REPO, copy_site
 
 STYLESHEET = re.compile(r'<link rel="stylesheet" href="/(static/style\.([0-9a-f]{10})\.css)">')

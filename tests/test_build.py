@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from digest.build import build, open_config
-from digest.errors import ContentError
+from digest.build.entry import build, open_config
+from digest.core.errors import ContentError
 from tests.conftest import FIXTURES, REPO, SAMPLE_BASE_URL, tree
 
 
@@ -100,7 +100,7 @@ def test_a_large_commit_clears_its_old_copies_in_the_background(
     """A commit that replaces many files keeps the old ones until it is through (to undo it),
     then leaves their removal to a background process: the site is already complete, equal to
     a clean build, and the copies are gone soon after."""
-    monkeypatch.setattr("digest.output.BACKGROUND_AT", 1)
+    monkeypatch.setattr("digest.build.writer.BACKGROUND_AT", 1)
     out = tmp_path / "out"
     build(open_config(golden_copy), out)
     (golden_copy / "templates").mkdir(exist_ok=True)
@@ -133,7 +133,7 @@ def test_the_garbage_collector_pauses_during_a_build_and_runs_again_after_it(
     golden_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `digest serve` lives across builds: a build that failed must not leave collection off.
-    from digest import pipeline
+    from digest.build import pipeline
 
     collecting: list[bool] = []
     plan_pages = pipeline.plan_pages
@@ -240,7 +240,7 @@ def test_template_calls_pass_the_context_to_functions_that_ask_for_it(tmp_path: 
     StopIteration gives an undefined value, as in Jinja."""
     import jinja2
 
-    from digest.templates import make_environment
+    from digest.theme.environment import make_environment
 
     class Counter:
         def __init__(self) -> None:
@@ -289,7 +289,7 @@ def test_templates_print_exactly_what_plain_jinja_prints(tmp_path: Path) -> None
     import jinja2
     from markupsafe import Markup
 
-    from digest.templates import make_environment
+    from digest.theme.environment import make_environment
 
     templates = tmp_path / "templates"
     templates.mkdir()

@@ -119,7 +119,7 @@ _LOADED = (
     "import sys\n"
     "from digest.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "heavy = ('digest.pipeline', 'jinja2', 'markdown_it')\n"
+    "heavy = ('digest.build.pipeline', 'jinja2', 'markdown_it')\n"
     "print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
     "raise SystemExit(code)\n"
 )
@@ -138,13 +138,13 @@ def test_a_build_with_nothing_to_do_answers_before_loading_the_pipeline(tmp_path
         )
         return result.stdout
 
-    assert "loaded: digest.pipeline,jinja2,markdown_it" in run()  # the first build
+    assert "loaded: digest.build.pipeline,jinja2,markdown_it" in run()  # the first build
     again = run()
     assert "loaded: \n" in again and "(0 written, 0 removed)" in again
     brief = next((target / "content" / "briefs").glob("*.md"))
     brief.write_text(brief.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     changed = run()
-    assert "loaded: digest.pipeline,jinja2,markdown_it" in changed and "(0 written" not in changed
+    assert "loaded: digest.build.pipeline,jinja2,markdown_it" in changed and "(0 written" not in changed
     (target / "site" / "index.html").unlink()  # the output is checked too, not only the inputs
     assert "(1 written, 0 removed)" in run()
 

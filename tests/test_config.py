@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import load_config
-from digest.errors import ContentError
+from digest.content.config import load_config
+from digest.core.errors import ContentError
 
 
 def test_no_config_file_means_defaults(tmp_path: Path) -> None:

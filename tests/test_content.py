@@ -8,10 +8,10 @@ from types import MappingProxyType
 
 import pytest
 
-from digest.brief import parse_brief
-from digest.config import Config
-from digest.errors import ContentError
-from digest.model import Brief, TagDef, Taxonomy
+from digest.content.brief import parse_brief
+from digest.content.config import Config
+from digest.core.errors import ContentError
+from digest.core.model import Brief, TagDef, Taxonomy
 
 TAXONOMY = Taxonomy(
     "content/tags.yaml",
@@ -93,7 +93,7 @@ def test_date_times_are_converted_to_the_site_timezone() -> None:
 
 def test_crlf_and_bom_are_fine() -> None:
     text = "\ufeff" + brief_text().replace("\n", "\r\n")
-    from digest.sourcefile import decode
+    from digest.content.sourcefile import decode
 
     assert parse(decode(text.encode("utf-8"), "x.md")).title == "A title"
 

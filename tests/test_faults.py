@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-import digest.output
+import digest.build.writer
 from digest.cli import main
 from tests.conftest import tree
 from tests.sitegen import make_site
@@ -116,8 +116,8 @@ def test_a_fault_while_committing_restores_the_previous_site(
     """Swapped files (where the system can swap two files), replaced, added and removed ones
     are all put back when a step of the commit fails."""
     if not swaps:
-        monkeypatch.setattr("digest.output._RENAMEAT2", [None])
-    elif digest.output._renameat2() is None:
+        monkeypatch.setattr("digest.build.writer._RENAMEAT2", [None])
+    elif digest.build.writer._renameat2() is None:
         pytest.skip("no renameat2 here")
     before = tree(site / "site")
     code = FAULTS[kind]
@@ -126,10 +126,12 @@ def test_a_fault_while_committing_restores_the_previous_site(
     elif point == "later-swap":
         if not swaps:
             pytest.skip("no swaps")
-        monkeypatch.setattr("digest.output._exchange", fail_on_call(digest.output._exchange, 4, code, ".staging-"))
+        monkeypatch.setattr(
+            "digest.build.writer._exchange", fail_on_call(digest.build.writer._exchange, 4, code, ".staging-")
+        )
     else:
         replace = fail_on_call(os.replace, 1 if point == "first-move" else 6, code, ".staging-")
-        monkeypatch.setattr("digest.output.os.replace", replace)
+        monkeypatch.setattr("digest.build.writer.os.replace", replace)
     err = failing_build(site, capsys)
     assert err.startswith(f"digest: error: cannot update {site.absolute() / 'site'}/"), err
     assert err.endswith(f": {os.strerror(code)}; the previous site is unchanged"), err
@@ -143,7 +145,7 @@ def test_a_commit_swaps_each_changed_file_with_its_new_bytes_in_one_step(
 ) -> None:
     """Where Linux can exchange two files, an output that changed is swapped with its staged
     copy, not renamed over (ext4 makes that 3-4 times as costly): no rename lands on a file."""
-    if digest.output._renameat2() is None:
+    if digest.build.writer._renameat2() is None:
         pytest.skip("no renameat2 here")
     over: list[str] = []
     real = os.replace
@@ -153,16 +155,16 @@ def test_a_commit_swaps_each_changed_file_with_its_new_bytes_in_one_step(
             over.append(str(target))
         real(source, target)
 
-    monkeypatch.setattr("digest.output.os.replace", replace)
+    monkeypatch.setattr("digest.build.writer.os.replace", replace)
     swapped: list[str] = []
-    exchange = digest.output._exchange
+    exchange = digest.build.writer._exchange
 
     def counted(new: str, old: str) -> bool:
         done = exchange(new, old)
         swapped.extend([old] if done else [])
         return done
 
-    monkeypatch.setattr("digest.output._exchange", counted)
+    monkeypatch.setattr("digest.build.writer._exchange", counted)
     assert main(["build", "--root", str(site), "--quiet", "--jobs", "1"]) == 0
     assert over == []
     assert str(site / "site" / "briefs" / "brief-1" / "index.html") in swapped
@@ -177,7 +179,7 @@ def test_a_fault_on_the_first_build_leaves_no_site_and_no_staging(
 ) -> None:
     root = tmp_path / "root"
     make_site(root, 5)
-    monkeypatch.setattr("digest.output.os.rename", fail_on_call(os.rename, 1, FAULTS[kind], ".staging-"))
+    monkeypatch.setattr("digest.build.writer.os.rename", fail_on_call(os.rename, 1, FAULTS[kind], ".staging-"))
     err = failing_build(root, capsys)
     assert err == f"digest: error: cannot create {root.absolute() / 'site'}: {os.strerror(FAULTS[kind])}"
     assert not (root / "site").exists()
@@ -225,7 +227,7 @@ def test_a_cache_folder_that_is_a_file_is_a_clear_error(tmp_path: Path, capsys: 
 def test_a_cache_that_cannot_be_saved_after_the_site_is_written_is_reported(
     site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("digest.cache._write", lambda path, *_: (_ for _ in ()).throw(fault(errno.ENOSPC, path)))
+    monkeypatch.setattr("digest.build.cache._write", lambda path, *_: (_ for _ in ()).throw(fault(errno.ENOSPC, path)))
     err = failing_build(site, capsys)
     assert err.startswith(f"digest: error: the site in {site.absolute() / 'site'} is complete, but the build cache ")
     assert "could not be saved: No space left on device;" in err

@@ -21,12 +21,12 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from digest.brief import parse_brief
-from digest.build import build, open_config
-from digest.errors import ContentError
-from digest.model import Taxonomy
-from digest.sourcefile import decode
-from digest.taxonomy import load_taxonomy
+from digest.build.entry import build, open_config
+from digest.content.brief import parse_brief
+from digest.content.sourcefile import decode
+from digest.content.taxonomy import load_taxonomy
+from digest.core.errors import ContentError
+from digest.core.model import Taxonomy
 from tests.conftest import REPO
 from tests.test_import import _HTML, _TEXT, _check_any_input
 

@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from digest.build import build, open_config
+from digest.build.entry import build, open_config
 from tests.conftest import FIXTURES, tree
 
 GOLDEN = Path(__file__).parent / "golden"

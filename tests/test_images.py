@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.build import build, open_config
+from digest.build.entry import build, open_config
 from digest.cli import main
-from digest.markup import render_body
+from digest.content.markup import render_body
 from tests.conftest import FIXTURES
 
 BRIEF = "content/briefs/older-brief.md"

@@ -15,15 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest.autotag import scan_tags, tag_matcher
-from digest.brief import parse_brief
-from digest.build import build, open_config
+from digest.build.entry import build, open_config
 from digest.cli import main
-from digest.docdate import find_date, parse_date
-from digest.errors import ContentError
-from digest.frontmatter import split
-from digest.importer import ImportContext, make_brief
-from digest.taxonomy import load_taxonomy
+from digest.content.brief import parse_brief
+from digest.content.frontmatter import split
+from digest.content.taxonomy import load_taxonomy
+from digest.core.errors import ContentError
+from digest.ingest.autotag import scan_tags, tag_matcher
+from digest.ingest.docdate import find_date, parse_date
+from digest.ingest.importer import ImportContext, make_brief
 from tests.conftest import FIXTURES, REPO, SHARED
 
 SOURCES = FIXTURES / "sources"

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from digest.build import open_config
-from digest.frontmatter import split
-from digest.importer import ImportContext, make_brief
-from digest.taxonomy import load_taxonomy
+from digest.build.entry import open_config
+from digest.content.frontmatter import split
+from digest.content.taxonomy import load_taxonomy
+from digest.ingest.importer import ImportContext, make_brief
 from tests.conftest import REPO
 
 DAY = dt.date(2000, 1, 1)
@@ -192,7 +192,7 @@ def test_tags_by_salience_at_most_six_and_whole_words(context: ImportContext) ->
 
 
 def test_suggested_tags_are_names_not_words(context: ImportContext) -> None:
-    from digest.autotag import scan_tags
+    from digest.ingest.autotag import scan_tags
 
     text = (
         "Shipments rose in Oct 2023 and fell in Nov 2023, with Phase 2 of the plan due in Oct 2024. "

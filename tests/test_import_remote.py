@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from digest.cli import main
-from digest.frontmatter import split
+from digest.content.frontmatter import split
 from tests.conftest import REPO
 
 LEAD = (

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.build import build, open_config
+from digest.build.entry import build, open_config
 from digest.cli import main
-from digest.frontmatter import split
+from digest.content.frontmatter import split
 from tests.conftest import FIXTURES, REPO, SHARED
 
 SAMPLE = SHARED / "sources" / "000_3785b1df5a421838.txt"

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-import digest.pipeline
-from digest.build import build, open_config
-from digest.cache import CACHE_DIR, BuildCache, code_version
-from digest.output import SiteWriter
-from digest.search import SearchError
+import digest.build.pipeline
+from digest.build.cache import BuildCache
+from digest.build.entry import build, open_config
+from digest.build.writer import SiteWriter
+from digest.core.layout import CACHE_DIR
+from digest.core.version import code_version
+from digest.search.pagefind import SearchError
 from tests.conftest import REPO, tree
 from tests.sitegen import TAGS, brief_text, make_site, sentence
 
@@ -271,7 +273,7 @@ def test_a_new_build_process_reuses_the_compiled_templates_and_compiles_an_edite
     compiled file is compiled again, never used."""
     import jinja2
 
-    import digest.templates
+    import digest.theme.environment
 
     compiled: list[str] = []
     compile_source = jinja2.Environment.compile
@@ -283,7 +285,7 @@ def test_a_new_build_process_reuses_the_compiled_templates_and_compiles_an_edite
         return compile_source(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
 
     def new_process() -> None:
-        monkeypatch.setattr(digest.templates._COMPILED, "store", {})
+        monkeypatch.setattr(digest.theme.environment._COMPILED, "store", {})
         compiled.clear()
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting)
@@ -328,7 +330,7 @@ def test_briefs_changed_between_the_quick_check_and_the_load_are_built_next_time
     briefs = root / "content" / "briefs"
     path = briefs / "brief-3.md"
     path.write_text(path.read_text() + "\nA first edit.\n")
-    load_content = digest.pipeline.load_content
+    load_content = digest.build.pipeline.load_content
 
     def listed_once(*args: object, **kwargs: object) -> object:
         if change == "edited":
@@ -339,8 +341,8 @@ def test_briefs_changed_between_the_quick_check_and_the_load_are_built_next_time
             shutil.copy(briefs / "brief-4.md", briefs / "brief-40.md")
         return load_content(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("digest.content.scan_brief_files", lambda *_: pytest.fail("listed the briefs again"))
-    monkeypatch.setattr(digest.pipeline, "load_content", listed_once)
+    monkeypatch.setattr("digest.content.load.scan_brief_files", lambda *_: pytest.fail("listed the briefs again"))
+    monkeypatch.setattr(digest.build.pipeline, "load_content", listed_once)
     build(open_config(root), out, jobs=1)
     page = out / "briefs" / "brief-3" / "index.html"
     if change == "edited":
@@ -475,7 +477,7 @@ def test_digest_serve_shows_a_save_whose_build_failed_once_the_next_build_succee
         raise SearchError("search needs the Pagefind binary, which is missing")
 
     with monkeypatch.context() as patch:
-        patch.setattr(digest.pipeline, "start_index", missing)
+        patch.setattr(digest.build.pipeline, "start_index", missing)
         with pytest.raises(SearchError):
             build(config, out, jobs=1, cache=cache, changed={"content/briefs/brief-3.md"})
     second.write_text(second.read_text() + "\nSaved once it was back.\n")
@@ -533,13 +535,13 @@ def test_a_template_added_where_a_template_includes_a_computed_name_is_picked_up
 def count_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
     """Record the Pagefind runs of the next builds: those started early (during the quick
     check) and all of them."""
-    import digest.headstart
-    import digest.search
+    import digest.build.headstart
+    import digest.search.pagefind
 
     runs: dict[str, list[int]] = {"early": [], "all": []}
-    launch, start = digest.search.launch, digest.headstart.start
+    launch, start = digest.search.pagefind.launch, digest.build.headstart.start
 
-    def counted_launch(command: list[str], job: digest.search.IndexJob, **options: int) -> None:
+    def counted_launch(command: list[str], job: digest.search.pagefind.IndexJob, **options: int) -> None:
         runs["all"].append(job.shard)
         launch(command, job, **options)
 
@@ -548,8 +550,8 @@ def count_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]
         runs["early"].extend(found)
         return found
 
-    monkeypatch.setattr(digest.search, "launch", counted_launch)
-    monkeypatch.setattr(digest.headstart, "start", counted_start)
+    monkeypatch.setattr(digest.search.pagefind, "launch", counted_launch)
+    monkeypatch.setattr(digest.build.headstart, "start", counted_start)
     return runs
 
 
@@ -579,7 +581,7 @@ def test_an_edited_briefs_shard_is_indexed_from_the_quick_check_on(
 def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import digest.headstart
+    import digest.build.headstart
 
     root, out = built_site(tmp_path, 12)
     # What the last build knew of the tags is wrong (as after a change the quick check cannot see):
@@ -588,7 +590,7 @@ def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
     known = pickle.loads(saved.read_bytes())
     tags = {slug: (url, "A wrong label", group) for slug, (url, _, group) in known.tags.items()}
     saved.write_bytes(
-        pickle.dumps(digest.headstart.Known(known.inputs, known.folder, known.count, known.version, tags))
+        pickle.dumps(digest.build.headstart.Known(known.inputs, known.folder, known.count, known.version, tags))
     )
     runs = count_pagefind_runs(monkeypatch)
     path = root / "content" / "briefs" / "brief-4.md"
@@ -600,28 +602,28 @@ def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
 
 def outputs_of_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The output folders of the Pagefind runs of the next builds."""
-    import digest.search
+    import digest.search.pagefind
 
     outputs: list[Path] = []
-    launch = digest.search.launch
+    launch = digest.search.pagefind.launch
 
-    def recorded(command: list[str], job: digest.search.IndexJob, **options: int) -> None:
+    def recorded(command: list[str], job: digest.search.pagefind.IndexJob, **options: int) -> None:
         outputs.append(job.output)
         launch(command, job, **options)
 
-    monkeypatch.setattr(digest.search, "launch", recorded)
+    monkeypatch.setattr(digest.search.pagefind, "launch", recorded)
     return outputs
 
 
 @pytest.fixture
 def shm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder standing for /dev/shm, shared by every user (sticky, writable by all)."""
-    import digest.search
+    import digest.search.pagefind
 
     folder = tmp_path / "shm"
     folder.mkdir()
     folder.chmod(0o1777)
-    monkeypatch.setattr(digest.search, "SCRATCH_ROOT", folder)
+    monkeypatch.setattr(digest.search.pagefind, "SCRATCH_ROOT", folder)
     return folder
 
 
@@ -647,11 +649,11 @@ def test_pagefind_writes_into_a_private_folder_in_memory_and_leaves_nothing_ther
 def test_pagefind_writes_into_the_cache_when_the_memory_folder_is_not_safe_or_full(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shm: Path, planted: str
 ) -> None:
-    import digest.search
+    import digest.search.pagefind
 
     root, out = built_site(tmp_path, 6)
     (folder,) = (root / CACHE_DIR / "search").iterdir()
-    private = digest.search.scratch(folder)
+    private = digest.search.pagefind.scratch(folder)
     assert private.parent == shm
     private.rmdir()
     elsewhere = tmp_path / "elsewhere"
@@ -662,7 +664,7 @@ def test_pagefind_writes_into_the_cache_when_the_memory_folder_is_not_safe_or_fu
     elif planted == "a link":
         private.symlink_to(elsewhere)
     else:
-        monkeypatch.setattr(digest.search, "SCRATCH_FREE", 1 << 60)
+        monkeypatch.setattr(digest.search.pagefind, "SCRATCH_FREE", 1 << 60)
     outputs = outputs_of_pagefind_runs(monkeypatch)
     path = root / "content" / "briefs" / "brief-2.md"
     path.write_text(path.read_text() + "\nA sentence about lithography.\n")
@@ -674,11 +676,11 @@ def test_pagefind_writes_into_the_cache_when_the_memory_folder_is_not_safe_or_fu
 
 @pytest.mark.parametrize("where", ["cache", "memory"])
 def test_what_pagefind_left_when_a_build_was_killed_is_removed(tmp_path: Path, shm: Path, where: str) -> None:
-    import digest.search
+    import digest.search.pagefind
 
     root, out = built_site(tmp_path, 6)
     (folder,) = (root / CACHE_DIR / "search").iterdir()
-    place = folder if where == "cache" else digest.search.scratch(folder)
+    place = folder if where == "cache" else digest.search.pagefind.scratch(folder)
     left = place / "index-0.killed"  # (a Pagefind run's output, its build killed)
     (left / "fragment").mkdir(parents=True)
     (left / "fragment" / "x.pf_fragment").write_bytes(b"partial")
@@ -725,10 +727,10 @@ def test_a_build_interrupted_while_committing_is_followed_by_a_correct_build(
             raise KeyboardInterrupt("killed")
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("digest.output.os.replace", dying_replace)
+    monkeypatch.setattr("digest.build.writer.os.replace", dying_replace)
     with pytest.raises(KeyboardInterrupt):
         build(open_config(root), out, jobs=1)
-    monkeypatch.setattr("digest.output.os.replace", real_replace)
+    monkeypatch.setattr("digest.build.writer.os.replace", real_replace)
     build(open_config(root), out, jobs=1)
     assert tree(out) == clean_build(root, tmp_path / "reference")
     assert not list(root.glob(".site.staging-*"))
@@ -821,7 +823,7 @@ def test_a_copy_of_the_site_made_with_hard_links_is_never_written_through(tmp_pa
 def test_old_copies_of_pages_the_site_no_longer_has_leave_the_pool(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("digest.output.BACKGROUND_AT", 5)  # (the pool is tidied after large commits)
+    monkeypatch.setattr("digest.build.writer.BACKGROUND_AT", 5)  # (the pool is tidied after large commits)
     root, out = built_site(tmp_path, 20)
     briefs = root / "content" / "briefs"
     files = sorted(os.listdir(briefs))
@@ -882,7 +884,7 @@ def test_hand_changes_deep_in_the_output_are_seen_by_the_quick_check(
     expected = tree(out)
     assert expected == clean_build(root, tmp_path / "reference")
     with monkeypatch.context() as patched:  # (the next check needs no listing of the folder)
-        patched.setattr("digest.build.scan", lambda folder: pytest.fail("the output folder was listed"))
+        patched.setattr("digest.build.entry.scan", lambda folder: pytest.fail("the output folder was listed"))
         assert build(open_config(root), out, jobs=1).stats.written == 0
     page = out / "briefs" / "brief-3" / "index.html"
     # (files no build wrote stay: they are not digest's to remove, see tests/test_owned_folders.py)
@@ -916,7 +918,7 @@ def test_the_quick_check_leaves_no_process_behind(tmp_path: Path, monkeypatch: p
     """The output folder is checked in a forked process beside the build; a build that ends
     early (here on a content error, before it needs the answer) stops and reaps it, and so
     does one that succeeds."""
-    from digest.errors import ContentError
+    from digest.core.errors import ContentError
 
     def children() -> list[str]:
         found = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.markup import is_safe_url, render_body, render_inline, resolve_links
+from digest.content.markup import is_safe_url, render_body, render_inline, resolve_links
 
 
 def test_tables_footnotes_strikethrough_and_heading_ids() -> None:

@@ -169,7 +169,7 @@ def plant(folder: Path, marker: Path) -> None:
 
 def state_names(root: Path) -> list[str]:
     """The names the cache gives the files about the root's default output folder."""
-    from digest.cache import record_key
+    from digest.build.cache import record_key
 
     key = record_key((root / "site").absolute())
     return [f"state-{key}.pickle", f"search-{key}.pickle"]
@@ -260,7 +260,7 @@ def test_links_planted_at_the_files_of_the_cache_are_never_written_through(
     of the cache is written to a new name and renamed over the link (the build succeeds)."""
     assert run(site) == (0, "")
     cache = site / ".digest-cache"
-    from digest.cache import record_key
+    from digest.build.cache import record_key
 
     key = record_key((site / "site").absolute())
     names = {"lock": ["build.lock"], "journal": [f"writing-{key}"], "manifest": [f"written-{key}"]}.get(planted)

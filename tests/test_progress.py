@@ -6,9 +6,9 @@ import io
 import time
 from pathlib import Path
 
-from digest.output import WriteStats
-from digest.progress import ProgressLine, summary
-from digest.result import BuildResult, SiteCounts
+from digest.build.progress import ProgressLine, summary
+from digest.build.result import BuildResult, SiteCounts
+from digest.build.writer import WriteStats
 
 
 def test_summary_line() -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from digest.site import RELATED_COUNT, _related_memo
+from digest.site.arrange import RELATED_COUNT, _related_memo
 
 
 @dataclass(frozen=True)

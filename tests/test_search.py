@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from digest.brief import parse_brief
-from digest.build import build, open_config
-from digest.taxonomy import load_taxonomy
+from digest.build.entry import build, open_config
+from digest.content.brief import parse_brief
+from digest.content.taxonomy import load_taxonomy
 from tests.conftest import FIXTURES, REPO, copy_site, serve_folder
 
 if TYPE_CHECKING:
@@ -301,7 +301,7 @@ def test_digest_serve_leaves_the_index_to_the_next_build_when_newer_changes_wait
 
 def sharded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, briefs: int = 12) -> Path:
     """The fixture site with `briefs` more briefs, indexed in shards of about 2 briefs."""
-    monkeypatch.setattr("digest.search.SHARD_SIZE", 2)
+    monkeypatch.setattr("digest.search.pagefind.SHARD_SIZE", 2)
     root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
     for n in range(briefs):
         (root / "content" / "briefs" / f"brief-{n:02d}.md").write_text(
@@ -372,7 +372,7 @@ def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_pat
     import tempfile
     import time
 
-    from digest.search import Indexer, IndexJob
+    from digest.search.pagefind import Indexer, IndexJob
 
     fake = tmp_path / "fake_pagefind.py"  # (stands in for Pagefind: a run that takes a while)
     fake.write_text(
@@ -410,7 +410,7 @@ def test_the_quick_check_knows_the_installed_pagefind_version() -> None:
     version is read from the package's metadata folder, without importlib.metadata."""
     from importlib import metadata
 
-    from digest.inputs import pagefind_version
+    from digest.search.tool import pagefind_version
 
     pagefind_version.cache_clear()
     found = pagefind_version()
@@ -424,7 +424,7 @@ def test_digest_runs_the_pagefind_binary_that_pagefind_itself_would(monkeypatch:
     PAGEFIND_BINARY_PATH still chooses another."""
     from pagefind.service import get_executable
 
-    from digest.search import pagefind_binary
+    from digest.search.pagefind import pagefind_binary
 
     monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
     assert pagefind_binary() == get_executable()

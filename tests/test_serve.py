@@ -360,7 +360,7 @@ def test_a_save_the_watcher_missed_is_found_while_idle_and_built(site_root: Path
     event) is found by the check the server makes while idle, and the next build shows it."""
     import io
 
-    from digest.serve import Server
+    from digest.serve.server import Server
 
     server = Server(site_root, "127.0.0.1", 0, out=io.StringIO(), err=io.StringIO())
     try:

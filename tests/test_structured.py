@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from digest.build import build, open_config
-from digest.reading import reading_minutes
+from digest.build.entry import build, open_config
+from digest.content.reading import reading_minutes
 from tests.conftest import FIXTURES, REPO
 from tests.sitegen import make_site
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.errors import ContentError
-from digest.taxonomy import load_taxonomy
+from digest.content.taxonomy import load_taxonomy
+from digest.core.errors import ContentError
 
 
 def load(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]

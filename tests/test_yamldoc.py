@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from digest.frontmatter import FrontMatterError, split
-from digest.yamldoc import YamlError, parse_yaml
+from digest.content.frontmatter import FrontMatterError, split
+from digest.content.yamldoc import YamlError, parse_yaml
 
 
 def test_values_and_lines() -> None:
