@@ -219,8 +219,11 @@ def reference(root: Path, url: str, scratch: Path) -> dict[str, bytes]:
     """A clean build of the same sources with the configuration `digest serve` uses."""
     shutil.copytree(root, scratch, ignore=shutil.ignore_patterns(".digest-cache", "site"))
     config = open_config(scratch, drafts=True, base_url=url)
-    if "serving" in {f.name for f in dataclasses.fields(config)}:
+    names = {f.name for f in dataclasses.fields(config)}
+    if "serving" in names:  # (older digest)
         config = config.with_overrides(serving=True)  # type: ignore[call-arg]
+    elif "fingerprint_assets" in names:
+        config = config.with_overrides(fingerprint_assets=False, search_drafts=True)
     build(config, scratch / "out", clean=True, jobs=1)
     return tree(scratch / "out")
 

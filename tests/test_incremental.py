@@ -18,10 +18,12 @@ import pytest
 import digest.build.pipeline
 from digest.build.cache import BuildCache
 from digest.build.entry import build, open_config
+from digest.build.resident import Resident
 from digest.build.writer import SiteWriter
 from digest.core.layout import CACHE_DIR
 from digest.core.version import code_version
 from digest.search.pagefind import SearchError
+from digest.serve.server import preview_config
 from tests.conftest import REPO, tree
 from tests.sitegen import TAGS, brief_text, make_site, sentence
 
@@ -43,7 +45,7 @@ def clean_build(root: Path, scratch: Path, *, serving: bool = False) -> dict[str
     """The reference: the same sources copied elsewhere, built with no cache."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(root, scratch, ignore=shutil.ignore_patterns(CACHE_DIR, "site", ".site.*"))
-    build(open_config(scratch).with_overrides(serving=serving), scratch / "site", clean=True, jobs=1)
+    build(preview_config(scratch) if serving else open_config(scratch), scratch / "site", clean=True, jobs=1)
     return tree(scratch / "site")
 
 
@@ -201,7 +203,9 @@ def test_random_edits_build_like_a_clean_build(tmp_path: Path, keep: str) -> Non
     out = root / "site"
     cache = BuildCache.load(root, code_version()) if keep != "disk" else None
     serving = keep == "serve"
-    build(open_config(root).with_overrides(serving=serving), out, jobs=1, cache=cache)
+    config = preview_config(root) if serving else open_config(root)
+    resident = Resident() if serving else None
+    build(config, out, jobs=1, cache=cache, resident=resident)
     history: list[str] = []
     for _ in range(STEPS):
         before = snapshot(root)
@@ -210,10 +214,11 @@ def test_random_edits_build_like_a_clean_build(tmp_path: Path, keep: str) -> Non
         after = snapshot(root)
         changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
         result = build(
-            open_config(root).with_overrides(serving=serving),
+            preview_config(root) if serving else open_config(root),
             out,
             jobs=1,
             cache=cache,
+            resident=resident,
             changed=changed if serving else None,
         )
         expected = clean_build(root, tmp_path / "reference", serving=serving)
@@ -413,15 +418,16 @@ def test_digest_serve_keeps_its_plan_over_a_body_edit_and_renders_only_the_pages
     (root / "digest.yaml").write_text(
         "title: Test Digest\nbase_url: https://example.org/t/\nper_page: 3\nsearch: false\nopen_tags: true\n"
     )
-    config = open_config(root).with_overrides(serving=True)
+    config = preview_config(root)
     cache = BuildCache.load(root, code_version())
+    resident = Resident()
     out = root / "served"
-    build(config, out, jobs=1, cache=cache)
-    plan = cache.plans[str(out)]
+    build(config, out, jobs=1, cache=cache, resident=resident)
+    plan = resident.plans[str(out)]
     path = root / "content" / "briefs" / "brief-7.md"
     path.write_text(path.read_text() + "\nA sentence the writer just saved.\n")
-    result = build(open_config(root).with_overrides(serving=True), out, jobs=1, cache=cache)
-    assert cache.plans[str(out)].pages is plan.pages  # planned once
+    result = build(preview_config(root), out, jobs=1, cache=cache, resident=resident)
+    assert resident.plans[str(out)].pages is plan.pages  # planned once
     assert "/briefs/brief-7/" in result.stats.changed_urls
     # its page, and the feeds that carry its text (the site's and its tags', when it is among their latest)
     assert all(u == "/briefs/brief-7/" or u.endswith(("/feed.xml", "/feed.json")) for u in result.stats.changed_urls)
@@ -430,8 +436,8 @@ def test_digest_serve_keeps_its_plan_over_a_body_edit_and_renders_only_the_pages
     assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
 
     path.write_text(path.read_text().replace("title: Brief number 7", "title: Retitled seven"))
-    build(open_config(root).with_overrides(serving=True), out, jobs=1, cache=cache)
-    assert cache.plans[str(out)].pages is not plan.pages
+    build(preview_config(root), out, jobs=1, cache=cache, resident=resident)
+    assert resident.plans[str(out)].pages is not plan.pages
     assert "Retitled seven" in (out / "tags" / "index.html").read_text() or any(
         "Retitled seven" in p.read_text() for p in (out / "tags").rglob("index.html")
     )
@@ -446,14 +452,13 @@ def test_digest_serve_recovers_from_lost_bodies_without_losing_briefs(tmp_path: 
     make_site(root, 12)
     out = root / "served"
     cache = BuildCache.load(root, code_version())
-    build(open_config(root).with_overrides(serving=True), out, jobs=1, cache=cache)
+    resident = Resident()
+    build(preview_config(root), out, jobs=1, cache=cache, resident=resident)
     for name in ("brief-2.md", "brief-5.md"):
         path = root / "content" / "briefs" / name
         path.write_text(path.read_text() + "\nA later sentence.\n")
         (root / CACHE_DIR / "bodies.sqlite").unlink(missing_ok=True)
-        build(
-            open_config(root).with_overrides(serving=True), out, jobs=1, cache=cache, changed={f"content/briefs/{name}"}
-        )
+        build(preview_config(root), out, jobs=1, cache=cache, resident=resident, changed={f"content/briefs/{name}"})
         assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
         assert len(cache.briefs) == 12
 
@@ -468,8 +473,9 @@ def test_digest_serve_shows_a_save_whose_build_failed_once_the_next_build_succee
     make_site(root, 12)
     out = root / "served"
     cache = BuildCache.load(root, code_version())
-    config = open_config(root).with_overrides(serving=True)
-    build(config, out, jobs=1, cache=cache)
+    resident = Resident()
+    config = preview_config(root)
+    build(config, out, jobs=1, cache=cache, resident=resident)
     first, second = root / "content" / "briefs" / "brief-3.md", root / "content" / "briefs" / "brief-8.md"
     first.write_text(first.read_text() + "\nSaved while Pagefind was missing.\n")
 
@@ -479,9 +485,9 @@ def test_digest_serve_shows_a_save_whose_build_failed_once_the_next_build_succee
     with monkeypatch.context() as patch:
         patch.setattr(digest.build.pipeline, "start_index", missing)
         with pytest.raises(SearchError):
-            build(config, out, jobs=1, cache=cache, changed={"content/briefs/brief-3.md"})
+            build(config, out, jobs=1, cache=cache, resident=resident, changed={"content/briefs/brief-3.md"})
     second.write_text(second.read_text() + "\nSaved once it was back.\n")
-    build(config, out, jobs=1, cache=cache, changed={"content/briefs/brief-8.md"})
+    build(config, out, jobs=1, cache=cache, resident=resident, changed={"content/briefs/brief-8.md"})
     assert "Saved while Pagefind was missing." in (out / "briefs" / "brief-3" / "index.html").read_text()
     assert tree(out) == clean_build(root, tmp_path / "reference", serving=True)
 
@@ -522,12 +528,13 @@ def test_a_template_added_where_a_template_includes_a_computed_name_is_picked_up
     (root / "templates" / "brief.html").write_text(
         theme[:at] + '{% set extra = "extra.html" %}{% include extra ignore missing %}\n' + theme[at:]
     )
-    config = open_config(root).with_overrides(serving=serving)
+    config = preview_config(root) if serving else open_config(root)
     cache = BuildCache(root) if serving else None
+    resident = Resident() if serving else None
     out = root / "site"
-    build(config, out, jobs=1, cache=cache)
+    build(config, out, jobs=1, cache=cache, resident=resident)
     (root / "templates" / "extra.html").write_text("<p>Added after the first build.</p>\n")
-    build(config, out, jobs=1, cache=cache, changed={"templates/extra.html"} if serving else None)
+    build(config, out, jobs=1, cache=cache, resident=resident, changed={"templates/extra.html"} if serving else None)
     assert "Added after the first build." in (out / "briefs" / "brief-1" / "index.html").read_text()
     assert tree(out) == clean_build(root, tmp_path / "reference", serving=serving)
 

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from digest.build.entry import build, open_config
+from digest.build.resident import Resident
 from digest.content.brief import parse_brief
 from digest.content.taxonomy import load_taxonomy
+from digest.serve.server import preview_config
 from tests.conftest import FIXTURES, REPO, copy_site, serve_folder
 
 if TYPE_CHECKING:
@@ -156,9 +158,7 @@ def test_drafts_are_never_indexed_by_digest_build(browser: Browser, tmp_path: Pa
         assert "/briefs/secret/" not in fragments(out)
         assert not any("zanzibarium" in json.dumps(f).lower() for f in fragments(out))
     preview = tmp_path / "preview"
-    build(
-        open_config(root, drafts=True, base_url=LOCAL).with_overrides(serving=True), preview
-    )  # what `digest serve` builds
+    build(preview_config(root, drafts=True, base_url=LOCAL), preview)  # what `digest serve` builds
     with serve_folder(preview) as origin:
         _, found = search(browser, origin + "/search/", "zanzibarium")
         assert [r["href"] for r in found] == ["/briefs/secret/"]
@@ -221,7 +221,7 @@ def test_a_site_with_nothing_published_has_a_search_page_that_says_so(browser: B
 def test_digest_serve_shows_the_edited_page_first_then_brings_the_index_up_to_date(tmp_path: Path) -> None:
     root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
     out = tmp_path / "site"
-    config = open_config(root, drafts=True).with_overrides(serving=True)  # what `digest serve` builds
+    config = preview_config(root, drafts=True)  # what `digest serve` builds
     build(config, out)
     brief = root / "content" / "briefs" / "valid-brief.md"
     brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline supply chains.\n", encoding="utf-8")
@@ -232,7 +232,7 @@ def test_digest_serve_shows_the_edited_page_first_then_brings_the_index_up_to_da
         indexed = "Quasicrystalline" in json.dumps(fragments(out))
         seen.append((urls, "Quasicrystalline" in page, indexed))
 
-    build(config, out, on_commit=on_commit)
+    build(config, out, resident=Resident(on_commit=on_commit))
     (pages, page_new, index_new), (index_urls, _, index_later) = seen
     assert "/briefs/valid-brief/" in pages and page_new and not index_new, "the page is served before the index"
     assert index_later and index_urls and all(u.startswith("/pagefind/") for u in index_urls)
@@ -287,12 +287,12 @@ def test_pagination_is_reachable_from_the_keyboard(browser: Browser, sample_site
 def test_digest_serve_leaves_the_index_to_the_next_build_when_newer_changes_wait(tmp_path: Path) -> None:
     root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
     out = tmp_path / "site"
-    config = open_config(root, drafts=True).with_overrides(serving=True)
+    config = preview_config(root, drafts=True)
     build(config, out)
     before = fragments(out)
     brief = root / "content" / "briefs" / "valid-brief.md"
     brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline.\n", encoding="utf-8")
-    build(config, out, superseded=lambda: True)  # another save arrived while Pagefind ran
+    build(config, out, resident=Resident(superseded=lambda: True))  # another save arrived while Pagefind ran
     assert "Quasicrystalline" in (out / "briefs" / "valid-brief" / "index.html").read_text(encoding="utf-8")
     assert fragments(out) == before, "the last complete index is still served"
     build(config, out)  # the next build brings it up to date

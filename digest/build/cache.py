@@ -13,7 +13,6 @@ again, unread: a clean build (see `prepare_folder`). Files in it are written to 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -27,6 +26,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from digest.build.writer import OutputError, RefusedFolder
 from digest.content.bodies import BriefCache, FileEntry
+from digest.core.files import replace_file
 from digest.core.layout import CACHE_DIR, make_folder
 
 log = logging.getLogger(__name__)
@@ -112,23 +112,8 @@ def journal_path(root: Path, out_dir: Path) -> Path:
 
 
 def write_file(path: Path, write: Callable[[Any], None]) -> None:
-    """Write a file of the cache: to a new file (never through a link, never into one that is
-    there), then renamed into place."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | _NOFOLLOW
-    try:
-        handle = os.open(temporary, flags, 0o600)
-    except FileExistsError:  # (left by a killed process of the same id)
-        os.unlink(temporary)
-        handle = os.open(temporary, flags, 0o600)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """Write a file of the cache whole, never through a link (see replace_file)."""
+    replace_file(path, write)
 
 
 class OutputEntry(NamedTuple):
@@ -153,8 +138,6 @@ class BuildCache(BriefCache):
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
     _outputs_base: tuple[str, dict[tuple[str, str], OutputEntry]] = ("", {})  # the outputs as in theirs
     _memo_base: tuple[str, dict[str, object]] = ("", {})  # the memo as in its base file
-    pages: dict[str, dict[str, tuple[object, ...]]] = field(default_factory=dict)  # in memory only: see Fingerprinter
-    plans: dict[str, Any] = field(default_factory=dict)  # in memory only: out dir -> build.Plan
 
     def reset(self) -> BuildCache:
         """Forget everything (in memory; the files are rewritten by the next save): a clean build
@@ -168,8 +151,6 @@ class BuildCache(BriefCache):
             "_base",
             "_outputs_base",
             "_memo_base",
-            "pages",
-            "plans",
             "listed",
             "last_load",
         )

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ from digest.build.cache import (
     write_file,
 )
 from digest.build.inputs import look_at_inputs
+from digest.build.resident import Resident
 from digest.build.result import BuildResult
 from digest.build.writer import (
     OutputError,
@@ -72,10 +73,8 @@ def build(
     jobs: int | None = None,
     progress: Progress | None = None,
     cache: BuildCache | None = None,
-    commit_lock: AbstractContextManager[object] | None = None,
-    on_commit: Callable[[tuple[str, ...]], None] | None = None,
+    resident: Resident | None = None,
     wait: bool = True,
-    superseded: Callable[[], bool] | None = None,
     changed: Collection[str] | None = None,
     write: bool = True,
 ) -> BuildResult:
@@ -83,19 +82,15 @@ def build(
 
     On any content or template error nothing in `out_dir` changes (ContentError lists every
     problem). `clean` ignores everything cached by earlier builds. A long-running caller (the
-    dev server) passes the `cache` it keeps in memory, and a `commit_lock` that is held
-    while files in `out_dir` change, so that it never serves a half-updated site, and an
-    `on_commit` callback that learns the changed URLs as soon as the files are in place (before
-    the cache is saved), to tell the open pages. If another build of the site is running,
-    this one waits for it, or with `wait=False` raises OutputError at once.
+    dev server) passes the `cache` it keeps in memory and, as the only writer of `out_dir`,
+    its `resident` hooks and state (see Resident: a lock held while files change, a callback
+    told the changed URLs as soon as they are in place, the search index made after the
+    pages). If another build of the site is running, this one waits for it, or with
+    `wait=False` raises OutputError at once.
 
     A caller that watches the files and keeps the `cache` in memory (`digest serve`) passes
     the paths it saw `changed` since its last build (relative to the root): only those briefs
     are looked at (see load_briefs); the templates, assets and settings are read every time.
-
-    `digest serve` (`config.serving`) commits the pages first and the search index after them;
-    while the index is made, `superseded()` is asked now and then, and when it says newer
-    changes are waiting, the index is left as it was for the next build to bring up to date.
 
     Without `write` (`digest check`), the build runs from scratch in memory, finds every
     problem the build would, and writes nothing (no output, cache, lock or search index):
@@ -104,9 +99,7 @@ def build(
     options = {
         "jobs": jobs,
         "progress": progress,
-        "commit_lock": commit_lock or nullcontext(),
-        "on_commit": on_commit,
-        "superseded": superseded,
+        "resident": resident,
         "changed": changed,
     }
     # No cyclic garbage collection while a build runs: it makes tens of thousands of objects

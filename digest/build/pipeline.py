@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -22,6 +22,7 @@ from digest.build.cache import WRITABLE, BuildCache, BuildState, OutputEntry, ma
 from digest.build.fingerprint import Fingerprinter, template_keys
 from digest.build.headstart import Known, remember
 from digest.build.plan import Plan, Remembered
+from digest.build.resident import Resident
 from digest.build.result import BuildResult, SiteCounts
 from digest.build.writer import (
     OutputError,
@@ -80,9 +81,7 @@ def run(
     cache: BuildCache | None,
     jobs: int | None,
     progress: Progress | None,
-    commit_lock: AbstractContextManager[object],
-    on_commit: Callable[[tuple[str, ...]], None] | None,
-    superseded: Callable[[], bool] | None,
+    resident: Resident | None,
     changed: Collection[str] | None,
     started: float,
     looked: Inputs | None,
@@ -102,12 +101,18 @@ def run(
     jobs = jobs or default_jobs()
     clean = clean or not write
     version = code_version()
-    # `digest serve` is the only writer of its private output folder, and keeps in memory what
-    # it wrote last: that is what the folder holds, unless a build was cut short (journal).
-    known = cache.outputs.get(str(out_dir)) if config.serving and cache is not None and not clean else None
+    # A resident caller is the only writer of its output folder, and keeps in memory what it
+    # wrote last: that is what the folder holds, unless a build was cut short (journal).
+    known = cache.outputs.get(str(out_dir)) if resident is not None and cache is not None and not clean else None
+    index_later = resident is not None and resident.index_after_commit  # (the pages are shown first)
+    commit_lock = resident.commit_lock if resident is not None else nullcontext()
+    on_commit = resident.on_commit if resident is not None else None
     if not write:
         cache = None
     remembered = known is not None and out_dir.is_dir() and not cache.journal(out_dir).exists()  # type: ignore[union-attr]
+    if clean and resident is not None:  # (nothing of the last build is trusted)
+        resident.plans.pop(str(out_dir), None)
+        resident.fingerprints.pop(str(out_dir), None)
     if clean:
         cache = BuildCache(config.root) if cache is None or cache.root != config.root else cache.reset()
     elif cache is None or cache.root != config.root:
@@ -127,7 +132,7 @@ def run(
     bodies = loaded.bodies
     images = image_sizes(config.root, loaded.briefs)
     env = make_environment(config.root, None if clean else cache.folder / "templates")
-    published = publish_assets(theme_assets(config.root), fingerprint=not config.serving)
+    published = publish_assets(theme_assets(config.root), fingerprint=config.fingerprint_assets)
     assets = published.files
     out_key = str(out_dir)
     journal = cache.journal(out_dir)
@@ -147,7 +152,7 @@ def run(
 
     # A caller that keeps its cache in memory reuses the last build's plan while nothing it
     # is made of changed (see Plan); otherwise the site is arranged and planned again.
-    plan = cache.plans.get(out_key) if known is not None else None
+    plan = resident.plans.get(out_key) if resident is not None and known is not None else None
     if plan is not None:
         keys_of_templates = template_keys(env, plan.templates, cache.memo)
         inputs = (config, taxonomy, images, global_key, keys_of_templates)
@@ -236,7 +241,7 @@ def run(
                         stale_shards.append(shard)
             if stale_shards:
                 folder = _search_folder(cache, out_key)
-                # `digest serve` starts it once the pages are in place: the reload comes first.
+                # A resident caller has it started once the pages are in place: the reload comes first.
                 indexer = start_index(
                     site,
                     folder,
@@ -245,7 +250,7 @@ def run(
                     lambda b: _body(bodies, site, b),
                     lambda b: longdate(b.published),
                     jobs,
-                    start=not config.serving,
+                    start=not index_later,
                     head=head,
                 )
             else:  # (what a killed build's Pagefind runs left goes all the same)
@@ -273,7 +278,12 @@ def run(
             templates = frozenset(p.template for p in pages)
             keys_of_templates = template_keys(env, templates, cache.memo)
             inputs = (config, taxonomy, images, global_key, keys_of_templates)
-            fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
+            fingerprints = Fingerprinter(
+                site,
+                global_key,
+                keys_of_templates,
+                resident.fingerprints.setdefault(out_key, {}) if resident is not None else {},
+            )
         if plan is not None:
             # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.
             for index in sorted({i for slug in new_bodies for i in plan.showing.get(slug, ())}):
@@ -287,8 +297,8 @@ def run(
             if last is not None:
                 retemplated = frozenset(t for t, key in keys_of_templates.items() if last[2].get(t) != key)
             # A separate build fingerprints the pages of a new layout where they would be rendered, in
-            # parallel; `digest serve` here, where its fingerprinter remembers pages' inputs between builds.
-            check_there = changed_bodies is None and not config.serving
+            # parallel; a resident caller's here, where its fingerprinter remembers pages' inputs between builds.
+            check_there = changed_bodies is None and resident is None
             for index, page in enumerate(pages):
                 old = previous.get(page.path)
                 if old is not None and on_disk.get(page.path) == (old.size, old.mtime_ns):
@@ -325,7 +335,7 @@ def run(
         def advance(count: int) -> None:
             nonlocal done
             done += count
-            if indexer is not None and not config.serving:
+            if indexer is not None and not index_later:
                 indexer.poll()  # start the next shards as others finish
             if progress:
                 progress("rendering", done, len(todo))
@@ -359,7 +369,7 @@ def run(
         errors.extend(problems)
         if any(p.severity == "error" for p in errors):
             raise ContentError([p for p in errors if p.severity == "error"], site.problems)
-        if indexer is not None and not config.serving:
+        if indexer is not None and not index_later:
             # (each shard's files are staged while the others are indexed)
             indexer.finish(each=lambda files: staged.extend(_stage_index(files, writer, entries, search_keys)))
             indexer = None
@@ -387,7 +397,7 @@ def run(
     else:
         keep = set(entries)
         if indexer is not None:
-            # `digest serve` shows the new pages first and brings the index up to date after them.
+            # (the new pages are shown first, and the index brought up to date after them)
             keep.update(p for p in on_disk if p.startswith(SEARCH_DIR + "/"))
         stale = [path for path in on_disk if path not in keep]
         if stale:
@@ -402,7 +412,16 @@ def run(
         on_commit(changed_urls)
     if indexer is not None:
         index_staged, index_stale = _commit_index(
-            indexer, out_dir, on_disk, entries, search_keys, commit_lock, superseded, journal, previous, owned
+            indexer,
+            out_dir,
+            on_disk,
+            entries,
+            search_keys,
+            commit_lock,
+            resident.superseded if resident else None,
+            journal,
+            previous,
+            owned,
         )
         staged += index_staged
         stale += index_stale
@@ -421,8 +440,8 @@ def run(
     # (with the search documents' and shards' keys, for the next build laid out alike)
     searched = (pagefind_version(), keys, search_keys) if config.search else ()
     cache.planned[out_key] = (layout_key, dict(loaded.body_keys), keys_of_templates, *searched)
-    if config.serving:
-        cache.plans[out_key] = Plan.make(
+    if resident is not None:
+        resident.plans[out_key] = Plan.make(
             inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,
             plan.templates if plan else templates, loaded.body_keys, layout_key,
         )  # fmt: skip
@@ -441,7 +460,7 @@ def run(
         else:
             BuildState.forget(config.root, out_dir)
         known = None
-        if config.search and looked is not None and looked.signature and complete and not config.serving:
+        if config.search and looked is not None and looked.signature and complete and resident is None:
             tags = {t.slug: (t.url, t.label, t.group) for t in site.tags.values()}
             known = Known(looked, str(_search_folder(cache, out_key)), shard_count(len(indexed(site))), version, tags)
         remember(config.root, out_dir, known)

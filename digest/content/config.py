@@ -37,7 +37,10 @@ class Config:
     fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # the site's own front-matter keys
     open_tags: bool = False  # tags outside the taxonomy allowed (check warns)
     drafts: bool = False
-    serving: bool = False  # set by `digest serve`: plain asset names, drafts searchable
+    # Set by the caller, not by digest.yaml (`digest serve` turns both: a page's assets keep
+    # their names while they change under it, and the drafts it shows can be searched for).
+    fingerprint_assets: bool = True  # theme assets named after their content
+    search_drafts: bool = False  # drafts built (--drafts) are indexed too
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
 

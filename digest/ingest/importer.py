@@ -15,7 +15,6 @@ import hashlib
 import logging
 import os
 import re
-import secrets
 import stat
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -26,6 +25,7 @@ from digest.content.brief import parse_brief
 from digest.content.config import Config
 from digest.content.sourcefile import CONTROL, MAX_BYTES, OUTSIDE, decode, inside
 from digest.core.errors import ContentError, Problem
+from digest.core.files import create_new, replace_file
 from digest.core.layout import BRIEFS_DIR, CACHE_DIR
 from digest.core.model import Taxonomy, slugify
 from digest.ingest.autotag import TagMatcher, scan_tags, tag_matcher
@@ -43,8 +43,6 @@ MTIME = "file modification time"
 FETCHED = "day it was fetched"
 LINKED = "a symbolic link; expected a brief file (digest import never writes through a link)"
 LINKED_FOLDER = "a symbolic link or not a folder; expected a folder (digest import never writes through a link)"
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 
 
@@ -421,7 +419,7 @@ def _write_backup(root: Path, folder: Path, name: str, text: str) -> Path:
     for n in range(1, 1000):
         backup = folder / (name if n == 1 else f"{name}-{n}")
         try:
-            _create(backup, text)
+            create_new(backup, lambda stream: stream.write(text.encode("utf-8")), mode=0o666)
             return backup
         except FileExistsError:
             continue
@@ -438,32 +436,4 @@ def _write(target: Path, text: str, bases: tuple[Path, ...]) -> None:
         if not any(inside(os.path.realpath(base), folder) for base in bases):
             raise ContentError([Problem(str(target.parent), 0, OUTSIDE)])
         target.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(100):
-        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            _create(temporary, text)
-            break
-        except FileExistsError:
-            continue
-    else:  # pragma: no cover - 100 random names taken
-        raise OSError(errno.EEXIST, "no free temporary name", str(target.parent))
-    try:
-        os.replace(temporary, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _create(path: Path, text: str) -> None:
-    """A new file holding `text`; FileExistsError if anything (a file, a link) has its name."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666)
-    try:
-        with open(fd, "w", encoding="utf-8", newline="\n", closefd=False) as stream:
-            stream.write(text)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        raise
-    os.close(fd)
+    replace_file(target, lambda stream: stream.write(text.encode("utf-8")), mode=0o666)

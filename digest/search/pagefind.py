@@ -117,8 +117,8 @@ def space_cjk(markup: str) -> str:
 
 
 def indexed(site: Site) -> tuple[Brief, ...]:
-    """The briefs a reader can find: drafts only in `digest serve`."""
-    return tuple(b for b in site.briefs if site.config.serving or not b.draft)
+    """The briefs a reader can find: drafts only where the configuration says so (`digest serve`)."""
+    return tuple(b for b in site.briefs if site.config.search_drafts or not b.draft)
 
 
 def shard_count(briefs: int) -> int:
@@ -139,7 +139,7 @@ def shard_of(slug: str, count: int) -> int:
 def shards(site: Site) -> dict[int, tuple[Brief, ...]]:
     """The non-empty shards of the index: shard number -> its briefs."""
     known = _SHARDS.get("last")
-    if known is not None and known[0] is site.briefs and known[1] == site.config.serving:
+    if known is not None and known[0] is site.briefs and known[1] == site.config.search_drafts:
         return known[2]  # the same briefs as the site planned last (see build.Plan)
     briefs = indexed(site)
     count = shard_count(len(briefs))
@@ -147,7 +147,7 @@ def shards(site: Site) -> dict[int, tuple[Brief, ...]]:
     for brief in briefs:
         groups.setdefault(shard_of(brief.slug, count), []).append(brief)
     found = {n: tuple(groups[n]) for n in sorted(groups)}
-    _SHARDS["last"] = (site.briefs, site.config.serving, found)
+    _SHARDS["last"] = (site.briefs, site.config.search_drafts, found)
     return found
 
 
@@ -206,7 +206,7 @@ def document_keys(site: Site, version: str, briefs: Iterable[Brief] | None = Non
     common = f"{FORMAT}\x1e{version}\x1e{site.config.language}\x1e"
     keys = {}
     body_keys = site.body_keys
-    for brief in indexed(site) if briefs is None else (b for b in briefs if site.config.serving or not b.draft):
+    for brief in indexed(site) if briefs is None else (b for b in briefs if site.config.search_drafts or not b.draft):
         text = (
             common
             + brief.meta_digest

@@ -20,7 +20,7 @@ import threading
 import time
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -40,8 +40,10 @@ from watchdog.observers import Observer
 
 from digest.build.cache import BuildCache
 from digest.build.entry import build, open_config
+from digest.build.resident import Resident
 from digest.build.result import BuildResult
 from digest.build.writer import OutputError
+from digest.content.config import Config
 from digest.content.files import scan_brief_files
 from digest.content.load import load_content
 from digest.core.errors import ContentError
@@ -64,6 +66,14 @@ WATCHED_EVENTS: list[type[FileSystemEvent]] = [
     DirCreatedEvent, DirDeletedEvent, DirMovedEvent,
 ]  # fmt: skip
 log = logging.getLogger(__name__)
+
+
+def preview_config(root: Path, *, drafts: bool = False, base_url: str | None = None) -> Config:
+    """The site's configuration as `digest serve` builds it: theme assets keep their names (a
+    page open in the browser swaps them in place) and the drafts it shows can be searched for."""
+    return open_config(root, drafts=drafts, base_url=base_url).with_overrides(
+        fingerprint_assets=False, search_drafts=True
+    )
 
 
 @dataclass
@@ -228,6 +238,8 @@ class Server:
         self.changes = Changes()
         self.inbox = Inbox()
         self.cache: BuildCache | None = None
+        # (what each build is passed: the server shows pages first, and no request sees a half-written site)
+        self.resident = Resident(commit_lock=self.lock, superseded=self.changes.waiting)
         self.allowed_hosts = allowed_hosts
         self.httpd = self._bind(host, port)
         self.port = self.httpd.server_address[1]
@@ -259,16 +271,16 @@ class Server:
                 flush=True,
             )
         try:
-            config = open_config(self.root, drafts=self.drafts, base_url=self.url).with_overrides(serving=True)
+            config = preview_config(self.root, drafts=self.drafts, base_url=self.url)
             if self.cache is None:
                 self.cache = BuildCache.load(self.root, code_version())
             result = build(
                 config,
                 self.site_dir,
                 cache=self.cache,
-                commit_lock=self.lock,
-                on_commit=lambda urls: self.hub.publish(urls, (), self._follow(changed)),
-                superseded=self.changes.waiting,
+                resident=replace(
+                    self.resident, on_commit=lambda urls: self.hub.publish(urls, (), self._follow(changed))
+                ),
                 changed=changed,
             )
         except ContentError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
@@ -17,6 +16,7 @@ import markupsafe
 
 from digest.content.sourcefile import link_problem
 from digest.core.errors import ContentError, Problem
+from digest.core.files import replace_file
 from digest.core.version import code_version
 from digest.theme.folders import theme_dirs
 
@@ -71,14 +71,7 @@ class _KeptTemplates(jinja2.BytecodeCache):
             if not self.folder.is_dir():
                 _remove_siblings(self.folder)
                 self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / f".{bucket.key}.{os.getpid()}.tmp"
-            with contextlib.suppress(FileNotFoundError):  # (one a killed process left)
-                os.unlink(temporary)
-            # (a new file, never through a link: see digest.build.cache)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-            with os.fdopen(os.open(temporary, flags, 0o600), "wb") as handle:
-                bucket.write_bytecode(handle)
-            os.replace(temporary, self.folder / bucket.key)
+            replace_file(self.folder / bucket.key, bucket.write_bytecode)
         except OSError:
             pass  # (a cache: compiled again next time)
 
