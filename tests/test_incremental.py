@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import digest.build.indexing
 import digest.build.pipeline
 from digest.build.cache import BuildCache
 from digest.build.entry import build, open_config
@@ -483,7 +484,7 @@ def test_digest_serve_shows_a_save_whose_build_failed_once_the_next_build_succee
         raise SearchError("search needs the Pagefind binary, which is missing")
 
     with monkeypatch.context() as patch:
-        patch.setattr(digest.build.pipeline, "start_index", missing)
+        patch.setattr(digest.build.indexing, "start_index", missing)
         with pytest.raises(SearchError):
             build(config, out, jobs=1, cache=cache, resident=resident, changed={"content/briefs/brief-3.md"})
     second.write_text(second.read_text() + "\nSaved once it was back.\n")

@@ -116,6 +116,19 @@ def write_file(path: Path, write: Callable[[Any], None]) -> None:
     replace_file(path, write)
 
 
+class Planned(NamedTuple):
+    """What the last build of an output folder planned: a build whose site has the same
+    `layout_key` differs from it only in the pages that show a changed body or use a changed
+    template, and (with search) in the documents of the changed bodies."""
+
+    layout_key: str
+    body_keys: dict[str, str]  # slug -> the key of its body
+    template_keys: dict[str, str]  # template -> the key of it and what it includes
+    pagefind: str | None = None  # with search: Pagefind's version,
+    document_keys: dict[str, str] | None = None  # slug -> its search document's key,
+    shard_keys: dict[int, str] | None = None  # and shard -> its key
+
+
 class OutputEntry(NamedTuple):
     """What an output was made from, and its size and time as written. (A named tuple: the
     cache holds one per output, tens of thousands of them, and tuples unpickle faster than objects.)"""
@@ -132,9 +145,7 @@ class BuildCache(BriefCache):
 
     outputs: dict[str, dict[str, OutputEntry]] = field(default_factory=dict)  # out dir -> path -> entry
     memo: dict[str, object] = field(default_factory=dict)  # derived tables reused across builds (see build_site)
-    # out dir -> (layout key, slug -> body key, template -> key) of its last build, and with search
-    # (Pagefind's version, slug -> search document key, shard -> key): see pipeline.run
-    planned: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    planned: dict[str, Planned] = field(default_factory=dict)  # out dir -> what its last build planned
     _base: tuple[str, dict[str, FileEntry]] = ("", {})  # the briefs as in the base file
     _outputs_base: tuple[str, dict[tuple[str, str], OutputEntry]] = ("", {})  # the outputs as in theirs
     _memo_base: tuple[str, dict[str, object]] = ("", {})  # the memo as in its base file

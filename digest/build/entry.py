@@ -32,17 +32,12 @@ from digest.build.cache import (
     write_file,
 )
 from digest.build.inputs import look_at_inputs
+from digest.build.listing import scan, unchanged
+from digest.build.ownership import claim_folder, manifest_text
 from digest.build.resident import Resident
 from digest.build.result import BuildResult
-from digest.build.writer import (
-    OutputError,
-    WriteStats,
-    claim_folder,
-    let_helpers_finish,
-    manifest_text,
-    scan,
-    unchanged,
-)
+from digest.build.trash import let_helpers_finish
+from digest.build.writer import OutputError, WriteStats
 from digest.content.config import Config, load_config
 from digest.content.files import Inputs
 from digest.core.layout import CACHE_DIR
@@ -140,6 +135,7 @@ def build(
                     stats = WriteStats(0, len(state.files), 0)
                     return BuildResult(out_dir, state.counts, 0, 0, stats, time.perf_counter() - started)
             from digest.build import pipeline  # (its modules load only when there is something to build)
+            from digest.theme.render import MissingBody
 
             try:
                 return pipeline.run(
@@ -147,7 +143,7 @@ def build(
                     listed=listing.get if listing is not None else None, head=head,
                     **options,  # type: ignore[arg-type]
                 )  # fmt: skip
-            except pipeline.MissingBody:
+            except MissingBody:
                 # The body cache lost something the brief cache relies on: parse everything again.
                 return pipeline.run(
                     config, out_dir, clean=True, cache=cache, started=started, looked=inputs, listed=None,

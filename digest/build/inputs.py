@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from digest.build.writer import scan
+from digest.build.listing import scan
 from digest.content.config import CONFIG_FILE, Config
 from digest.content.files import Inputs, scan_brief_files
 from digest.core.hashing import key_of

@@ -11,64 +11,47 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Collection, Mapping
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-from digest.build.cache import WRITABLE, BuildCache, BuildState, OutputEntry, manifest_path, write_file
+from digest.build.cache import WRITABLE, BuildCache, BuildState, Planned, manifest_path, write_file
 from digest.build.fingerprint import Fingerprinter, template_keys
 from digest.build.headstart import Known, remember
+from digest.build.indexing import commit_index, search_folder, start_indexing
+from digest.build.listing import folder_times, scan, url_of
+from digest.build.ownership import manifest_text
 from digest.build.plan import Plan, Remembered
+from digest.build.rendering import fingerprint_pages, render_pages
 from digest.build.resident import Resident
 from digest.build.result import BuildResult, SiteCounts
-from digest.build.writer import (
-    OutputError,
-    SiteWriter,
-    WriteStats,
-    Written,
-    check_output_path,
-    folder_times,
-    manifest_text,
-    note_written,
-    owned_files,
-    scan,
-    url_of,
-)
+from digest.build.state import Run, note_journal
+from digest.build.writer import Discard, OutputError, SiteWriter, WriteStats
 from digest.content.bodies import BodyStore
 from digest.content.config import Config
 from digest.content.files import Inputs
 from digest.content.images import image_sizes
 from digest.content.load import load_content
-from digest.core.dates import longdate
-from digest.core.errors import ContentError, Problem
+from digest.core.errors import Problem
 from digest.core.hashing import key_of
 from digest.core.layout import make_folder
 from digest.core.model import Brief
 from digest.core.version import code_version
-from digest.core.workers import Progress, default_jobs, run_batches, shared
+from digest.core.workers import Progress, default_jobs
 from digest.search.pagefind import (
     SEARCH_DIR,
-    Indexer,
     IndexJob,
-    document_keys,
     indexed,
-    remove_leftovers,
     shard_count,
-    shard_keys,
-    shard_of_path,
-    shards_of,
-    start_index,
 )
 from digest.search.tool import pagefind_version
 from digest.site.arrange import Site, build_site
 from digest.site.links import link_problems
-from digest.site.pages import Page, plan_pages
+from digest.site.pages import plan_pages
 from digest.theme.assets import publish_assets
 from digest.theme.environment import make_environment, theme_assets
-from digest.theme.render import MissingBody, Renderer, render_page
 
 log = logging.getLogger(__name__)
 
@@ -97,16 +80,63 @@ def run(
     where they index what it would.
 
     Without `write` (`digest check`), the same build runs in memory from scratch and writes
-    nothing: no output, no cache, no search index; it returns what the build would report."""
-    jobs = jobs or default_jobs()
+    nothing: no output, no cache, no search index; it returns what the build would report.
+
+    The steps: load the content, arrange it as a site (or take a resident caller's last plan),
+    look at the output folder, start indexing the changed search shards, plan the pages,
+    fingerprint them against the last build's, render what changed, commit, save the cache."""
+    r = _open(config, out_dir, clean, cache, jobs, progress, resident, changed, started, looked, listed, head, write)
+    _load(r)
+    _arrange(r)
+    _look_at_output(r)
+    try:
+        start_indexing(r)
+        _plan(r)
+        fingerprint_pages(r)
+        render_pages(r)
+    except BaseException:
+        r.writer.abort()
+        if r.indexer is not None:
+            r.indexer.cancel()
+        r.loaded.bodies.flush()  # the brief cache knows these briefs as parsed: keep their bodies for the next build
+        raise
+    counts = _counts(r)
+    if not write:
+        return BuildResult(
+            out_dir, counts, r.loaded.parsed, r.rendered, WriteStats(0, 0, 0), time.perf_counter() - started
+        )
+    changed_urls = _commit(r)
+    _save(r, counts)
+    stats = WriteStats(
+        written=len(r.staged),
+        unchanged=len(r.entries) - len(r.staged),
+        removed=len(r.stale),
+        changed_urls=changed_urls,
+    )
+    return BuildResult(out_dir, counts, r.loaded.parsed, r.rendered, stats, time.perf_counter() - started)
+
+
+def _open(
+    config: Config,
+    out_dir: Path,
+    clean: bool,
+    cache: BuildCache | None,
+    jobs: int | None,
+    progress: Progress | None,
+    resident: Resident | None,
+    changed: Collection[str] | None,
+    started: float,
+    looked: Inputs | None,
+    listed: Callable[[], tuple[Mapping[str, tuple[int, int]], Mapping[str, int] | None]] | None,
+    head: dict[int, IndexJob],
+    write: bool,
+) -> Run:
+    """The build's cache (the caller's, the one on disk, or a new one for a clean build)."""
     clean = clean or not write
     version = code_version()
     # A resident caller is the only writer of its output folder, and keeps in memory what it
     # wrote last: that is what the folder holds, unless a build was cut short (journal).
     known = cache.outputs.get(str(out_dir)) if resident is not None and cache is not None and not clean else None
-    index_later = resident is not None and resident.index_after_commit  # (the pages are shown first)
-    commit_lock = resident.commit_lock if resident is not None else nullcontext()
-    on_commit = resident.on_commit if resident is not None else None
     if not write:
         cache = None
     remembered = known is not None and out_dir.is_dir() and not cache.journal(out_dir).exists()  # type: ignore[union-attr]
@@ -117,317 +147,173 @@ def run(
         cache = BuildCache(config.root) if cache is None or cache.root != config.root else cache.reset()
     elif cache is None or cache.root != config.root:
         cache = BuildCache.load(config.root, version)
+    return Run(
+        config, out_dir, clean, write, jobs or default_jobs(), progress, resident, changed, started,
+        looked, listed, head, cache, version, known, remembered,
+    )  # fmt: skip
+
+
+def _load(r: Run) -> None:
+    """The content, the templates and assets, and what the last build of the folder left."""
+    config = r.config
     # Every problem of every input is found before any is reported: the briefs that load are
     # arranged, planned and rendered even when others did not load.
-    taxonomy, loaded = load_content(
+    r.taxonomy, r.loaded = load_content(
         config,
-        cache if write else None,
-        jobs=jobs,
-        progress=progress,
-        changed=changed,
-        looked=None if clean else looked,
+        r.cache if r.write else None,
+        jobs=r.jobs,
+        progress=r.progress,
+        changed=r.changed,
+        looked=None if r.clean else r.looked,
         partial=True,
     )
-    errors: list[Problem] = list(loaded.problems)
-    bodies = loaded.bodies
-    images = image_sizes(config.root, loaded.briefs)
-    env = make_environment(config.root, None if clean else cache.folder / "templates")
-    published = publish_assets(theme_assets(config.root), fingerprint=config.fingerprint_assets)
-    assets = published.files
-    out_key = str(out_dir)
-    journal = cache.journal(out_dir)
-    interrupted = journal.exists()  # (a build died while it changed the folder)
-    previous = {} if clean or interrupted else cache.outputs.get(out_key, {})
-    manifest = manifest_path(config.root, out_dir)
-    owned_once: list[set[str]] = []
+    r.errors = list(r.loaded.problems)
+    r.images = image_sizes(config.root, r.loaded.briefs)
+    r.env = make_environment(config.root, None if r.clean else r.cache.folder / "templates")
+    r.published = publish_assets(theme_assets(config.root), fingerprint=config.fingerprint_assets)
+    r.journal = r.cache.journal(r.out_dir)
+    r.interrupted = r.journal.exists()  # (a build died while it changed the folder)
+    r.previous = {} if r.clean or r.interrupted else r.cache.outputs.get(r.out_key, {})
+    r.global_key = key_of(r.version, config.with_overrides(root=Path(".")), sorted(r.published.names.items()))
 
-    def owned() -> set[str]:
-        """The files of the output folder that builds wrote (read only when some file there is
-        not among this build's outputs): only those are ever removed."""
-        if not owned_once:
-            owned_once.append(owned_files(manifest, journal))
-        return owned_once[0]
 
-    global_key = key_of(version, config.with_overrides(root=Path(".")), sorted(published.names.items()))
-
-    # A caller that keeps its cache in memory reuses the last build's plan while nothing it
-    # is made of changed (see Plan); otherwise the site is arranged and planned again.
-    plan = resident.plans.get(out_key) if resident is not None and known is not None else None
+def _arrange(r: Run) -> None:
+    """The site: a resident caller's last plan while nothing it is made of changed (see Plan),
+    else the briefs arranged again, with the key of that arrangement."""
+    plan = r.resident.plans.get(r.out_key) if r.resident is not None and r.known is not None else None
     if plan is not None:
-        keys_of_templates = template_keys(env, plan.templates, cache.memo)
-        inputs = (config, taxonomy, images, global_key, keys_of_templates)
-        if not plan.holds(inputs, loaded.briefs, previous):
+        keys_of_templates = template_keys(r.env, plan.templates, r.cache.memo)
+        inputs = (r.config, r.taxonomy, r.images, r.global_key, keys_of_templates)
+        if not plan.holds(inputs, r.loaded.briefs, r.previous):
             plan = None
-    new_bodies: frozenset[str] = frozenset()  # slugs whose body changed since the plan was made
-    last: tuple[Any, ...] | None = None  # what the last build of this folder planned, if laid out alike
-    changed_bodies: set[str] | None = None  # slugs whose body changed since then (None: no such build)
+    loaded = r.loaded
     if plan is not None:
-        site = replace(plan.site, body_keys=MappingProxyType(loaded.body_keys))  # (the load's own new mapping)
-        pages = plan.pages
+        r.plan = plan
+        r.site = replace(plan.site, body_keys=MappingProxyType(loaded.body_keys))  # (the load's own new mapping)
+        r.pages = plan.pages
         if loaded.new_bodies is not None and loaded.new_bodies_since is plan.body_keys:
-            new_bodies = loaded.new_bodies
+            r.new_bodies = loaded.new_bodies
         else:  # (a load since the plan was made whose build failed: compare every body)
-            new_bodies = frozenset(s for s, key in site.body_keys.items() if plan.site.body_keys.get(s) != key)
-        fingerprints = plan.fingerprints.with_bodies(site, [plan.by_slug[s] for s in new_bodies])
-        layout_key = plan.layout_key
-    else:
-        site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
-        # What the arrangement of the site and every page's context follow from: with the same key
-        # as the last build of this folder, only the pages that showed a changed body, or whose
-        # template changed, can differ (and only the search documents of the changed bodies).
-        metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-        layout_key = key_of((config, taxonomy, images, global_key), metadata)
-        last = cache.planned.get(out_key) if previous else None
-        if last is not None and last[0] != layout_key:
-            last = None
-        if last is not None:
-            changed_bodies = {s for s, k in loaded.body_keys.items() if last[1].get(s) != k}
+            r.new_bodies = frozenset(s for s, key in r.site.body_keys.items() if plan.site.body_keys.get(s) != key)
+        r.fingerprints = plan.fingerprints.with_bodies(r.site, [plan.by_slug[s] for s in r.new_bodies])
+        r.layout_key = plan.layout_key
+        r.templates = plan.templates
+        r.keys_of_templates = keys_of_templates
+        r.inputs = inputs
+        return
+    r.site = build_site(r.config, r.taxonomy, loaded.briefs, r.cache.memo, r.images, loaded.body_keys)
+    # What the arrangement of the site and every page's context follow from: with the same key
+    # as the last build of this folder, only the pages that showed a changed body, or whose
+    # template changed, can differ (and only the search documents of the changed bodies).
+    metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
+    r.layout_key = key_of((r.config, r.taxonomy, r.images, r.global_key), metadata)
+    last = r.cache.planned.get(r.out_key) if r.previous else None
+    if last is not None and last.layout_key == r.layout_key:
+        r.last = last
+        r.changed_bodies = {s for s, k in loaded.body_keys.items() if last.body_keys.get(s) != k}
 
-    # What the output folder holds (a separate build's quick check may have been checking it until now).
-    on_disk: Mapping[str, tuple[int, int]]
-    folders: Mapping[str, int] | None = None
-    if not write:
-        on_disk = {}
-    elif remembered:
-        on_disk = Remembered(known)  # type: ignore[arg-type]
-    elif listed is not None:
-        on_disk, folders = listed()
-    else:
-        on_disk = scan(out_dir)
 
+def _look_at_output(r: Run) -> None:
+    """What the output folder holds (a separate build's quick check may have been checking it until now)."""
+    if not r.write:
+        r.on_disk = {}
+    elif r.remembered:
+        r.on_disk = Remembered(r.known)  # type: ignore[arg-type]
+    elif r.listed is not None:
+        r.on_disk, r.folders = r.listed()
+    else:
+        r.on_disk = scan(r.out_dir)
     # (planned as before, a plan's build starts from the outputs the plan left)
-    entries: dict[str, OutputEntry] = dict(previous) if plan is not None else {}
-    todo: list[tuple[int, str | None]] = []  # (page index, fingerprint if known) to render
-    writer: SiteWriter | _Discard = SiteWriter(out_dir, pool=_pool(cache, out_key, out_dir)) if write else _Discard()
-    staged: list[str] = []
-    problems: set[Problem] = set()
-    indexer: Indexer | None = None
-    keys: dict[str, str] = {}
-    search_keys: dict[int, str] = {}
-    try:
-        if config.search and write:
-            # Pagefind indexes the shards whose briefs changed, in its own processes, while the pages are
-            # fingerprinted and rendered.
-            stale_shards = []
-            if plan is not None:
-                changed_briefs = [plan.by_slug[s] for s in new_bodies]
-                keys = {**plan.document_keys, **document_keys(site, version, changed_briefs)}
-                search_keys = {**plan.shard_keys, **shard_keys(site, keys, shards_of(site, new_bodies))}
-                for shard, key in search_keys.items():
-                    if shard not in plan.fresh_shards or key != plan.shard_keys.get(shard):
-                        stale_shards.append(shard)
-                        for path in plan.shard_files.get(shard, ()):
-                            del entries[path]
-            elif last is not None and changed_bodies is not None and last[3:4] == (pagefind_version(),):
-                # (laid out as the last build: the documents of the briefs whose body changed differ, no others)
-                changed_briefs = [b for b in site.briefs if b.slug in changed_bodies]
-                keys = {**last[4], **document_keys(site, version, changed_briefs)}
-                search_keys = {**last[5], **shard_keys(site, keys, shards_of(site, changed_bodies))}
-            else:
-                keys = document_keys(site, version)
-                search_keys = shard_keys(site, keys)
-            if plan is None:
-                by_shard: dict[int | None, dict[str, OutputEntry]] = {}
-                for path, entry in previous.items():
-                    if path.startswith(SEARCH_DIR + "/"):
-                        by_shard.setdefault(shard_of_path(path), {})[path] = entry
-                for shard, key in search_keys.items():
-                    kept = by_shard.get(shard, {})
-                    if kept and all(
-                        e.fingerprint == key and on_disk.get(p) == (e.size, e.mtime_ns) for p, e in kept.items()
-                    ):
-                        entries.update(kept)
-                    else:
-                        stale_shards.append(shard)
-            if stale_shards:
-                folder = _search_folder(cache, out_key)
-                # A resident caller has it started once the pages are in place: the reload comes first.
-                indexer = start_index(
-                    site,
-                    folder,
-                    keys,
-                    stale_shards,
-                    lambda b: _body(bodies, site, b),
-                    lambda b: longdate(b.published),
-                    jobs,
-                    start=not index_later,
-                    head=head,
-                )
-            else:  # (what a killed build's Pagefind runs left goes all the same)
-                remove_leftovers(_search_folder(cache, out_key), keep=[j.output for j in head.values()])
-        if plan is None:  # (planned while Pagefind runs)
-            pages = plan_pages(site)
-            collisions = [
-                Problem(
-                    f"static/{p.path}",
-                    0,
-                    f"a static file collides with the generated page {p.url}; expected another name",
-                )
-                for p in pages
-                if p.path in assets or p.path.startswith(SEARCH_DIR + "/")
-            ]
-            errors.extend(collisions)
-            errors.extend(
-                link_problems(
-                    site,
-                    [*(p.path for p in pages), *assets],
-                    lambda b: _body_or_none(bodies, site, b),
-                    {p.path for p in loaded.problems},
-                )
-            )
-            templates = frozenset(p.template for p in pages)
-            keys_of_templates = template_keys(env, templates, cache.memo)
-            inputs = (config, taxonomy, images, global_key, keys_of_templates)
-            fingerprints = Fingerprinter(
-                site,
-                global_key,
-                keys_of_templates,
-                resident.fingerprints.setdefault(out_key, {}) if resident is not None else {},
-            )
-        if plan is not None:
-            # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.
-            for index in sorted({i for slug in new_bodies for i in plan.showing.get(slug, ())}):
-                page = pages[index]
-                fingerprint = fingerprints.page(page, previous[page.path].bodies)
-                if fingerprint != previous[page.path].fingerprint:
-                    del entries[page.path]
-                    todo.append((index, fingerprint))
-        else:
-            retemplated: frozenset[str] = frozenset()  # templates changed since a last build planned alike
-            if last is not None:
-                retemplated = frozenset(t for t, key in keys_of_templates.items() if last[2].get(t) != key)
-            # A separate build fingerprints the pages of a new layout where they would be rendered, in
-            # parallel; a resident caller's here, where its fingerprinter remembers pages' inputs between builds.
-            check_there = changed_bodies is None and resident is None
-            for index, page in enumerate(pages):
-                old = previous.get(page.path)
-                if old is not None and on_disk.get(page.path) == (old.size, old.mtime_ns):
-                    if changed_bodies is None:
-                        if check_there:
-                            todo.append((index, _CHECK))
-                            continue
-                    elif page.template in retemplated:
-                        todo.append((index, None))  # (fingerprinted where it is rendered, in parallel)
-                        continue
-                    elif changed_bodies.isdisjoint(old.bodies):
-                        entries[page.path] = old  # (its fingerprint would be the one it has)
-                        continue
-                elif check_there:
-                    todo.append((index, None))
-                    continue
-                fingerprint = fingerprints.page(page, old.bodies if old else ())
-                if old and old.fingerprint == fingerprint and on_disk.get(page.path) == (old.size, old.mtime_ns):
-                    entries[page.path] = old
-                else:
-                    todo.append((index, fingerprint))
-        for relative, data in assets.items():
-            fingerprint = key_of(data)
-            old = previous.get(relative)
-            if old and old.fingerprint == fingerprint and on_disk.get(relative) == (old.size, old.mtime_ns):
-                entries[relative] = old
-                continue
-            written = writer.put(relative, data)
-            entries[relative] = OutputEntry(fingerprint, written.size, written.mtime_ns)
-            if written.changed:
-                staged.append(relative)
-        done = 0
+    r.entries = dict(r.previous) if r.plan is not None else {}
+    r.writer = SiteWriter(r.out_dir, pool=_pool(r.cache, r.out_key, r.out_dir)) if r.write else Discard()
 
-        def advance(count: int) -> None:
-            nonlocal done
-            done += count
-            if indexer is not None and not index_later:
-                indexer.poll()  # start the next shards as others finish
-            if progress:
-                progress("rendering", done, len(todo))
 
-        bodies.close()  # processes forked to render open their own connection
-        state = {
-            "site": site,
-            "pages": pages,
-            "env": env,
-            "bodies": bodies,
-            "writer": writer,
-            "fingerprints": fingerprints,
-            "assets": published.names,
-            "previous": previous,
-        }
-        rendered = 0
-        for result in run_batches(
-            _render_batch, todo, jobs=jobs, min_parallel=600, state=state, batch_size=100, on_batch=advance
-        ):
-            if isinstance(result, Problem):
-                problems.add(result)
-                continue
-            if isinstance(result, str):  # (checked: as it was)
-                entries[result] = previous[result]
-                continue
-            rendered += 1
-            path, fingerprint, written, used = result
-            entries[path] = OutputEntry(fingerprint, written.size, written.mtime_ns, used)
-            if written.changed:
-                staged.append(path)
-        errors.extend(problems)
-        if any(p.severity == "error" for p in errors):
-            raise ContentError([p for p in errors if p.severity == "error"], site.problems)
-        if indexer is not None and not index_later:
-            # (each shard's files are staged while the others are indexed)
-            indexer.finish(each=lambda files: staged.extend(_stage_index(files, writer, entries, search_keys)))
-            indexer = None
-    except BaseException:
-        writer.abort()
-        if indexer is not None:
-            indexer.cancel()
-        bodies.flush()  # the brief cache knows these briefs as parsed: keep their bodies for the next build
-        raise
+def _plan(r: Run) -> None:
+    """Every page of the site (unless a plan holds), checked: no static file in a page's place,
+    no link inside the site to nowhere."""
+    if r.plan is not None:
+        return
+    site, assets, bodies = r.site, r.published.files, r.loaded.bodies
+    r.pages = plan_pages(site)
+    r.errors.extend(
+        Problem(f"static/{p.path}", 0, f"a static file collides with the generated page {p.url}; expected another name")
+        for p in r.pages
+        if p.path in assets or p.path.startswith(SEARCH_DIR + "/")
+    )
+    r.errors.extend(
+        link_problems(
+            site,
+            [*(p.path for p in r.pages), *assets],
+            lambda b: _body_or_none(bodies, site, b),
+            {p.path for p in r.loaded.problems},
+        )
+    )
+    r.templates = frozenset(p.template for p in r.pages)
+    r.keys_of_templates = template_keys(r.env, r.templates, r.cache.memo)
+    r.inputs = (r.config, r.taxonomy, r.images, r.global_key, r.keys_of_templates)
+    memory = r.resident.fingerprints.setdefault(r.out_key, {}) if r.resident is not None else {}
+    r.fingerprints = Fingerprinter(site, r.global_key, r.keys_of_templates, memory)
 
-    counts = SiteCounts(
-        briefs=len(site.briefs),
-        tag_pages=sum(1 for p in pages if p.template == "tag.html"),
-        weeks=len(site.weeks),
-        pages=len(pages),
-        warnings=site.problems,
+
+def _counts(r: Run) -> SiteCounts:
+    loaded = r.loaded
+    return SiteCounts(
+        briefs=len(r.site.briefs),
+        tag_pages=sum(1 for p in r.pages if p.template == "tag.html"),
+        weeks=len(r.site.weeks),
+        pages=len(r.pages),
+        warnings=r.site.problems,
         files=loaded.files,
-        drafts=loaded.drafts if not config.drafts else 0,
+        drafts=loaded.drafts if not r.config.drafts else 0,
         review=loaded.review,
     )
-    if not write:
-        return BuildResult(out_dir, counts, loaded.parsed, rendered, WriteStats(0, 0, 0), time.perf_counter() - started)
-    if plan is not None:
-        stale: list[str] = []  # the same outputs as planned before (and index files stay until it is made)
-    else:
-        keep = set(entries)
-        if indexer is not None:
+
+
+def _commit(r: Run) -> tuple[str, ...]:
+    """Put the staged files in place and remove the outputs no longer made (only those digest
+    wrote), in one short step under the caller's lock; then a resident caller's search index.
+    The changed URLs."""
+    if r.plan is None:
+        keep = set(r.entries)
+        if r.indexer is not None:
             # (the new pages are shown first, and the index brought up to date after them)
-            keep.update(p for p in on_disk if p.startswith(SEARCH_DIR + "/"))
-        stale = [path for path in on_disk if path not in keep]
-        if stale:
-            stale = sorted(path for path in stale if path in owned())
-    if progress:
-        progress("writing", 0, len(staged) + len(stale))
-    _note_journal(writer, journal, [p for p in staged if p not in previous], "; the previous site is unchanged")
+            keep.update(p for p in r.on_disk if p.startswith(SEARCH_DIR + "/"))
+        r.stale = [path for path in r.on_disk if path not in keep]
+        if r.stale:
+            owned = r.owned()
+            r.stale = sorted(path for path in r.stale if path in owned)
+    # (else: the same outputs as planned before, and index files stay until it is made)
+    if r.progress:
+        r.progress("writing", 0, len(r.staged) + len(r.stale))
+    note_journal(r.writer, r.journal, [p for p in r.staged if p not in r.previous], "; the previous site is unchanged")
+    resident = r.resident
+    commit_lock = resident.commit_lock if resident is not None else nullcontext()
     with commit_lock:
-        writer.commit(staged, stale, entries)  # on OutputError the journal stays: the next build checks every file
-    changed_urls = tuple(sorted({url_of(p) for p in (*staged, *stale)}))
+        r.writer.commit(
+            r.staged, r.stale, r.entries
+        )  # on OutputError the journal stays: the next build checks every file
+    changed_urls = tuple(sorted({url_of(p) for p in (*r.staged, *r.stale)}))
+    on_commit = resident.on_commit if resident is not None else None
     if on_commit:
         on_commit(changed_urls)
-    if indexer is not None:
-        index_staged, index_stale = _commit_index(
-            indexer,
-            out_dir,
-            on_disk,
-            entries,
-            search_keys,
-            commit_lock,
-            resident.superseded if resident else None,
-            journal,
-            previous,
-            owned,
-        )
-        staged += index_staged
-        stale += index_stale
+    if r.indexer is not None:
+        index_staged, index_stale = commit_index(
+            r.indexer, r.out_dir, r.on_disk, r.entries, r.search_keys, commit_lock,
+            resident.superseded if resident else None, r.journal, r.previous, r.owned,
+        )  # fmt: skip
+        r.staged += index_staged
+        r.stale += index_stale
         if on_commit and (index_staged or index_stale):
             on_commit(tuple(sorted({url_of(p) for p in (*index_staged, *index_stale)})))
-    if interrupted or entries.keys() != previous.keys() or not manifest.exists():
+    return changed_urls
+
+
+def _save(r: Run, counts: SiteCounts) -> None:
+    """The manifest of what digest wrote, the cache, the plan a resident caller keeps, and the
+    state the next build's quick check compares with."""
+    cache, out_dir, entries = r.cache, r.out_dir, r.entries
+    manifest = manifest_path(r.config.root, out_dir)
+    if r.interrupted or entries.keys() != r.previous.keys() or not manifest.exists():
         try:  # (once the files are in place; until then, the journal names the new ones)
             text = manifest_text(entries)
             write_file(manifest, lambda stream: stream.write(text))
@@ -436,71 +322,49 @@ def run(
                 f"the site in {out_dir} is complete, but the build cache {cache.folder} could not be saved: "
                 f"{exc.strerror or exc}; {WRITABLE}"
             ) from None
-    cache.outputs[out_key] = entries
+    cache.outputs[r.out_key] = entries
     # (with the search documents' and shards' keys, for the next build laid out alike)
-    searched = (pagefind_version(), keys, search_keys) if config.search else ()
-    cache.planned[out_key] = (layout_key, dict(loaded.body_keys), keys_of_templates, *searched)
-    if resident is not None:
-        resident.plans[out_key] = Plan.make(
-            inputs, loaded.briefs, site, pages, fingerprints, entries, keys, search_keys,
-            plan.templates if plan else templates, loaded.body_keys, layout_key,
+    searched = (pagefind_version(), r.keys, r.search_keys) if r.config.search else ()
+    cache.planned[r.out_key] = Planned(r.layout_key, dict(r.loaded.body_keys), dict(r.keys_of_templates), *searched)
+    if r.resident is not None:
+        r.resident.plans[r.out_key] = Plan.make(
+            r.inputs, r.loaded.briefs, r.site, r.pages, r.fingerprints, entries, r.keys, r.search_keys,
+            r.templates, r.loaded.body_keys, r.layout_key,
         )  # fmt: skip
     try:
-        cache.save(version)
-        bodies.save(site.body_keys.values())
-        bodies.close()
-        complete = all(e.fingerprint for p, e in entries.items() if p.startswith(SEARCH_DIR + "/"))
-        if looked is not None and looked.signature and complete:  # (an index left for later is not up to date)
-            files = {p: (e.size, e.mtime_ns) for p, e in entries.items()}
-            if folders is not None:  # (only the folders this commit touched can have changed)
-                times = folder_times(out_dir, files, since=folders, touched=[*staged, *stale])
-            else:
-                times = folder_times(out_dir, files)
-            BuildState(looked.signature, files, counts, times).save(config.root, out_dir)
-        else:
-            BuildState.forget(config.root, out_dir)
-        known = None
-        if config.search and looked is not None and looked.signature and complete and resident is None:
-            tags = {t.slug: (t.url, t.label, t.group) for t in site.tags.values()}
-            known = Known(looked, str(_search_folder(cache, out_key)), shard_count(len(indexed(site))), version, tags)
-        remember(config.root, out_dir, known)
-        journal.unlink(missing_ok=True)
+        cache.save(r.version)
+        r.loaded.bodies.save(r.site.body_keys.values())
+        r.loaded.bodies.close()
+        _save_state(r, counts)
+        r.journal.unlink(missing_ok=True)
     except OSError as exc:
         # The site is complete; the journal stays, so the next build checks every output.
         raise OutputError(
             f"the site in {out_dir} is complete, but the build cache {cache.folder} could not be saved: "
             f"{exc.strerror or exc}; {WRITABLE}"
         ) from None
-    stats = WriteStats(
-        written=len(staged),
-        unchanged=len(entries) - len(staged),
-        removed=len(stale),
-        changed_urls=changed_urls,
-    )
-    return BuildResult(out_dir, counts, loaded.parsed, rendered, stats, time.perf_counter() - started)
 
 
-class _Discard:
-    """The writer of a build that writes nothing (`digest check`): every page is rendered, and dropped."""
-
-    def put(self, relative: str, data: bytes) -> Written:
-        check_output_path(relative)
-        return Written(relative, True, len(data), 0)
-
-    def abort(self) -> None:
-        pass
-
-
-def _note_journal(writer: SiteWriter | _Discard, journal: Path, paths: list[str], after: str = "") -> None:
-    """Name in the journal the files a commit is about to create (output.note_written); where
-    that cannot be written, the staged files are dropped and nothing is committed."""
-    try:
-        note_written(journal, paths)
-    except OSError as exc:
-        writer.abort()
-        raise OutputError(
-            f"cannot write the build cache {journal.parent}: {exc.strerror or exc}; {WRITABLE}{after}"
-        ) from None
+def _save_state(r: Run, counts: SiteCounts) -> None:
+    """What the next `digest build`'s quick check compares with (only when the index is complete:
+    one left for later is not up to date), and what its search head start needs."""
+    looked, entries = r.looked, r.entries
+    complete = all(e.fingerprint for p, e in entries.items() if p.startswith(SEARCH_DIR + "/"))
+    if looked is not None and looked.signature and complete:
+        files = {p: (e.size, e.mtime_ns) for p, e in entries.items()}
+        if r.folders is not None:  # (only the folders this commit touched can have changed)
+            times = folder_times(r.out_dir, files, since=r.folders, touched=[*r.staged, *r.stale])
+        else:
+            times = folder_times(r.out_dir, files)
+        BuildState(looked.signature, files, counts, times).save(r.config.root, r.out_dir)
+    else:
+        BuildState.forget(r.config.root, r.out_dir)
+    known = None
+    if r.config.search and looked is not None and looked.signature and complete and r.resident is None:
+        tags = {t.slug: (t.url, t.label, t.group) for t in r.site.tags.values()}
+        folder = str(search_folder(r.cache, r.out_key))
+        known = Known(looked, folder, shard_count(len(indexed(r.site))), r.version, tags)
+    remember(r.config.root, r.out_dir, known)
 
 
 def _body_or_none(bodies: BodyStore, site: Site, brief: Brief) -> str | None:
@@ -519,107 +383,3 @@ def _pool(cache: BuildCache, out_key: str, out_dir: Path) -> Path | None:
     except OSError:
         return None
     return cache.folder / f"pool-{key_of(out_key)[:12]}"
-
-
-def _search_folder(cache: BuildCache, out_key: str) -> Path:
-    """The search documents of an output folder, and Pagefind's output while it runs."""
-    return cache.folder / "search" / key_of(out_key)[:12]
-
-
-def _body(bodies: BodyStore, site: Site, brief: Brief) -> str:
-    key = site.body_keys.get(brief.slug)
-    html = None if key is None else bodies.get(key)
-    if html is None:
-        raise MissingBody(brief.path)
-    return html
-
-
-def _stage_index(
-    files: dict[str, bytes], writer: SiteWriter, entries: dict[str, OutputEntry], keys: dict[int, str]
-) -> list[str]:
-    """Stage the files of the shards just indexed; the ones whose bytes changed."""
-    staged = []
-    for relative, data in files.items():
-        written = writer.put(relative, data)
-        entries[relative] = OutputEntry(keys[shard_of_path(relative) or 0], written.size, written.mtime_ns)
-        if written.changed:
-            staged.append(relative)
-    return staged
-
-
-def _commit_index(
-    indexer: Indexer,
-    out_dir: Path,
-    on_disk: Mapping[str, tuple[int, int]],
-    entries: dict[str, OutputEntry],
-    keys: dict[int, str],
-    commit_lock: AbstractContextManager[object],
-    superseded: Callable[[], bool] | None,
-    journal: Path,
-    previous: Mapping[str, OutputEntry],
-    owned: Callable[[], set[str]],
-) -> tuple[list[str], list[str]]:
-    """The search index of a `digest serve` build, committed after its pages (staged, stale).
-    Left as it was when `superseded()`: its files then have no entry, so the next build makes it."""
-    files = indexer.finish(superseded)
-    if files is None:
-        # The shards' old files stay until the next build replaces them: remember they are there.
-        for path, (size, mtime_ns) in on_disk.items():
-            if path.startswith(SEARCH_DIR + "/") and path not in entries:
-                entries[path] = OutputEntry("", size, mtime_ns)
-        return [], []
-    writer = SiteWriter(out_dir)
-    try:
-        staged = _stage_index(files, writer, entries, keys)
-    except BaseException:
-        writer.abort()
-        raise
-    stale = sorted(p for p in on_disk if p.startswith(SEARCH_DIR + "/") and p not in entries and p in owned())
-    _note_journal(writer, journal, [p for p in staged if p not in previous])
-    with commit_lock:
-        writer.commit(staged, stale)
-    return staged, stale
-
-
-_CHECK = "?"  # (instead of a page's fingerprint to render: compare it with the last build's first)
-
-
-def _render_batch(
-    items: Sequence[tuple[int, str | None]],
-) -> list[tuple[str, str, object, tuple[str, ...]] | Problem | str]:
-    """Render pages (index, fingerprint or None to take it after rendering); a page given with
-    _CHECK is fingerprinted first, and only its path comes back if that is the last build's."""
-    site: Site = shared("site")
-    pages: Sequence[Page] = shared("pages")
-    writer: SiteWriter = shared("writer")
-    fingerprints: Fingerprinter = shared("fingerprints")
-    previous: Mapping[str, OutputEntry] = shared("previous")
-    renderer = _renderer(site)
-    results: list[tuple[str, str, object, tuple[str, ...]] | Problem | str] = []
-    for index, fingerprint in items:
-        page = pages[index]
-        if fingerprint == _CHECK:
-            old = previous[page.path]
-            fingerprint = fingerprints.page(page, old.bodies)
-            if fingerprint == old.fingerprint:
-                results.append(page.path)
-                continue
-        rendered = render_page(renderer, page, site.config.root)
-        if isinstance(rendered, Problem):
-            results.append(rendered)
-            continue
-        data, used = rendered
-        if used or fingerprint is None:
-            fingerprint = fingerprints.page(page, used)
-        results.append((page.path, fingerprint, writer.put(page.path, data), used))
-    return results
-
-
-_RENDERER: list[Renderer] = []
-
-
-def _renderer(site: Site) -> Renderer:
-    """One Renderer (and its caches) per process and site, reused across batches."""
-    if not _RENDERER or _RENDERER[0].site is not site:
-        _RENDERER[:] = [Renderer(site, shared("env"), shared("bodies"), shared("assets"))]
-    return _RENDERER[0]

@@ -18,13 +18,13 @@ import hashlib
 import os
 import posixpath
 import shutil
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
+
+from digest.build.trash import discard, remove_stale_staging
 
 
 class OutputError(Exception):
@@ -33,99 +33,6 @@ class OutputError(Exception):
 
 class RefusedFolder(OutputError):
     """A folder that digest must not write into or remove from (a usage error: exit 2)."""
-
-
-# The output folder is digest's only where digest made it: a build removes only the files that a
-# build wrote there, as its manifest records (a plain list of paths in the cache, see
-# cache.manifest_path), plus those a killed build's journal names. Anything else in the folder
-# stays, and a folder that holds files digest did not write is refused before anything changes.
-INPUT_FOLDERS = ("content", "templates", "static")
-
-
-def claim_folder(root: Path, out_dir: Path, manifest: Path, journal: Path, adopt: Callable[[], bool]) -> None:
-    """Raise RefusedFolder unless `out_dir` is a folder digest may build into: not the site
-    folder or one holding it, nothing inside the site's inputs, no other site's folder, no
-    symbolic link, not another user's, and either missing, empty, or made by a digest build (a
-    `manifest` or a `journal` records it). For a folder that holds files and no record,
-    `adopt()` says whether an older digest built it (the caller knows it from that build's
-    cache), and records its files as digest's if so."""
-    place, home = out_dir.resolve(), root.resolve()
-    expected = f"expected a folder for the built site only, such as {home / 'site'}"
-    if place == home or home.is_relative_to(place):
-        raise RefusedFolder(f"{out_dir}: the output folder would be the site folder or hold it; {expected}")
-    for name in INPUT_FOLDERS:
-        if place.is_relative_to(home / name):
-            raise RefusedFolder(f"{out_dir}: the output folder would be inside the site's {name}/; {expected}")
-    try:
-        found = os.lstat(out_dir)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise OutputError(f"cannot use {out_dir}: {exc.strerror or exc}; expected the output folder") from None
-    if S_ISLNK(found.st_mode):
-        raise RefusedFolder(
-            f"{out_dir}: the output folder is a symbolic link (to {os.readlink(out_dir)}); expected a real "
-            "folder (remove the link: the next build makes the folder)"
-        )
-    if not S_ISDIR(found.st_mode):
-        raise OutputError(f"{out_dir.absolute()} exists and is not a folder; expected the output folder")
-    if hasattr(os, "getuid") and found.st_uid != os.getuid():
-        raise RefusedFolder(
-            f"{out_dir}: the output folder belongs to another user (uid {found.st_uid}); expected a folder of your own"
-        )
-    if os.path.lexists(place / "digest.yaml"):
-        raise RefusedFolder(f"{out_dir}: the output folder holds a digest.yaml (a site's folder); {expected}")
-    if os.path.lexists(manifest) or os.path.lexists(journal):
-        return
-    with os.scandir(out_dir) as entries:
-        first = next(iter(entries), None)
-    if first is None:
-        return
-    if adopt():
-        return
-    raise RefusedFolder(
-        f"{out_dir}: the output folder holds files that no digest build wrote (such as '{first.name}'); "
-        "expected an empty folder or one digest built (empty it, or pass another --out)"
-    )
-
-
-def manifest_text(paths: Iterable[str]) -> bytes:
-    """The manifest of an output folder: the paths of its files that the last build wrote."""
-    lines = "\n".join(sorted(paths))
-    return f"# digest: the files that the last build wrote in its output folder\n{lines}\n".encode(
-        "utf-8", "surrogateescape"
-    )
-
-
-def owned_files(*records: Path) -> set[str]:
-    """The paths that the manifest and journal files `records` name (missing files name none)."""
-    owned: set[str] = set()
-    for record in records:
-        try:
-            with open(record, "rb", opener=_no_follow) as handle:
-                text = handle.read().decode("utf-8", "surrogateescape")
-        except OSError:  # (missing, or a link: no record)
-            continue
-        owned.update(line for line in text.split("\n") if line and not line.startswith("#"))
-    return owned
-
-
-def _no_follow(path: str, flags: int) -> int:
-    return os.open(path, flags | _NOFOLLOW)
-
-
-def note_written(journal: Path, paths: Iterable[str]) -> None:
-    """Add to the journal (see cache.BuildCache.journal) the paths a commit is about to create,
-    so that a build killed before the manifest is written still knows they are digest's. The
-    journal is made if missing, never through a link."""
-    text = "".join(f"{path}\n" for path in paths).encode("utf-8", "surrogateescape")
-    handle = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | _NOFOLLOW, 0o600)
-    try:
-        view = memoryview(text)
-        while view:
-            view = view[os.write(handle, view) :]
-    finally:
-        os.close(handle)
 
 
 @dataclass(frozen=True)
@@ -158,91 +65,6 @@ def check_output_path(relative: str) -> None:
         raise OutputError(f"refusing to write '{relative}': outside the output folder")
 
 
-def url_of(relative: str) -> str:
-    """'briefs/x/index.html' -> '/briefs/x/'."""
-    return "/" + relative.removesuffix("index.html")
-
-
-def scan(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file under `folder`: relative path -> (size, mtime_ns)."""
-    found: dict[str, tuple[int, int]] = {}
-    if not folder.is_dir():
-        return found
-    stack = [(str(folder), "")]
-    while stack:
-        directory, prefix = stack.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                name = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, name + "/"))
-                else:
-                    stat = entry.stat(follow_symlinks=False)
-                    found[name] = (stat.st_size, stat.st_mtime_ns)
-    return found
-
-
-def folder_times(
-    folder: Path,
-    files: Iterable[str],
-    *,
-    since: Mapping[str, int] | None = None,
-    touched: Iterable[str] = (),
-) -> dict[str, int]:
-    """The modification time of every folder holding `files` (relative paths), up to `folder`
-    itself ("" in the result): see `unchanged`. With the times of the last build (`since`), as
-    its quick check found them, only the folders of the paths a commit `touched` are looked at
-    again. Empty if one cannot be read."""
-    root = str(folder)
-    if since is not None:
-        times = dict(since)
-        for name in _folders_of(touched):
-            try:
-                times[name] = os.lstat(f"{root}/{name}" if name else root).st_mtime_ns
-            except FileNotFoundError:
-                times.pop(name, None)  # (emptied and removed)
-            except OSError:
-                return {}
-        return times
-    try:
-        return {name: os.lstat(f"{root}/{name}" if name else root).st_mtime_ns for name in _folders_of(files)}
-    except OSError:
-        return {}
-
-
-def _folders_of(paths: Iterable[str]) -> set[str]:
-    """Every folder holding one of `paths`, and their parents up to the top ("")."""
-    names = {""}
-    for path in paths:
-        parent = path.rpartition("/")[0]
-        while parent not in names:
-            names.add(parent)
-            parent = parent.rpartition("/")[0]
-    return names
-
-
-def unchanged(folder: Path, files: Mapping[str, tuple[int, int]], folders: Mapping[str, int]) -> bool:
-    """Whether `scan(folder)` would give exactly `files`, where `folders` are the `folder_times`
-    taken when it did. A folder's modification time changes whenever an entry in it is added,
-    removed or renamed, so a stat of each folder and of each file tells it, without listing
-    every folder, which is most of what `scan` spends."""
-    if not folders:
-        return False
-    root = str(folder)
-    try:
-        for name, mtime in folders.items():
-            stat = os.lstat(f"{root}/{name}" if name else root)
-            if stat.st_mtime_ns != mtime or not S_ISDIR(stat.st_mode):
-                return False
-        for path, (size, mtime) in files.items():
-            stat = os.lstat(f"{root}/{path}")
-            if stat.st_size != size or stat.st_mtime_ns != mtime or S_ISDIR(stat.st_mode):
-                return False
-    except OSError:
-        return False
-    return True
-
-
 class SiteWriter:
     """Stages the changed outputs of one build, then commits or aborts them."""
 
@@ -258,7 +80,7 @@ class SiteWriter:
         self.flat_ready = False  # the staging folder exists (incremental builds stage files side by side)
         # The files that earlier commits swapped out, to be written over (see _open_staged).
         self.pool = None if self.fresh else pool
-        _remove_leftovers(self.out_dir, adopt=self.pool)
+        remove_stale_staging(self.out_dir, adopt=self.pool)
         if self.pool is not None:
             with contextlib.suppress(OSError):  # (no pool yet, or not on this file system)
                 os.rename(self.pool, self.staging)
@@ -379,7 +201,7 @@ class SiteWriter:
                     if entry.name not in wanted:
                         gone.mkdir(exist_ok=True)
                         os.rename(entry.path, f"{gone}/{entry.name}")
-            _discard(gone, in_background=True)
+            discard(gone, in_background=True)
         try:
             self.pool.parent.mkdir(parents=True, exist_ok=True)
             os.rename(self.staging, self.pool)
@@ -444,8 +266,8 @@ class SiteWriter:
         finally:
             many = len(staged) + len(stale) >= BACKGROUND_AT
             if not self._keep_pool(outputs if many and outputs is not None else None):
-                _discard(self.staging, in_background=many)  # (the old files a swap left there)
-            _discard(self.undo, in_background=many)
+                discard(self.staging, in_background=many)  # (the old files a swap left there)
+            discard(self.undo, in_background=many)
 
 
 class _Undo:
@@ -573,80 +395,6 @@ def _create(path: str) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
 
 
-_DISCARDING: list[subprocess.Popen[bytes]] = []
-# The remover in the background watches a pipe from the build: if the build dies (killed), the
-# pipe closes with nothing said and the remover stops at once, so no process outlives a killed
-# build; a build that ends (well or with an error) says so first (`let_helpers_finish`), and the
-# removal goes on after it. What a stopped removal left is removed by the next build.
-_REMOVER = (
-    "import os, shutil, sys, threading\n"
-    "os.nice(19)\n"
-    "def watch():\n"
-    "    if not os.read(0, 1):\n"
-    "        os._exit(0)\n"
-    "threading.Thread(target=watch, daemon=True).start()\n"
-    "shutil.rmtree(sys.argv[1], True)\n"
-)
-
-
-def _discard(folder: Path, *, in_background: bool) -> None:
-    """Remove the undo folder of a commit: at once, or renamed aside and removed in the background."""
-    _DISCARDING[:] = [p for p in _DISCARDING if p.poll() is None]  # (reap the finished ones)
-    if in_background and folder.is_dir():
-        trash = folder.with_name(folder.name.replace(".staging-", ".trash-") + f".{time.time_ns()}")
-        try:
-            os.rename(folder, trash)
-            # (at the lowest priority: the next build, or the browser of `digest serve`, comes first)
-            command = [sys.executable, "-c", _REMOVER, str(trash)]
-            quiet = subprocess.DEVNULL
-            process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=quiet, stderr=quiet, start_new_session=True
-            )
-            _DISCARDING.append(process)
-            return
-        except OSError:
-            folder = trash if trash.exists() else folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def let_helpers_finish() -> None:
-    """The build ends: the removals it started in the background may finish after it."""
-    for process in _DISCARDING:
-        if process.stdin is not None and not process.stdin.closed:
-            with contextlib.suppress(OSError):
-                process.stdin.write(b"\n")
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-
-
-def _remove_leftovers(out_dir: Path, adopt: Path | None = None) -> None:
-    """Remove staging folders of builds that were killed (their process is gone); with `adopt`
-    (where the pool goes) and no pool there, a killed build's staging folder becomes the pool
-    (it holds the pool that build took, and pages it never committed: all files to write over)."""
-    prefix = f".{out_dir.name}.staging-"
-    try:
-        entries = list(os.scandir(out_dir.parent))
-    except OSError:
-        return
-    trash = f".{out_dir.name}.trash-"
-    for entry in entries:
-        if entry.name.startswith(trash):  # left by a removal in the background that was stopped
-            pid = entry.name[len(trash) :].split(".", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-                _discard(Path(entry.path), in_background=True)
-            continue
-        if not entry.name.startswith(prefix):
-            continue
-        pid = entry.name[len(prefix) :].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            if adopt is not None and entry.name == prefix + pid and not os.path.lexists(adopt):
-                with contextlib.suppress(OSError):
-                    adopt.parent.mkdir(parents=True, exist_ok=True)
-                    os.rename(entry.path, adopt)
-                    continue
-            _discard(Path(entry.path), in_background=True)
-
-
 def _through_link(root: str, relative: str) -> bool:
     """Whether a folder on the way to `relative` (under `root`) is a symbolic link."""
     parts = relative.split("/")[:-1]
@@ -659,16 +407,6 @@ def _through_link(root: str, relative: str) -> bool:
         except OSError:
             return False
     return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _make_parent(undo: _Undo, folder: Path) -> None:
@@ -692,3 +430,14 @@ def _remove_empty_parents(root: Path, folder: Path) -> None:
         except OSError:
             return
         folder = folder.parent
+
+
+class Discard:
+    """The writer of a build that writes nothing (`digest check`): every page is rendered, and dropped."""
+
+    def put(self, relative: str, data: bytes) -> Written:
+        check_output_path(relative)
+        return Written(relative, True, len(data), 0)
+
+    def abort(self) -> None:
+        pass

@@ -117,21 +117,52 @@ def load_briefs(
     hinted = changed_files(config.root, cache, changed) if changed is not None else None
     if hinted is not None and (last is None or last.env != env):
         hinted = None  # a new taxonomy or timezone (every brief parses again), or the last load failed
-    known: dict[str, FileEntry] = {}
-    todo: list[tuple[str, str, bytes, tuple[int, int], str]] = []
-    listed = looked.listed if looked is not None and hinted is None else None
-    seen = looked.briefs if looked is not None and listed is not None else {}
+    files, seen, problems = _files_to_look_at(config, cache, hinted, looked)
+    known, todo = _look_at(files, seen, cache, env, problems)
+    if progress:
+        progress("reading briefs", len(known), len(known) + len(todo))
+    bodies = BodyStore(cache.folder if store_bodies else None)
+    _parse_new(config, taxonomy, cache, env, todo, known, bodies, jobs, progress)
     if hinted is None:
-        found = listed if listed is not None else scan_brief_files(config.root)
-        cache.listed = not found.outside
-        base = os.path.realpath(config.root)
-        problems = [
-            Problem(rel, 0, link_problem(base, os.path.realpath(path)) or OUTSIDE) for rel, path in found.outside
-        ]
-        files = found.files
+        cache.briefs = dict(sorted(known.items()))
     else:
+        same = _update_in_place(config, cache, env, known, hinted[1], last, problems, bodies, len(todo))
+        if same is not None:
+            return same
+    return _result(config, cache, env, bodies, problems, len(todo), partial)
+
+
+_Todo = tuple[str, str, bytes, tuple[int, int], str]  # (file, stem, its bytes, (size, mtime_ns), hash)
+
+
+def _files_to_look_at(
+    config: Config, cache: BriefCache, hinted: tuple[list[str], list[str]] | None, looked: Inputs | None
+) -> tuple[list[tuple[str, str]], Mapping[str, tuple[int, int]], list[Problem]]:
+    """The brief files to look at (relative, full path): those a watcher named, else every one
+    (as the build's quick check listed them, with the sizes and times it saw, when it did)."""
+    if hinted is not None:
         base = str(config.root)
-        files, problems = [(rel, os.path.join(base, rel)) for rel in hinted[0]], []
+        return [(rel, os.path.join(base, rel)) for rel in hinted[0]], {}, []
+    listed = looked.listed if looked is not None else None
+    seen = looked.briefs if looked is not None and listed is not None else {}
+    found = listed if listed is not None else scan_brief_files(config.root)
+    cache.listed = not found.outside
+    base = os.path.realpath(config.root)
+    problems = [Problem(rel, 0, link_problem(base, os.path.realpath(path)) or OUTSIDE) for rel, path in found.outside]
+    return found.files, seen, problems
+
+
+def _look_at(
+    files: list[tuple[str, str]],
+    seen: Mapping[str, tuple[int, int]],
+    cache: BriefCache,
+    env: str,
+    problems: list[Problem],
+) -> tuple[dict[str, FileEntry], list[_Todo]]:
+    """The files the cache knows as they are (by size and time, else by content hash), and the
+    others, read, to parse."""
+    known: dict[str, FileEntry] = {}
+    todo: list[_Todo] = []
     for rel, name in files:
         try:
             size_time = seen.get(rel)
@@ -157,26 +188,34 @@ def load_briefs(
             known[rel] = FileEntry(*size_time, sha, env, entry.result, entry.body_key)
         else:
             todo.append((rel, os.path.splitext(os.path.basename(rel))[0], data, size_time, sha))
-    if progress:
-        progress("reading briefs", len(known), len(known) + len(todo))
-    bodies = BodyStore(cache.folder if store_bodies else None)
+    return known, todo
+
+
+def _parse_new(
+    config: Config,
+    taxonomy: Taxonomy,
+    cache: BriefCache,
+    env: str,
+    todo: list[_Todo],
+    known: dict[str, FileEntry],
+    bodies: BodyStore,
+    jobs: int,
+    progress: Progress | None,
+) -> None:
+    """Parse the files read (in worker processes when there are many) into `known`, their
+    bodies into `bodies`."""
     done = len(known)
+    total = len(known) + len(todo)
 
     def advance(count: int) -> None:
         nonlocal done
         done += count
         if progress:
-            progress("reading briefs", done, len(known) + len(todo))
+            progress("reading briefs", done, total)
 
-    jobs_items = [(rel, stem, data) for rel, stem, data, _, _ in todo]
-    results = run_batches(
-        _parse_batch,
-        jobs_items,
-        jobs=jobs,
-        min_parallel=400,
-        state={"config": config, "taxonomy": taxonomy},
-        on_batch=advance,
-    )
+    items = [(rel, stem, data) for rel, stem, data, _, _ in todo]
+    state = {"config": config, "taxonomy": taxonomy}
+    results = run_batches(_parse_batch, items, jobs=jobs, min_parallel=400, state=state, on_batch=advance)
     for (rel, _, _, size_time, sha), result in zip(todo, results, strict=True):
         if isinstance(result, ParsedBrief):
             bodies.add(result.body_key, result.body_html, result.body_counts)
@@ -189,47 +228,57 @@ def load_briefs(
         else:
             known[rel] = FileEntry(*size_time, sha, env, result)
 
-    if hinted is None:
-        cache.briefs = dict(sorted(known.items()))
-    else:
-        # (in place: an edit touches a few entries; copying all of them would be most of its work)
-        previous = {rel: cache.briefs.get(rel) for rel in (*known, *hinted[1])}
-        cache.briefs.update(known)
-        for rel in hinted[1]:
-            del cache.briefs[rel]
-        if any(previous[rel] is None for rel in known):
-            cache.briefs = dict(sorted(cache.briefs.items()))  # (a new file: in its place, as listed)
-        same = (
-            last is not None
-            and not hinted[1]
-            and not problems
-            and last.drafts == config.drafts
-            and all(previous[rel] is not None and previous[rel].result is e.result for rel, e in known.items())  # type: ignore[union-attr]
-        )
-        if same and last is not None:
-            # The files named parsed to the very briefs they were: the same list, other bodies.
-            body_keys = dict(last.body_keys)
-            new_bodies = set()
-            for entry in known.values():
-                slug = entry.result.slug  # type: ignore[union-attr]
-                if slug in body_keys and body_keys[slug] != entry.body_key:
-                    body_keys[slug] = entry.body_key
-                    new_bodies.add(slug)
-            # (the same briefs: the same files, drafts and review queue as the last load counted)
-            cache.last_load = _LastLoad(env, config.drafts, last.briefs, body_keys, last.counts)
-            files, drafts, review = last.counts
-            return LoadResult(
-                last.briefs,
-                bodies,
-                body_keys,
-                len(todo),
-                files,
-                drafts,
-                (),
-                frozenset(new_bodies),
-                last.body_keys,
-                review,
-            )
+
+def _update_in_place(
+    config: Config,
+    cache: BriefCache,
+    env: str,
+    known: dict[str, FileEntry],
+    removed: list[str],
+    last: _LastLoad | None,
+    problems: list[Problem],
+    bodies: BodyStore,
+    parsed: int,
+) -> LoadResult | None:
+    """Put the entries of the files a watcher named into the cache; when they parsed to the very
+    briefs they were, the result of the last load with their new bodies (else None)."""
+    # (in place: an edit touches a few entries; copying all of them would be most of its work)
+    previous = {rel: cache.briefs.get(rel) for rel in (*known, *removed)}
+    cache.briefs.update(known)
+    for rel in removed:
+        del cache.briefs[rel]
+    if any(previous[rel] is None for rel in known):
+        cache.briefs = dict(sorted(cache.briefs.items()))  # (a new file: in its place, as listed)
+    if last is None or removed or problems or last.drafts != config.drafts:
+        return None
+    if not all(previous[rel] is not None and previous[rel].result is e.result for rel, e in known.items()):  # type: ignore[union-attr]
+        return None
+    # The files named parsed to the very briefs they were: the same list, other bodies.
+    body_keys = dict(last.body_keys)
+    new_bodies = set()
+    for entry in known.values():
+        slug = entry.result.slug  # type: ignore[union-attr]
+        if slug in body_keys and body_keys[slug] != entry.body_key:
+            body_keys[slug] = entry.body_key
+            new_bodies.add(slug)
+    # (the same briefs: the same files, drafts and review queue as the last load counted)
+    cache.last_load = _LastLoad(env, config.drafts, last.briefs, body_keys, last.counts)
+    files, drafts, review = last.counts
+    return LoadResult(
+        last.briefs, bodies, body_keys, parsed, files, drafts, (), frozenset(new_bodies), last.body_keys, review
+    )
+
+
+def _result(
+    config: Config,
+    cache: BriefCache,
+    env: str,
+    bodies: BodyStore,
+    problems: list[Problem],
+    parsed: int,
+    partial: bool,
+) -> LoadResult:
+    """Every brief of the cache (drafts when they are built), and every problem."""
     briefs: list[Brief] = []
     body_keys = {}
     for entry in cache.briefs.values():
@@ -246,17 +295,10 @@ def load_briefs(
             raise ContentError(problems)
         # (not remembered as the last load: the next one looks at every brief again)
         return LoadResult(
-            tuple(briefs),
-            bodies,
-            body_keys,
-            len(todo),
-            files,
-            drafts,
-            tuple(sorted(problems)),
-            review=review,
+            tuple(briefs), bodies, body_keys, parsed, files, drafts, tuple(sorted(problems)), review=review
         )
     cache.last_load = _LastLoad(env, config.drafts, tuple(briefs), body_keys, (files, drafts, review))
-    return LoadResult(cache.last_load.briefs, bodies, body_keys, len(todo), files, drafts, review=review)
+    return LoadResult(cache.last_load.briefs, bodies, body_keys, parsed, files, drafts, review=review)
 
 
 def _counts(cache: BriefCache) -> tuple[int, int, tuple[tuple[str, tuple[str, ...]], ...]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from digest.content.sourcefile import OUTSIDE, link_problem, read_text
-from digest.content.yamldoc import parse_file
+from digest.content.yamldoc import YamlDoc, parse_file
 from digest.core.errors import ContentError, Problem
 from digest.core.model import TagDef, Taxonomy
 
@@ -47,7 +47,6 @@ def _parse(text: str, rel: str) -> Taxonomy:
     data = doc.data
     if data is None:
         return empty_taxonomy(rel)
-    problems: list[Problem] = []
     if not isinstance(data, dict):
         raise ContentError(
             [
@@ -58,13 +57,39 @@ def _parse(text: str, rel: str) -> Taxonomy:
                 )
             ]
         )
+    problems: list[Problem] = []
     for key in data:
         if key not in ("groups", "tags"):
             problems.append(Problem(rel, doc.line(str(key)), f"unknown key '{key}'; expected only 'groups' and 'tags'"))
+    groups = _groups(doc, rel, data.get("groups") or {}, problems)
+    raw_tags = data.get("tags") or {}
+    if not isinstance(raw_tags, dict):
+        problems.append(
+            Problem(
+                rel, doc.line("tags"), "'tags' must be a mapping; expected `tags: {slug: {label: ..., group: ...}}`"
+            )
+        )
+        raw_tags = {}
+    tags: dict[str, TagDef] = {}
+    names = _Names(rel, problems)
+    for slug, spec in raw_tags.items():
+        tag = _tag(doc, rel, slug, spec, groups, problems)
+        if tag is None:
+            continue
+        names.claim(tag.slug, tag.slug, tag.line)
+        names.claim(tag.label, tag.slug, doc.line("tags", tag.slug, "label"))
+        for index, alias in enumerate(tag.aliases):
+            names.claim(alias, tag.slug, doc.line("tags", tag.slug, "aliases", index))
+        tags[tag.slug] = tag
+    if problems:
+        raise ContentError(problems)
+    lookup = {name: slug for name, (slug, _) in names.owner.items()}
+    return Taxonomy(rel, MappingProxyType(groups), MappingProxyType(tags), MappingProxyType(lookup))
 
-    groups: dict[str, str] = {}
-    raw_groups = data.get("groups") or {}
-    if not isinstance(raw_groups, dict):
+
+def _groups(doc: YamlDoc, rel: str, raw: object, problems: list[Problem]) -> dict[str, str]:
+    """The tag groups: slug -> label."""
+    if not isinstance(raw, dict):
         problems.append(
             Problem(
                 rel,
@@ -72,8 +97,9 @@ def _parse(text: str, rel: str) -> Taxonomy:
                 "'groups' must be a mapping; expected e.g. `groups: {country: Countries, topic: Topics}`",
             )
         )
-        raw_groups = {}
-    for slug, label in raw_groups.items():
+        return {}
+    groups: dict[str, str] = {}
+    for slug, label in raw.items():
         line = doc.line("groups", str(slug))
         if not isinstance(slug, str) or not SLUG.match(slug):
             problems.append(
@@ -83,116 +109,96 @@ def _parse(text: str, rel: str) -> Taxonomy:
             problems.append(Problem(rel, line, f"group '{slug}' needs a label; expected `{slug}: Label`"))
         else:
             groups[slug] = label.strip()
+    return groups
 
-    tags: dict[str, TagDef] = {}
-    owner: dict[str, tuple[str, int]] = {}  # casefolded name -> (slug, line)
-    raw_tags = data.get("tags") or {}
-    if not isinstance(raw_tags, dict):
-        problems.append(
-            Problem(
-                rel, doc.line("tags"), "'tags' must be a mapping; expected `tags: {slug: {label: ..., group: ...}}`"
-            )
-        )
-        raw_tags = {}
 
-    def claim(name: str, slug: str, line: int) -> None:
+class _Names:
+    """Every slug, label and alias must name one tag (compared casefolded)."""
+
+    def __init__(self, rel: str, problems: list[Problem]) -> None:
+        self.rel, self.problems = rel, problems
+        self.owner: dict[str, tuple[str, int]] = {}  # casefolded name -> (slug, line)
+
+    def claim(self, name: str, slug: str, line: int) -> None:
         key = name.strip().casefold()
-        if key in owner and owner[key][0] != slug:
-            other, other_line = owner[key]
-            problems.append(
+        if key in self.owner and self.owner[key][0] != slug:
+            other, other_line = self.owner[key]
+            self.problems.append(
                 Problem(
-                    rel,
+                    self.rel,
                     line,
                     f"'{name}' of tag '{slug}' is already used by tag '{other}' (line {other_line}); expected each slug, label and alias to name one tag",
                 )
             )
         else:
-            owner.setdefault(key, (slug, line))
+            self.owner.setdefault(key, (slug, line))
 
-    for slug, spec in raw_tags.items():
-        line = doc.line("tags", str(slug))
-        if not isinstance(slug, str) or not SLUG.match(slug):
-            problems.append(
-                Problem(
-                    rel,
-                    line,
-                    f"tag '{slug}' is not a slug; expected lowercase letters, digits and '-', e.g. export-controls",
-                )
+
+def _tag(
+    doc: YamlDoc, rel: str, slug: object, spec: object, groups: dict[str, str], problems: list[Problem]
+) -> TagDef | None:
+    """One tag's definition, or None with its problems added."""
+    line = doc.line("tags", str(slug))
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        problems.append(
+            Problem(
+                rel,
+                line,
+                f"tag '{slug}' is not a slug; expected lowercase letters, digits and '-', e.g. export-controls",
             )
-            continue
-        if spec is None:
-            spec = {}
-        if not isinstance(spec, dict):
-            problems.append(
-                Problem(rel, line, f"tag '{slug}' must be a mapping; expected `{slug}: {{label: ..., group: ...}}`")
-            )
-            continue
-        tag_problems = len(problems)
-        for key in spec:
-            if key not in ("label", "group", "aliases", "description"):
-                problems.append(
-                    Problem(
-                        rel,
-                        doc.line("tags", slug, str(key)),
-                        f"unknown key '{key}' in tag '{slug}'; expected label, group, aliases or description",
-                    )
-                )
-        label = spec.get("label", slug)
-        if not isinstance(label, str) or not label.strip():
-            problems.append(
-                Problem(
-                    rel,
-                    doc.line("tags", slug, "label"),
-                    f"tag '{slug}' has an empty label; expected a non-empty string",
-                )
-            )
-            label = slug
-        group = spec.get("group")
-        if group is not None and (not isinstance(group, str) or group not in groups):
-            known = ", ".join(groups) or "none defined"
-            named = f"unknown group '{group}'" if isinstance(group, str) else "a group that is not a name"
-            problems.append(
-                Problem(
-                    rel,
-                    doc.line("tags", slug, "group"),
-                    f"tag '{slug}' names {named}; expected one of: {known}",
-                )
-            )
-        aliases = spec.get("aliases") or []
-        if isinstance(aliases, str):
-            aliases = [aliases]
-        if not isinstance(aliases, list) or not all(
-            isinstance(a, (str, int, float)) and str(a).strip() for a in aliases
-        ):
-            problems.append(
-                Problem(
-                    rel,
-                    doc.line("tags", slug, "aliases"),
-                    f"aliases of tag '{slug}' must be a list of names; expected e.g. `aliases: [PRC, Chinese]`",
-                )
-            )
-            aliases = []
-        description = spec.get("description") or ""
-        if not isinstance(description, str):
-            problems.append(
-                Problem(
-                    rel,
-                    doc.line("tags", slug, "description"),
-                    f"description of tag '{slug}' must be text; expected a sentence",
-                )
-            )
-            description = ""
-        if len(problems) > tag_problems:
-            continue
-        claim(slug, slug, line)
-        claim(label, slug, doc.line("tags", slug, "label"))
-        for index, alias in enumerate(aliases):
-            claim(str(alias), slug, doc.line("tags", slug, "aliases", index))
-        tags[slug] = TagDef(
-            slug, label.strip(), group, tuple(str(a).strip() for a in aliases), description.strip(), line
         )
-
-    if problems:
-        raise ContentError(problems)
-    lookup = {name: slug for name, (slug, _) in owner.items()}
-    return Taxonomy(rel, MappingProxyType(groups), MappingProxyType(tags), MappingProxyType(lookup))
+        return None
+    if spec is None:
+        spec = {}
+    if not isinstance(spec, dict):
+        problems.append(
+            Problem(rel, line, f"tag '{slug}' must be a mapping; expected `{slug}: {{label: ..., group: ...}}`")
+        )
+        return None
+    before = len(problems)
+    for key in spec:
+        if key not in ("label", "group", "aliases", "description"):
+            problems.append(
+                Problem(
+                    rel,
+                    doc.line("tags", slug, str(key)),
+                    f"unknown key '{key}' in tag '{slug}'; expected label, group, aliases or description",
+                )
+            )
+    label = spec.get("label", slug)
+    if not isinstance(label, str) or not label.strip():
+        problems.append(
+            Problem(
+                rel, doc.line("tags", slug, "label"), f"tag '{slug}' has an empty label; expected a non-empty string"
+            )
+        )
+    group = spec.get("group")
+    if group is not None and (not isinstance(group, str) or group not in groups):
+        known = ", ".join(groups) or "none defined"
+        named = f"unknown group '{group}'" if isinstance(group, str) else "a group that is not a name"
+        problems.append(
+            Problem(rel, doc.line("tags", slug, "group"), f"tag '{slug}' names {named}; expected one of: {known}")
+        )
+    aliases = spec.get("aliases") or []
+    if isinstance(aliases, str):
+        aliases = [aliases]
+    if not isinstance(aliases, list) or not all(isinstance(a, (str, int, float)) and str(a).strip() for a in aliases):
+        problems.append(
+            Problem(
+                rel,
+                doc.line("tags", slug, "aliases"),
+                f"aliases of tag '{slug}' must be a list of names; expected e.g. `aliases: [PRC, Chinese]`",
+            )
+        )
+    description = spec.get("description") or ""
+    if not isinstance(description, str):
+        problems.append(
+            Problem(
+                rel,
+                doc.line("tags", slug, "description"),
+                f"description of tag '{slug}' must be text; expected a sentence",
+            )
+        )
+    if len(problems) > before:
+        return None
+    return TagDef(slug, label.strip(), group, tuple(str(a).strip() for a in aliases), description.strip(), line)

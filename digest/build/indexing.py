@@ -1,0 +1,142 @@
+"""The build's search steps: indexing the shards whose briefs changed while the pages render,
+and staging or (for a resident caller, after its pages) committing the index files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from digest.build.cache import BuildCache, OutputEntry
+from digest.build.state import Run, note_journal
+from digest.build.writer import SiteWriter
+from digest.content.bodies import BodyStore
+from digest.core.dates import longdate
+from digest.core.hashing import key_of
+from digest.core.model import Brief
+from digest.search.pagefind import (
+    SEARCH_DIR,
+    Indexer,
+    document_keys,
+    remove_leftovers,
+    shard_keys,
+    shard_of_path,
+    shards_of,
+    start_index,
+)
+from digest.search.tool import pagefind_version
+from digest.site.arrange import Site
+from digest.theme.render import MissingBody
+
+
+def start_indexing(r: Run) -> None:
+    """Pagefind indexes the shards whose briefs changed, in its own processes, while the pages
+    are planned, fingerprinted and rendered (a resident caller's once its pages are in place)."""
+    if not (r.config.search and r.write):
+        return
+    site, plan, last = r.site, r.plan, r.last
+    stale_shards = []
+    if plan is not None:
+        changed_briefs = [plan.by_slug[s] for s in r.new_bodies]
+        r.keys = {**plan.document_keys, **document_keys(site, r.version, changed_briefs)}
+        r.search_keys = {**plan.shard_keys, **shard_keys(site, r.keys, shards_of(site, r.new_bodies))}
+        for shard, key in r.search_keys.items():
+            if shard not in plan.fresh_shards or key != plan.shard_keys.get(shard):
+                stale_shards.append(shard)
+                for path in plan.shard_files.get(shard, ()):
+                    del r.entries[path]
+    elif last is not None and r.changed_bodies is not None and last.pagefind == pagefind_version():
+        # (laid out as the last build: the documents of the briefs whose body changed differ, no others)
+        changed_briefs = [b for b in site.briefs if b.slug in r.changed_bodies]
+        r.keys = {**(last.document_keys or {}), **document_keys(site, r.version, changed_briefs)}
+        r.search_keys = {**(last.shard_keys or {}), **shard_keys(site, r.keys, shards_of(site, r.changed_bodies))}
+    else:
+        r.keys = document_keys(site, r.version)
+        r.search_keys = shard_keys(site, r.keys)
+    if plan is None:
+        by_shard: dict[int | None, dict[str, OutputEntry]] = {}
+        for path, entry in r.previous.items():
+            if path.startswith(SEARCH_DIR + "/"):
+                by_shard.setdefault(shard_of_path(path), {})[path] = entry
+        for shard, key in r.search_keys.items():
+            kept = by_shard.get(shard, {})
+            if kept and all(e.fingerprint == key and r.on_disk.get(p) == (e.size, e.mtime_ns) for p, e in kept.items()):
+                r.entries.update(kept)
+            else:
+                stale_shards.append(shard)
+    folder = search_folder(r.cache, r.out_key)
+    if not stale_shards:  # (what a killed build's Pagefind runs left goes all the same)
+        remove_leftovers(folder, keep=[j.output for j in r.head.values()])
+        return
+    bodies = r.loaded.bodies
+    r.indexer = start_index(
+        site,
+        folder,
+        r.keys,
+        stale_shards,
+        lambda b: body_of(bodies, site, b),
+        lambda b: longdate(b.published),
+        r.jobs,
+        start=not r.index_later,
+        head=r.head,
+    )
+
+
+def search_folder(cache: BuildCache, out_key: str) -> Path:
+    """The search documents of an output folder, and Pagefind's output while it runs."""
+    return cache.folder / "search" / key_of(out_key)[:12]
+
+
+def body_of(bodies: BodyStore, site: Site, brief: Brief) -> str:
+    key = site.body_keys.get(brief.slug)
+    html = None if key is None else bodies.get(key)
+    if html is None:
+        raise MissingBody(brief.path)
+    return html
+
+
+def stage_index(
+    files: dict[str, bytes], writer: SiteWriter, entries: dict[str, OutputEntry], keys: dict[int, str]
+) -> list[str]:
+    """Stage the files of the shards just indexed; the ones whose bytes changed."""
+    staged = []
+    for relative, data in files.items():
+        written = writer.put(relative, data)
+        entries[relative] = OutputEntry(keys[shard_of_path(relative) or 0], written.size, written.mtime_ns)
+        if written.changed:
+            staged.append(relative)
+    return staged
+
+
+def commit_index(
+    indexer: Indexer,
+    out_dir: Path,
+    on_disk: Mapping[str, tuple[int, int]],
+    entries: dict[str, OutputEntry],
+    keys: dict[int, str],
+    commit_lock: AbstractContextManager[object],
+    superseded: Callable[[], bool] | None,
+    journal: Path,
+    previous: Mapping[str, OutputEntry],
+    owned: Callable[[], set[str]],
+) -> tuple[list[str], list[str]]:
+    """The search index of a `digest serve` build, committed after its pages (staged, stale).
+    Left as it was when `superseded()`: its files then have no entry, so the next build makes it."""
+    files = indexer.finish(superseded)
+    if files is None:
+        # The shards' old files stay until the next build replaces them: remember they are there.
+        for path, (size, mtime_ns) in on_disk.items():
+            if path.startswith(SEARCH_DIR + "/") and path not in entries:
+                entries[path] = OutputEntry("", size, mtime_ns)
+        return [], []
+    writer = SiteWriter(out_dir)
+    try:
+        staged = stage_index(files, writer, entries, keys)
+    except BaseException:
+        writer.abort()
+        raise
+    stale = sorted(p for p in on_disk if p.startswith(SEARCH_DIR + "/") and p not in entries and p in owned())
+    note_journal(writer, journal, [p for p in staged if p not in previous])
+    with commit_lock:
+        writer.commit(staged, stale)
+    return staged, stale
