@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -38,6 +39,7 @@ class Config:
     open_tags: bool = False  # tags outside the taxonomy allowed (check warns)
     drafts: bool = False
     serving: bool = False  # set by `digest serve`: plain asset names, drafts searchable
+    today: dt.date | None = None  # the build's date (`--today`): what is upcoming; set by digest.build.build
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -39,6 +40,7 @@ from digest.hashing import key_of
 from digest.headstart import Known, remember
 from digest.images import image_sizes
 from digest.inputs import Inputs, pagefind_version
+from digest.instruments import load_instruments, reference_problems
 from digest.links import link_problems
 from digest.model import Brief
 from digest.output import (
@@ -73,6 +75,8 @@ from digest.search import (
 )
 from digest.site import Site, build_site
 from digest.templates import make_environment, theme_assets
+from digest.tracker import track
+from digest.tracker_pages import with_tracker
 from digest.workers import default_jobs, run_batches, shared
 
 log = logging.getLogger(__name__)
@@ -130,6 +134,8 @@ def run(
         partial=True,
     )
     errors: list[Problem] = list(loaded.problems)
+    instruments, instrument_problems, instrument_files = load_instruments(config, taxonomy)
+    errors.extend([*instrument_problems, *reference_problems(loaded.briefs, instrument_files)])
     bodies = loaded.bodies
     images = image_sizes(config.root, loaded.briefs)
     env = make_environment(config.root, None if clean else cache.folder / "templates")
@@ -149,14 +155,17 @@ def run(
             owned_once.append(owned_files(manifest, journal))
         return owned_once[0]
 
-    global_key = key_of(version, config.with_overrides(root=Path(".")), sorted(published.names.items()))
+    # (the build's date is not in it: the pages that show what it changes have it in their context)
+    global_key = key_of(
+        version, replace(config, root=Path("."), today=None), sorted(published.names.items()), bool(instruments)
+    )
 
     # A caller that keeps its cache in memory reuses the last build's plan while nothing it
     # is made of changed (see Plan); otherwise the site is arranged and planned again.
     plan = cache.plans.get(out_key) if known is not None else None
     if plan is not None:
         keys_of_templates = template_keys(env, plan.templates, cache.memo)
-        inputs = (config, taxonomy, images, global_key, keys_of_templates)
+        inputs = (config, taxonomy, images, global_key, keys_of_templates, instruments)
         if not plan.holds(inputs, loaded.briefs, previous):
             plan = None
     new_bodies: frozenset[str] = frozenset()  # slugs whose body changed since the plan was made
@@ -173,11 +182,16 @@ def run(
         layout_key = plan.layout_key
     else:
         site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
+        if instruments:
+            tracker = track(
+                instruments, site.briefs, config.today or datetime.now(config.tz).date(), taxonomy, site.tags
+            )
+            site = replace(site, tracker=tracker, problems=site.problems + tracker.warnings)
         # What the arrangement of the site and every page's context follow from: with the same key
         # as the last build of this folder, only the pages that showed a changed body, or whose
         # template changed, can differ (and only the search documents of the changed bodies).
         metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-        layout_key = key_of((config, taxonomy, images, global_key), metadata)
+        layout_key = key_of((config, taxonomy, images, global_key, instruments), metadata)
         last = cache.planned.get(out_key) if previous else None
         if last is not None and last[0] != layout_key:
             last = None
@@ -257,7 +271,7 @@ def run(
             else:  # (what a killed build's Pagefind runs left goes all the same)
                 remove_leftovers(_search_folder(cache, out_key), keep=[j.output for j in head.values()])
         if plan is None:  # (planned while Pagefind runs)
-            pages = plan_pages(site)
+            pages = with_tracker(plan_pages(site), site, site.tracker)
             collisions = [
                 Problem(
                     f"static/{p.path}",
@@ -278,7 +292,7 @@ def run(
             )
             templates = frozenset(p.template for p in pages)
             keys_of_templates = template_keys(env, templates, cache.memo)
-            inputs = (config, taxonomy, images, global_key, keys_of_templates)
+            inputs = (config, taxonomy, images, global_key, keys_of_templates, instruments)
             fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
         if plan is not None:
             # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.

@@ -17,6 +17,7 @@ from digest import structured
 from digest.cache import BodyStore
 from digest.dates import isodate, longdate, rfc3339, shortdate
 from digest.errors import Problem
+from digest.exports import render_export
 from digest.images import local_path
 from digest.markup import resolve_links
 from digest.model import Brief
@@ -57,6 +58,7 @@ class Renderer:
                 author=self.config.author,
                 search=self.config.search,
                 extra=self.config.extra,
+                instruments=bool(site.tracker and site.tracker.standings),
             ),
             url=self.url,
             asset=self.asset,
@@ -182,6 +184,8 @@ class Renderer:
         self.used = set()
         if page.url == "/feed.json":
             data = self.json_feed(page.context["briefs"]).encode()
+        elif "export" in page.context:
+            data = render_export(page.context["export"], page.context["standings"], page.title, self.config)
         else:
             template = self.templates.get(page.template)
             if template is None:

@@ -8,6 +8,7 @@ a build causes one more build after it. Pages are served from the last complete 
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import gc
 import json
@@ -211,6 +212,7 @@ class Server:
         drafts: bool = True,
         follow: bool = False,
         allowed_hosts: tuple[str, ...] = (),
+        today: dt.date | None = None,
         out: TextIO = sys.stdout,
         err: TextIO = sys.stderr,
     ) -> None:
@@ -226,6 +228,7 @@ class Server:
         self.inbox = Inbox()
         self.cache: BuildCache | None = None
         self.allowed_hosts = allowed_hosts
+        self.today = today  # the build's date (`--today`), or None: each build's own today
         self.httpd = self._bind(host, port)
         self.port = self.httpd.server_address[1]
 
@@ -256,7 +259,9 @@ class Server:
                 flush=True,
             )
         try:
-            config = open_config(self.root, drafts=self.drafts, base_url=self.url).with_overrides(serving=True)
+            config = open_config(self.root, drafts=self.drafts, base_url=self.url, today=self.today).with_overrides(
+                serving=True
+            )
             if self.cache is None:
                 self.cache = BuildCache.load(self.root, code_version())
             result = build(

@@ -17,6 +17,7 @@ from digest.content import BRIEFS_DIR
 from digest.errors import Problem
 from digest.markup import BARE_SLUG
 from digest.model import Brief, Taxonomy
+from digest.tracker import Tracker
 
 OTHER_GROUP = ("other", "Other tags")
 RELATED_COUNT = 5
@@ -110,6 +111,7 @@ class Site:
     problems: tuple[Problem, ...]  # warnings found while arranging (images without alt text, placeholders, ...)
     images: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))  # path -> size
     body_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # slug -> body in the BodyStore
+    tracker: Tracker | None = None  # the policy instruments as of the build's date (see digest.tracker)
 
     def week_of(self, brief: Brief) -> str:
         year, week, _ = brief.published.isocalendar()
