@@ -281,10 +281,12 @@ class _Reader:
                 continue
             for key in item:
                 if key not in EVENT_KEYS:
+                    # (`{..., what: Released, effective at once}`: YAML reads the text after the comma as a key)
+                    hint = "; quote a 'what' that contains a comma" if item[key] is None else ""
                     self.error(
                         line,
                         f"unknown key '{key}' in event {index + 1}; expected date, what or milestone"
-                        + _closest(str(key), EVENT_KEYS),
+                        + (_closest(str(key), EVENT_KEYS) or hint),
                     )
             day = item.get("date")
             if isinstance(day, str):

@@ -10,13 +10,17 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import icalendar
 import pytest
 
 from digest.cli import main
-from tests.conftest import FIXTURES, tree
+from tests.conftest import FIXTURES, REPO, serve_folder, tree
 from tests.sitegen import instrument_text
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 D = dt.date
 CHIP_EVENTS = [
@@ -328,3 +332,59 @@ def test_a_new_day_rewrites_only_the_pages_that_show_the_date(root: Path, capsys
         "instruments.json",
         "tags/united-states/index.html",
     }
+
+
+# --- the table in a browser -------------------------------------------------------------------
+
+
+def visible_rows(tab: Page) -> list[dict[str, str]]:
+    return tab.eval_on_selector_all(
+        "#instruments-table tbody tr",
+        "rows => rows.filter(r => r.offsetParent !== null).map(r => ({...r.dataset, title: r.cells[0].textContent.trim()}))",
+    )
+
+
+def test_the_instruments_table_filters_and_sorts_in_chromium(browser: Browser, sample_site: Path) -> None:
+    with serve_folder(sample_site) as origin:
+        tab = browser.new_page()
+        try:
+            tab.goto(origin + "/instruments/")
+            every = visible_rows(tab)
+            assert len(every) == len(list((REPO / "content" / "instruments").glob("*.md")))
+            assert tab.inner_text("#filter-count") == f"{len(every)} of {len(every)} instruments shown"
+            tab.select_option("#filter-jurisdiction", "china")
+            china = visible_rows(tab)
+            assert china and {r["jurisdiction"] for r in china} == {"china"}
+            assert len(china) == sum(1 for r in every if r["jurisdiction"] == "china")
+            tab.select_option("#filter-jurisdiction", "united-states")
+            tab.select_option("#filter-kind", "export-control-rule")
+            tab.select_option("#filter-status", "in-force")
+            rules = visible_rows(tab)
+            assert rules == [
+                r for r in every
+                if (r["jurisdiction"], r["kind"], r["status"]) == ("united-states", "export-control-rule", "in-force")
+            ]  # fmt: skip
+            assert tab.inner_text("#filter-count") == f"{len(rules)} of {len(every)} instruments shown"
+            for select in ("#filter-jurisdiction", "#filter-kind", "#filter-status"):
+                tab.select_option(select, "")
+            tab.click("#instruments-table thead th:first-child button")
+            titles = [r["title"] for r in visible_rows(tab)]
+            assert titles == sorted(titles, key=str.lower)
+            assert tab.get_attribute("#instruments-table thead th:first-child", "aria-sort") == "ascending"
+            tab.click("#instruments-table thead th:first-child button")
+            assert [r["title"] for r in visible_rows(tab)] == titles[::-1]
+        finally:
+            tab.close()
+
+
+def test_the_instruments_table_is_a_plain_table_without_javascript(browser: Browser, sample_site: Path) -> None:
+    with serve_folder(sample_site) as origin:
+        context = browser.new_context(java_script_enabled=False)
+        try:
+            tab = context.new_page()
+            tab.goto(origin + "/instruments/")
+            assert len(visible_rows(tab)) == len(list((REPO / "content" / "instruments").glob("*.md")))
+            assert not tab.is_visible("#instrument-filters")  # (filters that could not work are not shown)
+            assert tab.locator("#instruments-table thead button").count() == 0
+        finally:
+            context.close()
