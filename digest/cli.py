@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import gc
 import json
 import logging
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--drafts", action="store_true", help="include briefs marked draft: true")
     b.add_argument("--base-url", metavar="URL", help="override base_url from digest.yaml (may have a sub-path)")
     b.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/ in the site folder)")
+    _today_option(b)
     b.add_argument(
         "--clean", action="store_true", help="ignore the build cache (.digest-cache/): parse and render everything"
     )
@@ -70,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         "--drafts", action="store_true", help="check as a --drafts build would (drafts are always validated)"
     )
     c.add_argument("--base-url", metavar="URL", help="check as a build with this --base-url would")
+    _today_option(c)
     c.add_argument("--strict", action="store_true", help="warnings are errors (exit 1): for CI before publishing")
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
@@ -96,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--open", action="store_true", help="open the site in a web browser")
     s.add_argument("--follow", action="store_true", help="when you save a brief, the browser goes to its page")
+    _today_option(s)
 
     i = commands.add_parser(
         "init",
@@ -129,6 +133,24 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--force", action="store_true", help="overwrite briefs edited since import (a backup is kept first)")
     m.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
+
+
+def _today_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--today",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the build's date, from which milestones are upcoming (default: today in the site's time zone)",
+    )
+
+
+def _date(text: str) -> dt.date:
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -229,7 +251,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     usage = _base_url(args)
     if usage:
         return _usage(usage)
-    config = open_config(args.root, drafts=args.drafts, base_url=args.base_url)
+    config = open_config(args.root, drafts=args.drafts, base_url=args.base_url, today=args.today)
     out_dir = args.out if args.out is not None else args.root / "site"
     with ProgressLine(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         result = build(config, out_dir, clean=args.clean, jobs=args.jobs, progress=progress, wait=not args.no_wait)
@@ -256,7 +278,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     usage = _base_url(args)
     if usage:
         return _usage(usage)
-    report = check_site(open_config(args.root, drafts=args.drafts, base_url=args.base_url))
+    report = check_site(open_config(args.root, drafts=args.drafts, base_url=args.base_url, today=args.today))
     failed = bool(report.errors or (args.strict and report.warnings))
     if args.format == "json":
         print(json.dumps({**report.as_dict(), "ok": not failed, "strict": args.strict}, indent=2))
@@ -344,6 +366,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             drafts=drafts,
             follow=args.follow,
             allowed_hosts=tuple(args.allowed_host),
+            today=args.today,
         )
     except OSError as exc:
         print(f"digest: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)

@@ -58,3 +58,27 @@ def make_site(root: Path, count: int, seed: int = 1) -> random.Random:
         day = start + dt.timedelta(days=rng.randint(0, 120))
         (root / "content" / "briefs" / f"brief-{n}.md").write_text(brief_text(rng, f"Brief number {n}", day))
     return rng
+
+
+def instrument_text(
+    title: str,
+    jurisdiction: str,
+    events: list[tuple[dt.date, str, bool]],
+    *,
+    status: str = "in-force",
+    kind: str = "regulation",
+    related: tuple[str, ...] = (),
+    more: str = "",
+) -> str:
+    """An instrument file (content/instruments/<slug>.md) with its events (date, what, milestone)."""
+    lines = "\n".join(
+        f"  - {{date: {day.isoformat()}, what: {what}" + (", milestone: true}" if milestone else "}")
+        for day, what, milestone in events
+    )
+    return (
+        f"---\ntitle: {title}\nkind: {kind}\njurisdiction: {jurisdiction}\nstatus: {status}\n"
+        f"official: {{url: https://example.org/{len(title)}, language: en}}\nevents:\n{lines}\n"
+        + (f"related: [{', '.join(related)}]\n" if related else "")
+        + more
+        + f"---\nWhat the {title} does, in a sentence.\n"
+    )

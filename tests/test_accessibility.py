@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 PAGES = ["/", "/tags/", "/tags/china/", "week", "brief", "/archive/", "/weeks/", "/search/?q=export&Year=2024"]
+PAGES += ["/instruments/", "instrument", "/deadlines/"]
 
 
 def resolve(site: Path, page: str) -> str:
@@ -24,6 +25,8 @@ def resolve(site: Path, page: str) -> str:
         return f"/weeks/{max(p.parent.name for p in site.glob('weeks/*/index.html'))}/"
     if page == "brief":
         return f"/briefs/{min(p.parent.name for p in site.glob('briefs/*/index.html'))}/"
+    if page == "instrument":
+        return f"/instruments/{min(p.parent.name for p in site.glob('instruments/*/index.html'))}/"
     return page
 
 
@@ -65,7 +68,7 @@ def test_no_axe_violations(
     assert not violations, f"{path} [{scheme}]: {len(violations)} axe violations:\n" + "\n".join(violations)
 
 
-@pytest.mark.parametrize("page", ["/", "brief"])
+@pytest.mark.parametrize("page", ["/", "brief", "/instruments/", "instrument"])
 def test_no_horizontal_scroll_at_320px(browser: Browser, server: str, sample_site: Path, page: str) -> None:
     path = resolve(sample_site, page)
     context = browser.new_context(viewport={"width": 320, "height": 640})

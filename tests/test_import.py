@@ -56,6 +56,7 @@ def new_site(tmp_path: Path, *, with_sample_briefs: bool = False) -> Path:
     if with_sample_briefs:
         for brief in (REPO / "content" / "briefs").glob("*.md"):
             shutil.copy(brief, root / "content" / "briefs" / brief.name)
+        shutil.copytree(REPO / "content" / "instruments", root / "content" / "instruments")  # (the briefs name them)
     return root
 
 

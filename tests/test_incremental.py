@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import pickle
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -26,7 +27,7 @@ from digest.core.version import code_version
 from digest.search.pagefind import SearchError
 from digest.serve.server import preview_config
 from tests.conftest import REPO, tree
-from tests.sitegen import TAGS, brief_text, make_site, sentence
+from tests.sitegen import TAGS, brief_text, instrument_text, make_site, sentence
 
 STEPS = int(os.environ.get("DIGEST_INCREMENTAL_STEPS", "100"))
 
@@ -42,11 +43,12 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-def clean_build(root: Path, scratch: Path, *, serving: bool = False) -> dict[str, bytes]:
+def clean_build(root: Path, scratch: Path, *, serving: bool = False, today: dt.date | None = None) -> dict[str, bytes]:
     """The reference: the same sources copied elsewhere, built with no cache."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(root, scratch, ignore=shutil.ignore_patterns(CACHE_DIR, "site", ".site.*"))
-    build(preview_config(scratch) if serving else open_config(scratch), scratch / "site", clean=True, jobs=1)
+    config = preview_config(scratch, today=today) if serving else open_config(scratch, today=today)
+    build(config, scratch / "site", clean=True, jobs=1)
     return tree(scratch / "site")
 
 
@@ -65,7 +67,9 @@ class Editor:
     def __init__(self, root: Path, rng: random.Random) -> None:
         self.root, self.rng = root, rng
         self.briefs = root / "content" / "briefs"
+        self.instruments = root / "content" / "instruments"
         self.counter = 1000
+        self.today = dt.date(2025, 3, 1)  # the build's date (`--today`)
 
     def files(self) -> list[Path]:
         return sorted(self.briefs.glob("*.md"))
@@ -170,8 +174,9 @@ class Editor:
         text = path.read_text()
         tag = self.rng.choice(TAGS)
         label = f"Label {self.rng.randint(0, 999)}"
+        group = "country" if tag in TAGS[:3] else "topic"  # (an instrument's jurisdiction stays a country)
         lines = [
-            f"  {tag}: {{label: {label}, group: topic}}" if line.startswith(f"  {tag}:") else line
+            f"  {tag}: {{label: {label}, group: {group}}}" if line.startswith(f"  {tag}:") else line
             for line in text.split("\n")
         ]
         path.write_text("\n".join(lines))
@@ -183,10 +188,81 @@ class Editor:
             "open_tags: true\n"
         )
 
+    def instrument_files(self) -> list[Path]:
+        return sorted(self.instruments.glob("*.md"))
+
+    def add_instrument(self) -> None:
+        self.counter += 1
+        self.instruments.mkdir(exist_ok=True)
+        others = [p.stem for p in self.instrument_files()]
+        start = dt.date(2024, 6, 1) + dt.timedelta(days=self.rng.randint(0, 300))
+        events = [
+            (start + dt.timedelta(days=self.rng.randint(0, 700)), sentence(self.rng, 3), self.rng.random() < 0.6)
+            for _ in range(self.rng.randint(1, 4))
+        ]
+        (self.instruments / f"rule-{self.counter}.md").write_text(
+            instrument_text(
+                f"Rule {self.counter}",
+                self.rng.choice(["china", "united-states", "eu"]),
+                events,
+                status=self.rng.choice(["adopted", "in-force", "proposed"]),
+                related=tuple(self.rng.sample(others, min(len(others), self.rng.randint(0, 2)))),
+            )
+        )
+
+    def edit_instrument(self) -> None:
+        files = self.instrument_files()
+        if not files:
+            return self.add_instrument()
+        path = self.rng.choice(files)
+        text = path.read_text()
+        choice = self.rng.randrange(3)
+        if choice == 0:
+            text = re.sub(
+                r"^title: .*$", f"title: Rule retitled {self.rng.randint(0, 10**6)}", text, count=1, flags=re.M
+            )
+        elif choice == 1:
+            day = dt.date(2024, 6, 1) + dt.timedelta(days=self.rng.randint(0, 900))
+            text = re.sub(r"date: \d{4}-\d\d-\d\d", f"date: {day.isoformat()}", text, count=1)
+        else:
+            status = self.rng.choice(["adopted", "in-force", "repealed"])
+            text = re.sub(r"^status: .*$", f"status: {status}", text, count=1, flags=re.M)
+        path.write_text(text)
+        return None
+
+    def delete_instrument(self) -> None:
+        files = self.instrument_files()
+        if not files:
+            return None
+        path = self.rng.choice(files)
+        path.unlink()
+        for other in [*self.instrument_files(), *self.files()]:  # (a reference to it would be an error)
+            text = other.read_text()
+            kept = re.sub(rf"(, )?\b{path.stem}\b(, )?", lambda m: ", " if m.group(1) and m.group(2) else "", text)
+            if kept != text:
+                other.write_text(kept.replace("related: []\n", "").replace("instruments: []\n", ""))
+        return None
+
+    def cite_instrument(self) -> None:
+        files = self.instrument_files()
+        if not files:
+            return self.add_instrument()
+        path = self.pick()
+        lines = [line for line in path.read_text().split("\n") if not line.startswith("instruments:")]
+        slugs = self.rng.sample([p.stem for p in files], min(len(files), self.rng.randint(1, 2)))
+        lines.insert(2, f"instruments: [{', '.join(slugs)}]")
+        path.write_text("\n".join(lines))
+        return None
+
+    def new_day(self) -> None:
+        self.today += dt.timedelta(days=self.rng.choice([1, 1, 7, 30, 90]))
+
     def step(self) -> str:
         actions: list[tuple[Callable[[], None], int]] = [
             (self.add, 4), (self.edit_body, 6), (self.edit_title, 3), (self.edit_tags, 4), (self.move_date, 3),
             (self.toggle_draft, 2), (self.delete, 3), (self.rename, 2), (self.template, 2), (self.taxonomy, 1), (self.config, 1),
+            (self.add_instrument, 2), (self.edit_instrument, 2), (self.delete_instrument, 1), (self.cite_instrument, 2),
+            (self.new_day, 2),
         ]  # fmt: skip
         action = self.rng.choices([a for a, _ in actions], weights=[w for _, w in actions])[0]
         action()
@@ -204,30 +280,33 @@ def test_random_edits_build_like_a_clean_build(tmp_path: Path, keep: str) -> Non
     out = root / "site"
     cache = BuildCache.load(root, code_version()) if keep != "disk" else None
     serving = keep == "serve"
-    config = preview_config(root) if serving else open_config(root)
+    config = preview_config(root, today=editor.today) if serving else open_config(root, today=editor.today)
     resident = Resident() if serving else None
     build(config, out, jobs=1, cache=cache, resident=resident)
     history: list[str] = []
     for _ in range(STEPS):
         before = snapshot(root)
+        tracked = bool(editor.instrument_files())
         history.append(editor.step())
         # `digest serve` names the files its watcher saw change, and only those briefs are read again
         after = snapshot(root)
         changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
         result = build(
-            preview_config(root) if serving else open_config(root),
+            preview_config(root, today=editor.today) if serving else open_config(root, today=editor.today),
             out,
             jobs=1,
             cache=cache,
             resident=resident,
             changed=changed if serving else None,
         )
-        expected = clean_build(root, tmp_path / "reference", serving=serving)
+        expected = clean_build(root, tmp_path / "reference", serving=serving, today=editor.today)
         actual = tree(out)
         assert sorted(actual) == sorted(expected), f"files differ after {history}"
         for name in expected:
             assert actual[name] == expected[name], f"{name} differs after {history}"
-        assert result.rendered < result.pages or history[-1] in ("config", "template"), (
+        # (the first instrument, or the last one gone, brings the menu's "Instruments" to every page, or takes it away)
+        retracked = tracked != bool(editor.instrument_files())
+        assert result.rendered < result.pages or history[-1] in ("config", "template") or retracked, (
             "incremental builds render less than everything"
         )
 

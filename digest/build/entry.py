@@ -10,6 +10,7 @@ search index of their shards starts right then (digest.build.headstart).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -55,9 +56,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def open_config(root: Path, *, drafts: bool = False, base_url: str | None = None) -> Config:
+def open_config(
+    root: Path, *, drafts: bool = False, base_url: str | None = None, today: dt.date | None = None
+) -> Config:
     config = load_config(root)
-    return config.with_overrides(drafts=drafts or None, base_url=base_url)
+    return config.with_overrides(drafts=drafts or None, base_url=base_url, today=today)
+
+
+def build_date(config: Config) -> dt.date:
+    """The build's date: `--today`, or today in the site's time zone."""
+    return config.today or dt.datetime.now(config.tz).date()
 
 
 def build(
@@ -91,6 +99,8 @@ def build(
     problem the build would, and writes nothing (no output, cache, lock or search index):
     ContentError lists the errors (with the warnings), or the result has the warnings.
     """
+    # (a build of a new day is a build of other inputs: the quick check below sees the date)
+    config = config.with_overrides(today=build_date(config))
     options = {
         "jobs": jobs,
         "progress": progress,

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from digest.build.cache import WRITABLE, BuildCache, BuildState, Planned, manifest_path, write_file
+from digest.build.entry import build_date
 from digest.build.fingerprint import Fingerprinter, template_keys
 from digest.build.headstart import Known, remember
 from digest.build.indexing import commit_index, search_folder, start_indexing
@@ -33,6 +34,7 @@ from digest.content.bodies import BodyStore
 from digest.content.config import Config
 from digest.content.files import Inputs
 from digest.content.images import image_sizes
+from digest.content.instruments import load_instruments, reference_problems
 from digest.content.load import load_content
 from digest.core.errors import Problem
 from digest.core.hashing import key_of
@@ -50,6 +52,8 @@ from digest.search.tool import pagefind_version
 from digest.site.arrange import Site, build_site
 from digest.site.links import link_problems
 from digest.site.pages import plan_pages
+from digest.site.tracker import track
+from digest.site.tracker_pages import with_tracker
 from digest.theme.assets import publish_assets
 from digest.theme.environment import make_environment, theme_assets
 
@@ -168,13 +172,18 @@ def _load(r: Run) -> None:
         partial=True,
     )
     r.errors = list(r.loaded.problems)
+    r.instruments, instrument_problems, instrument_files = load_instruments(config, r.taxonomy)
+    r.errors.extend([*instrument_problems, *reference_problems(r.loaded.briefs, instrument_files)])
     r.images = image_sizes(config.root, r.loaded.briefs)
     r.env = make_environment(config.root, None if r.clean else r.cache.folder / "templates")
     r.published = publish_assets(theme_assets(config.root), fingerprint=config.fingerprint_assets)
     r.journal = r.cache.journal(r.out_dir)
     r.interrupted = r.journal.exists()  # (a build died while it changed the folder)
     r.previous = {} if r.clean or r.interrupted else r.cache.outputs.get(r.out_key, {})
-    r.global_key = key_of(r.version, config.with_overrides(root=Path(".")), sorted(r.published.names.items()))
+    # (the build's date is not in it: the pages that show what it changes have it in their context)
+    r.global_key = key_of(
+        r.version, replace(config, root=Path("."), today=None), sorted(r.published.names.items()), bool(r.instruments)
+    )
 
 
 def _arrange(r: Run) -> None:
@@ -183,7 +192,7 @@ def _arrange(r: Run) -> None:
     plan = r.resident.plans.get(r.out_key) if r.resident is not None and r.known is not None else None
     if plan is not None:
         keys_of_templates = template_keys(r.env, plan.templates, r.cache.memo)
-        inputs = (r.config, r.taxonomy, r.images, r.global_key, keys_of_templates)
+        inputs = (r.config, r.taxonomy, r.images, r.global_key, keys_of_templates, r.instruments)
         if not plan.holds(inputs, r.loaded.briefs, r.previous):
             plan = None
     loaded = r.loaded
@@ -202,11 +211,14 @@ def _arrange(r: Run) -> None:
         r.inputs = inputs
         return
     r.site = build_site(r.config, r.taxonomy, loaded.briefs, r.cache.memo, r.images, loaded.body_keys)
+    if r.instruments:
+        tracker = track(r.instruments, r.site.briefs, build_date(r.config), r.taxonomy, r.site.tags)
+        r.site = replace(r.site, tracker=tracker, problems=r.site.problems + tracker.warnings)
     # What the arrangement of the site and every page's context follow from: with the same key
     # as the last build of this folder, only the pages that showed a changed body, or whose
     # template changed, can differ (and only the search documents of the changed bodies).
     metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-    r.layout_key = key_of((r.config, r.taxonomy, r.images, r.global_key), metadata)
+    r.layout_key = key_of((r.config, r.taxonomy, r.images, r.global_key, r.instruments), metadata)
     last = r.cache.planned.get(r.out_key) if r.previous else None
     if last is not None and last.layout_key == r.layout_key:
         r.last = last
@@ -234,7 +246,7 @@ def _plan(r: Run) -> None:
     if r.plan is not None:
         return
     site, assets, bodies = r.site, r.published.files, r.loaded.bodies
-    r.pages = plan_pages(site)
+    r.pages = with_tracker(plan_pages(site), site, site.tracker)
     r.errors.extend(
         Problem(f"static/{p.path}", 0, f"a static file collides with the generated page {p.url}; expected another name")
         for p in r.pages
@@ -250,7 +262,7 @@ def _plan(r: Run) -> None:
     )
     r.templates = frozenset(p.template for p in r.pages)
     r.keys_of_templates = template_keys(r.env, r.templates, r.cache.memo)
-    r.inputs = (r.config, r.taxonomy, r.images, r.global_key, r.keys_of_templates)
+    r.inputs = (r.config, r.taxonomy, r.images, r.global_key, r.keys_of_templates, r.instruments)
     memory = r.resident.fingerprints.setdefault(r.out_key, {}) if r.resident is not None else {}
     r.fingerprints = Fingerprinter(site, r.global_key, r.keys_of_templates, memory)
 

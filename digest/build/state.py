@@ -16,6 +16,7 @@ from digest.build.resident import Resident
 from digest.build.writer import Discard, OutputError, SiteWriter
 from digest.content.config import Config
 from digest.content.files import Inputs
+from digest.content.instruments import Instrument
 from digest.content.load import LoadResult
 from digest.core.errors import Problem
 from digest.core.model import Taxonomy
@@ -49,6 +50,7 @@ class Run:
     # loaded (the fields without a default are set by the step that makes them)
     taxonomy: Taxonomy = field(init=False)
     loaded: LoadResult = field(init=False)
+    instruments: tuple[Instrument, ...] = field(init=False)  # the policy instruments that loaded
     errors: list[Problem] = field(default_factory=list)
     images: Mapping[str, tuple[int, int]] = field(init=False)
     env: jinja2.Environment = field(init=False)

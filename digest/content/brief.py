@@ -35,7 +35,8 @@ PLACEHOLDERS = {
     "source.url": "https://example.org/article",
     "body": "Write the brief here.",
 }
-_LATER_LINES = frozenset({"slug", "tags", "title"})  # front-matter keys whose lines a Brief keeps (see Brief.lines)
+# front-matter keys whose lines a Brief keeps (see Brief.lines)
+_LATER_LINES = frozenset({"slug", "tags", "title", "instruments"})
 MIN_YEAR, MAX_YEAR = 1900, 2200
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import re
@@ -41,6 +42,7 @@ class Config:
     # their names while they change under it, and the drafts it shows can be searched for).
     fingerprint_assets: bool = True  # theme assets named after their content
     search_drafts: bool = False  # drafts built (--drafts) are indexed too
+    today: dt.date | None = None  # the build's date (`--today`): what is upcoming; set by digest.build.entry.build
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
 

@@ -8,6 +8,7 @@ a build causes one more build after it. Pages are served from the last complete 
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import gc
 import json
@@ -68,10 +69,12 @@ WATCHED_EVENTS: list[type[FileSystemEvent]] = [
 log = logging.getLogger(__name__)
 
 
-def preview_config(root: Path, *, drafts: bool = False, base_url: str | None = None) -> Config:
+def preview_config(
+    root: Path, *, drafts: bool = False, base_url: str | None = None, today: dt.date | None = None
+) -> Config:
     """The site's configuration as `digest serve` builds it: theme assets keep their names (a
     page open in the browser swaps them in place) and the drafts it shows can be searched for."""
-    return open_config(root, drafts=drafts, base_url=base_url).with_overrides(
+    return open_config(root, drafts=drafts, base_url=base_url, today=today).with_overrides(
         fingerprint_assets=False, search_drafts=True
     )
 
@@ -224,6 +227,7 @@ class Server:
         drafts: bool = True,
         follow: bool = False,
         allowed_hosts: tuple[str, ...] = (),
+        today: dt.date | None = None,
         out: TextIO = sys.stdout,
         err: TextIO = sys.stderr,
     ) -> None:
@@ -241,6 +245,7 @@ class Server:
         # (what each build is passed: the server shows pages first, and no request sees a half-written site)
         self.resident = Resident(commit_lock=self.lock, superseded=self.changes.waiting)
         self.allowed_hosts = allowed_hosts
+        self.today = today  # the build's date (`--today`), or None: each build's own today
         self.httpd = self._bind(host, port)
         self.port = self.httpd.server_address[1]
 
@@ -271,7 +276,7 @@ class Server:
                 flush=True,
             )
         try:
-            config = preview_config(self.root, drafts=self.drafts, base_url=self.url)
+            config = preview_config(self.root, drafts=self.drafts, base_url=self.url, today=self.today)
             if self.cache is None:
                 self.cache = BuildCache.load(self.root, code_version())
             result = build(

@@ -24,6 +24,7 @@ from digest.site.arrange import Site, Tag, brief_url
 from digest.site.pages import Page, Pager
 from digest.theme import structured
 from digest.theme.environment import template_path
+from digest.theme.exports import render_export
 
 CARD_TEMPLATE = "_macros.html"
 
@@ -57,6 +58,7 @@ class Renderer:
                 author=self.config.author,
                 search=self.config.search,
                 extra=self.config.extra,
+                instruments=bool(site.tracker and site.tracker.standings),
             ),
             url=self.url,
             asset=self.asset,
@@ -182,6 +184,8 @@ class Renderer:
         self.used = set()
         if page.url == "/feed.json":
             data = self.json_feed(page.context["briefs"]).encode()
+        elif "export" in page.context:
+            data = render_export(page.context["export"], page.context["standings"], page.title, self.config)
         else:
             template = self.templates.get(page.template)
             if template is None:

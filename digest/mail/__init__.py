@@ -1,0 +1,1 @@
+"""TODO: the concept of the package."""
