@@ -33,6 +33,8 @@ from digest.cache import (
 from digest.config import Config
 from digest.content import load_content
 from digest.dates import longdate
+from digest.editions import edition_settings, with_editions
+from digest.editorial import load_editions
 from digest.errors import ContentError, Problem
 from digest.fingerprint import Fingerprinter, template_keys
 from digest.hashing import key_of
@@ -130,6 +132,10 @@ def run(
         partial=True,
     )
     errors: list[Problem] = list(loaded.problems)
+    # (the weekly editions' own files and settings: read in full, part of the site's layout)
+    edition_files, edition_problems = load_editions(config.root)
+    settings, setting_problems = edition_settings(config, taxonomy)
+    errors.extend(edition_problems + setting_problems)
     bodies = loaded.bodies
     images = image_sizes(config.root, loaded.briefs)
     env = make_environment(config.root, None if clean else cache.folder / "templates")
@@ -156,7 +162,7 @@ def run(
     plan = cache.plans.get(out_key) if known is not None else None
     if plan is not None:
         keys_of_templates = template_keys(env, plan.templates, cache.memo)
-        inputs = (config, taxonomy, images, global_key, keys_of_templates)
+        inputs = (config, taxonomy, images, global_key, keys_of_templates, edition_files, settings)
         if not plan.holds(inputs, loaded.briefs, previous):
             plan = None
     new_bodies: frozenset[str] = frozenset()  # slugs whose body changed since the plan was made
@@ -173,11 +179,13 @@ def run(
         layout_key = plan.layout_key
     else:
         site = build_site(config, taxonomy, loaded.briefs, cache.memo, images, loaded.body_keys)
+        site, edition_errors = with_editions(site, edition_files, settings)
+        errors.extend(edition_errors)
         # What the arrangement of the site and every page's context follow from: with the same key
         # as the last build of this folder, only the pages that showed a changed body, or whose
         # template changed, can differ (and only the search documents of the changed bodies).
         metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-        layout_key = key_of((config, taxonomy, images, global_key), metadata)
+        layout_key = key_of((config, taxonomy, images, global_key, edition_files, settings), metadata)
         last = cache.planned.get(out_key) if previous else None
         if last is not None and last[0] != layout_key:
             last = None
@@ -278,7 +286,7 @@ def run(
             )
             templates = frozenset(p.template for p in pages)
             keys_of_templates = template_keys(env, templates, cache.memo)
-            inputs = (config, taxonomy, images, global_key, keys_of_templates)
+            inputs = (config, taxonomy, images, global_key, keys_of_templates, edition_files, settings)
             fingerprints = Fingerprinter(site, global_key, keys_of_templates, cache.pages.setdefault(out_key, {}))
         if plan is not None:
             # Planned as before, onto the outputs the plan left: only a page showing a changed body can differ.

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from digest.config import Config, config_warnings
 from digest.content import BRIEFS_DIR
+from digest.editions import Edition, EditionSettings
 from digest.errors import Problem
 from digest.markup import BARE_SLUG
 from digest.model import Brief, Taxonomy
@@ -110,6 +111,8 @@ class Site:
     problems: tuple[Problem, ...]  # warnings found while arranging (images without alt text, placeholders, ...)
     images: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))  # path -> size
     body_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # slug -> body in the BodyStore
+    editions: tuple[Edition, ...] = ()  # each week's edition, newest first (see with_editions)
+    edition_settings: EditionSettings = field(default_factory=lambda: EditionSettings(None, None, None))
 
     def week_of(self, brief: Brief) -> str:
         year, week, _ = brief.published.isocalendar()
