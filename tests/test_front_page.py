@@ -123,3 +123,11 @@ def test_the_subscribe_block_offers_email_when_the_site_has_a_sign_up_url(
     assert main(["build", "--root", str(root), "--quiet"]) == 0, capsys.readouterr().err
     page = (root / "site" / "index.html").read_text()
     assert '<a href="https://lists.example.org/join">Weekly email</a>' in page
+
+
+def test_why_it_matters_follows_the_summary(sample_site: Path) -> None:
+    page = (sample_site / "briefs" / "deepseek-r1-release" / "index.html").read_text()
+    summary = page.index('class="summary lead"')
+    why = page.index('class="why"')
+    points = page.index('class="key-points"')
+    assert summary < why < points
