@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from types import MappingProxyType
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -285,21 +284,13 @@ def _sections(
     return tuple(sections)
 
 
-def editions_by_week(editions: Sequence[Edition]) -> Mapping[str, Edition]:
-    return MappingProxyType({e.key: e for e in editions})
-
-
 def with_editions(site: Any, files: Sequence[EditionFile], settings: EditionSettings) -> tuple[Any, list[Problem]]:
     """`site` (a digest.site.Site) with its editions, and the edition files' errors; their
     warnings join the site's."""
-    import dataclasses
-
     weeks_of = {b.slug: site.week_of(b) for b in site.briefs}
     labels = {slug: tag.label for slug, tag in site.tags.items()}
     groups = {slug: tag.group for slug, tag in site.tags.items()}
     editions, problems = arrange_editions(site.weeks, files, settings.group_by, labels, groups, weeks_of)
     warnings = tuple(p for p in problems if p.severity == "warning")
-    arranged = dataclasses.replace(
-        site, editions=editions, edition_settings=settings, problems=site.problems + warnings
-    )
+    arranged = replace(site, editions=editions, edition_settings=settings, problems=site.problems + warnings)
     return arranged, [p for p in problems if p.severity == "error"]

@@ -8,7 +8,9 @@ edit re-plans the site exactly as a clean build would.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import html as html_module
 import os
 import re
 from collections.abc import Mapping
@@ -42,10 +44,6 @@ class EditionFile:
     note_text: str  # the note as plain text (for the front page, the email and the preheader)
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False)
 
-    @property
-    def first_sentence(self) -> str:
-        return first_sentence(self.note_text)
-
 
 def first_sentence(text: str) -> str:
     """The first sentence of plain text (all of it when it has one)."""
@@ -56,8 +54,6 @@ def first_sentence(text: str) -> str:
 
 def note_text(html: str) -> str:
     """The plain text of a rendered note: inline tags dropped without a space, blocks apart."""
-    import html as html_module
-
     text = _TAG.sub("", _BLOCK_END.sub(" ", html))
     return " ".join(html_module.unescape(text).split())
 
@@ -69,8 +65,6 @@ def week_of_name(stem: str) -> str | None:
         return None
     year, week = int(match.group(1)), int(match.group(2))
     try:
-        import datetime as dt
-
         dt.date.fromisocalendar(year, week, 1)
     except ValueError:
         return None

@@ -77,6 +77,7 @@ def big_edition(root: Path, count: int = 25) -> Path:
             f"source: {{name: Source {n}, url: 'https://news.example.com/{n}', published: 2025-01-20}}\n---\n"
             f"{sentence(rng, 40)}\n"
         )
+    shutil.rmtree(root / "content" / "editions")  # (the sample's notes are about its own briefs)
     (root / "content" / "editions").mkdir()
     (root / "content" / "editions" / "2025-W04.md").write_text(
         "---\ntitle: A week of rules\ntop: story-3\n---\nRules everywhere this week. See [the lead](story-3.md).\n"
