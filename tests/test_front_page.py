@@ -131,3 +131,26 @@ def test_why_it_matters_follows_the_summary(sample_site: Path) -> None:
     why = page.index('class="why"')
     points = page.index('class="key-points"')
     assert summary < why < points
+
+
+def test_an_edition_page_shows_its_number_range_and_sections_in_chromium(browser: Browser, server: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        tab = context.new_page()
+        tab.goto(server + "/weeks/2025-W04/")
+        kicker = tab.inner_text(".edition-header .kicker")
+        dates = tab.inner_text(".edition-header .meta")
+        sections = tab.eval_on_selector_all(".section-title", "found => found.map(e => e.innerText)")
+        lead = tab.inner_text(".edition-brief .section-label")
+        tab.goto(server + "/weeks/")
+        headlines = tab.eval_on_selector_all(
+            ".edition-entry .headlines a", "found => found.filter(e => e.offsetHeight > 0).map(e => e.innerText)"
+        )
+    finally:
+        context.close()
+    assert kicker.endswith("No. 11")
+    assert dates.startswith("20–26 January 2025")
+    assert lead.upper() == "LEAD STORY"
+    assert [s.upper() for s in sections] == ["DATA CENTRES"]
+    assert "DeepSeek Releases the R1 Reasoning Model" in headlines
+    assert "OpenAI, SoftBank and Oracle Unveil the Stargate Project" in headlines
