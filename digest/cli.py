@@ -101,6 +101,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--follow", action="store_true", help="when you save a brief, the browser goes to its page")
     _today_option(s)
 
+    e = command("email", "an edition (default: the latest) as an email: WEEK.eml, WEEK.html and WEEK.txt")
+    e.add_argument(
+        "week", nargs="?", metavar="WEEK", help="the edition's ISO week, e.g. 2025-W04 (default: the latest)"
+    )
+    e.add_argument("--out", type=Path, metavar="DIR", help="folder for the files (default: email/ in the site folder)")
+    e.add_argument("--send", action="store_true", help="also deliver it over SMTP (--smtp, --from, --to)")
+    e.add_argument("--smtp", metavar="HOST:PORT", help="the SMTP server to send through")
+    e.add_argument("--from", dest="sender", metavar="ADDRESS", help="the sender (default: email.from in digest.yaml)")
+    e.add_argument("--to", nargs="+", default=[], metavar="ADDRESS", help="the recipients")
+    e.add_argument("--starttls", action="store_true", help="switch to TLS with STARTTLS before sending")
+    e.add_argument("--user", metavar="NAME", help="log in as NAME (the password from DIGEST_SMTP_PASSWORD)")
+    e.add_argument("--dry-run", action="store_true", help="with --send: say what would be sent, send nothing")
+
     i = commands.add_parser(
         "init",
         help="create a new briefing site",
@@ -445,7 +458,20 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return EXIT_CONTENT if report.failed else EXIT_OK
 
 
+def _cmd_email(args: argparse.Namespace) -> int:
+    from digest.mail.edition import EmailError, email_command  # (css-inline and smtplib load only for this command)
+
+    try:
+        for line in email_command(open_config(args.root), args):
+            print(line)
+    except EmailError as exc:
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if exc.usage else EXIT_CONTENT
+    return EXIT_OK
+
+
 _COMMANDS = {
+    "email": _cmd_email,
     "serve": _cmd_serve,
     "build": _cmd_build,
     "check": _cmd_check,

@@ -15,7 +15,17 @@ if TYPE_CHECKING:
 
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
-PAGES = ["/", "/tags/", "/tags/china/", "week", "brief", "/archive/", "/weeks/", "/search/?q=export&Year=2024"]
+PAGES = [
+    "/",
+    "/tags/",
+    "/tags/china/",
+    "week",
+    "/weeks/2025-W04/",
+    "brief",
+    "/archive/",
+    "/weeks/",
+    "/search/?q=export&Year=2024",
+]
 PAGES += ["/instruments/", "instrument", "/deadlines/"]
 
 

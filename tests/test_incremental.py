@@ -183,9 +183,10 @@ class Editor:
 
     def config(self) -> None:
         per_page = self.rng.randint(2, 5)
+        group = self.rng.choice(["", "editions: {group_by: country}\n", "editions: {group_by: topic}\n"])
         (self.root / "digest.yaml").write_text(
             f"title: Test Digest {self.rng.randint(0, 9)}\nbase_url: https://example.org/t/\nper_page: {per_page}\n"
-            "open_tags: true\n"
+            "open_tags: true\n" + group
         )
 
     def instrument_files(self) -> list[Path]:
@@ -257,15 +258,44 @@ class Editor:
     def new_day(self) -> None:
         self.today += dt.timedelta(days=self.rng.choice([1, 1, 7, 30, 90]))
 
+    def edition(self) -> None:
+        """Write, rewrite or delete the edition file of a brief's week (its title, lead story, note)."""
+        folder = self.root / "content" / "editions"
+        folder.mkdir(exist_ok=True)
+        existing = sorted(folder.glob("*.md"))
+        if existing and self.rng.random() < 0.25:
+            self.rng.choice(existing).unlink()
+            return
+        path = self.pick()
+        text = path.read_text()
+        year, week, _ = dt.date.fromisoformat(text[text.index("date: ") + 6 :][:10]).isocalendar()
+        top = f"top: {path.stem}\n" if "draft: true\n" not in text and self.rng.random() < 0.6 else ""
+        title = f"title: Edition {self.rng.randint(0, 10**6)}\n" if self.rng.random() < 0.7 else ""
+        (folder / f"{year}-W{week:02d}.md").write_text(
+            f"---\n{title}{top}---\n{sentence(self.rng)} {sentence(self.rng)}\n"
+        )
+
+    def keep_leads(self) -> None:
+        """An edition's `top:` that names a brief no longer published goes (as an editor keeps the site building)."""
+        for path in sorted((self.root / "content" / "editions").glob("*.md")):
+            text = path.read_text()
+            found = re.search(r"^top: (.+)$", text, re.MULTILINE)
+            if found:
+                brief = self.briefs / f"{found.group(1)}.md"
+                if not brief.is_file() or "draft: true\n" in brief.read_text():
+                    path.write_text(text.replace(found.group(0) + "\n", ""))
+
     def step(self) -> str:
         actions: list[tuple[Callable[[], None], int]] = [
             (self.add, 4), (self.edit_body, 6), (self.edit_title, 3), (self.edit_tags, 4), (self.move_date, 3),
             (self.toggle_draft, 2), (self.delete, 3), (self.rename, 2), (self.template, 2), (self.taxonomy, 1), (self.config, 1),
             (self.add_instrument, 2), (self.edit_instrument, 2), (self.delete_instrument, 1), (self.cite_instrument, 2),
             (self.new_day, 2),
+            (self.edition, 3),
         ]  # fmt: skip
         action = self.rng.choices([a for a, _ in actions], weights=[w for _, w in actions])[0]
         action()
+        self.keep_leads()
         return action.__name__
 
 
@@ -306,9 +336,51 @@ def test_random_edits_build_like_a_clean_build(tmp_path: Path, keep: str) -> Non
             assert actual[name] == expected[name], f"{name} differs after {history}"
         # (the first instrument, or the last one gone, brings the menu's "Instruments" to every page, or takes it away)
         retracked = tracked != bool(editor.instrument_files())
-        assert result.rendered < result.pages or history[-1] in ("config", "template") or retracked, (
+        assert result.rendered < result.pages or history[-1] in ("config", "template", "edition") or retracked, (
             "incremental builds render less than everything"
         )
+
+
+@pytest.mark.parametrize("keep", ["disk", "serve"])
+def test_edition_file_edits_build_like_a_clean_build(tmp_path: Path, keep: str) -> None:
+    """An edition file added, its note, title and lead story edited, then removed: each build
+    equals a clean build, and a note edit renders only the pages that show it."""
+    root = tmp_path / "root"
+    make_site(root, 25, seed=3)
+    out = root / "site"
+    cache = BuildCache.load(root, code_version()) if keep == "serve" else None
+    serving = keep == "serve"
+    build(open_config(root).with_overrides(serving=serving), out, jobs=1, cache=cache)
+    briefs = sorted((root / "content" / "briefs").glob("*.md"))
+    text = briefs[0].read_text()
+    year, week, _ = dt.date.fromisoformat(text[text.index("date: ") + 6 :][:10]).isocalendar()
+    edition = root / "content" / "editions" / f"{year}-W{week:02d}.md"
+    edition.parent.mkdir()
+    steps = [
+        "---\ntitle: First title\n---\nThe first note.\n",
+        "---\ntitle: First title\n---\nThe note, edited.\n",
+        f"---\ntitle: Second title\ntop: {briefs[0].stem}\n---\nThe note, edited.\n",
+        None,
+    ]
+    for index, content in enumerate(steps):
+        before = snapshot(root)
+        if content is None:
+            edition.unlink()
+        else:
+            edition.write_text(content)
+        after = snapshot(root)
+        changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+        result = build(
+            open_config(root).with_overrides(serving=serving),
+            out,
+            jobs=1,
+            cache=cache,
+            changed=changed if serving else None,
+        )
+        assert tree(out) == clean_build(root, tmp_path / "reference", serving=serving), f"step {index}"
+        if index == 1:
+            assert 1 <= result.rendered <= 2, "a note edit renders its edition (and the front page if it is the latest)"
+    assert "First title" not in (out / "weeks" / "index.html").read_text()
 
 
 def test_a_noop_rebuild_renders_and_writes_nothing(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ def look_at_inputs(config: Config, version: str) -> Inputs:
     """Every input file's name, size and modification time (an unreadable one makes the
     signature empty: nothing is known)."""
     parts: list[object] = [version, config.with_overrides(root=Path(".")), pagefind_version() if config.search else ""]
-    folders = [*theme_dirs(config.root), config.root / "static", config.root / "content" / "instruments"]
+    folders = [*theme_dirs(config.root), config.root / "static", config.root / "content" / "instruments",
+        config.root / "content" / "editions",
+    ]  # fmt: skip
     files = [config.root / CONFIG_FILE, config.root / config.taxonomy]
     for folder in folders:
         found = scan(folder)

@@ -32,6 +32,7 @@ from digest.build.state import Run, note_journal
 from digest.build.writer import Discard, OutputError, SiteWriter, WriteStats
 from digest.content.bodies import BodyStore
 from digest.content.config import Config
+from digest.content.editorial import load_editions
 from digest.content.files import Inputs
 from digest.content.images import image_sizes
 from digest.content.instruments import load_instruments, reference_problems
@@ -50,6 +51,7 @@ from digest.search.pagefind import (
 )
 from digest.search.tool import pagefind_version
 from digest.site.arrange import Site, build_site
+from digest.site.editions import edition_settings, with_editions
 from digest.site.links import link_problems
 from digest.site.pages import plan_pages
 from digest.site.tracker import track
@@ -174,6 +176,10 @@ def _load(r: Run) -> None:
     r.errors = list(r.loaded.problems)
     r.instruments, instrument_problems, instrument_files = load_instruments(config, r.taxonomy)
     r.errors.extend([*instrument_problems, *reference_problems(r.loaded.briefs, instrument_files)])
+    # (the weekly editions' own files and settings: read in full, part of the site's layout)
+    r.edition_files, edition_problems = load_editions(config.root)
+    r.edition_settings, setting_problems = edition_settings(config, r.taxonomy)
+    r.errors.extend(edition_problems + setting_problems)
     r.images = image_sizes(config.root, r.loaded.briefs)
     r.env = make_environment(config.root, None if r.clean else r.cache.folder / "templates")
     r.published = publish_assets(theme_assets(config.root), fingerprint=config.fingerprint_assets)
@@ -192,7 +198,7 @@ def _arrange(r: Run) -> None:
     plan = r.resident.plans.get(r.out_key) if r.resident is not None and r.known is not None else None
     if plan is not None:
         keys_of_templates = template_keys(r.env, plan.templates, r.cache.memo)
-        inputs = (r.config, r.taxonomy, r.images, r.global_key, keys_of_templates, r.instruments)
+        inputs = (r.config, r.taxonomy, r.images, r.global_key, keys_of_templates, *r.layout_inputs)
         if not plan.holds(inputs, r.loaded.briefs, r.previous):
             plan = None
     loaded = r.loaded
@@ -211,6 +217,8 @@ def _arrange(r: Run) -> None:
         r.inputs = inputs
         return
     r.site = build_site(r.config, r.taxonomy, loaded.briefs, r.cache.memo, r.images, loaded.body_keys)
+    r.site, edition_errors = with_editions(r.site, r.edition_files, r.edition_settings)
+    r.errors.extend(edition_errors)
     if r.instruments:
         tracker = track(r.instruments, r.site.briefs, build_date(r.config), r.taxonomy, r.site.tags)
         r.site = replace(r.site, tracker=tracker, problems=r.site.problems + tracker.warnings)
@@ -218,7 +226,7 @@ def _arrange(r: Run) -> None:
     # as the last build of this folder, only the pages that showed a changed body, or whose
     # template changed, can differ (and only the search documents of the changed bodies).
     metadata = [(b.meta_digest, b.refs, b.images) for b in loaded.briefs]
-    r.layout_key = key_of((r.config, r.taxonomy, r.images, r.global_key, r.instruments), metadata)
+    r.layout_key = key_of((r.config, r.taxonomy, r.images, r.global_key, *r.layout_inputs), metadata)
     last = r.cache.planned.get(r.out_key) if r.previous else None
     if last is not None and last.layout_key == r.layout_key:
         r.last = last
@@ -262,7 +270,7 @@ def _plan(r: Run) -> None:
     )
     r.templates = frozenset(p.template for p in r.pages)
     r.keys_of_templates = template_keys(r.env, r.templates, r.cache.memo)
-    r.inputs = (r.config, r.taxonomy, r.images, r.global_key, r.keys_of_templates, r.instruments)
+    r.inputs = (r.config, r.taxonomy, r.images, r.global_key, r.keys_of_templates, *r.layout_inputs)
     memory = r.resident.fingerprints.setdefault(r.out_key, {}) if r.resident is not None else {}
     r.fingerprints = Fingerprinter(site, r.global_key, r.keys_of_templates, memory)
 

@@ -15,6 +15,7 @@ from digest.build.plan import Plan
 from digest.build.resident import Resident
 from digest.build.writer import Discard, OutputError, SiteWriter
 from digest.content.config import Config
+from digest.content.editorial import EditionFile
 from digest.content.files import Inputs
 from digest.content.instruments import Instrument
 from digest.content.load import LoadResult
@@ -23,6 +24,7 @@ from digest.core.model import Taxonomy
 from digest.core.workers import Progress
 from digest.search.pagefind import Indexer, IndexJob
 from digest.site.arrange import Site
+from digest.site.editions import EditionSettings
 from digest.site.pages import Page
 from digest.theme.assets import Assets
 
@@ -51,6 +53,8 @@ class Run:
     taxonomy: Taxonomy = field(init=False)
     loaded: LoadResult = field(init=False)
     instruments: tuple[Instrument, ...] = field(init=False)  # the policy instruments that loaded
+    edition_files: tuple[EditionFile, ...] = field(init=False)  # the editors' parts of the weekly editions
+    edition_settings: EditionSettings = field(init=False)  # `editions:` and `email:` of digest.yaml
     errors: list[Problem] = field(default_factory=list)
     images: Mapping[str, tuple[int, int]] = field(init=False)
     env: jinja2.Environment = field(init=False)
@@ -84,6 +88,11 @@ class Run:
     search_keys: dict[int, str] = field(default_factory=dict)  # shard -> key
     rendered: int = 0
     owned_once: list[set[str]] = field(default_factory=list)
+
+    @property
+    def layout_inputs(self) -> tuple[object, ...]:
+        """What the site's arrangement follows from besides the configuration, taxonomy, images and code."""
+        return (self.instruments, self.edition_files, self.edition_settings)
 
     @property
     def out_key(self) -> str:

@@ -22,6 +22,7 @@ from markdown_it.rules_block import table as _table_rule
 from markdown_it.rules_core import StateCore
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.superscript import superscript_plugin
 
 from digest.core.model import Image
 
@@ -141,6 +142,25 @@ def _rows(state: StateBlock, start: int, end: int) -> int:
     return line - start - 2
 
 
+_POWER = re.compile(r"\^([-−]?\d{1,4})(?![\w^])")
+
+
+def _power(state: Any, silent: bool) -> bool:
+    """`10^26` -> 10<sup>26</sup>: a caret between a number and an exponent, with no closing caret."""
+    if state.src[state.pos] != "^" or state.pos == 0 or not state.src[state.pos - 1].isdigit():
+        return False
+    match = _POWER.match(state.src, state.pos)
+    if match is None:
+        return False
+    if not silent:
+        state.push("sup_open", "sup", 1).markup = "^"
+        token = state.push("text", "", 0)
+        token.content = match.group(1)
+        state.push("sup_close", "sup", -1).markup = "^"
+    state.pos = match.end()
+    return True
+
+
 @cache
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -149,6 +169,8 @@ def _parser() -> MarkdownIt:
     md.block.ruler.at("table", _capped_table, {"alt": ["paragraph", "reference"]})
     md.use(footnote_plugin)
     md.use(anchors_plugin, min_level=1, max_level=4)
+    md.use(superscript_plugin)  # `x^2^`
+    md.inline.ruler.before("sup", "digest_power", _power)  # `10^26`, as policy texts write compute thresholds
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     md.core.ruler.push("digest_links", _rewrite_links)
     return md

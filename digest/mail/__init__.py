@@ -1,1 +1,2 @@
-"""TODO: the concept of the package."""
+"""`digest email`: a weekly edition as an email (plain text and HTML with inlined CSS), written
+to files or delivered over SMTP."""

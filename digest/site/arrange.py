@@ -17,6 +17,7 @@ from digest.content.markup import BARE_SLUG
 from digest.core.errors import Problem
 from digest.core.layout import BRIEFS_DIR
 from digest.core.model import Brief, Taxonomy
+from digest.site.editions import Edition, EditionSettings
 from digest.site.tracker import Tracker
 
 OTHER_GROUP = ("other", "Other tags")
@@ -112,6 +113,8 @@ class Site:
     images: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))  # path -> size
     body_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # slug -> body in the BodyStore
     tracker: Tracker | None = None  # the policy instruments as of the build's date (see digest.site.tracker)
+    editions: tuple[Edition, ...] = ()  # each week's edition, newest first (see with_editions)
+    edition_settings: EditionSettings = field(default_factory=lambda: EditionSettings(None, None, None))
 
     def week_of(self, brief: Brief) -> str:
         year, week, _ = brief.published.isocalendar()

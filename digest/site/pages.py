@@ -84,8 +84,11 @@ def plan_pages(site: Site) -> tuple[Page, ...]:
     """Every output of the site, in a stable order; the sitemap lists the HTML pages."""
     config = site.config
     pages: list[Page] = []
+    latest = site.editions[0] if site.editions else None
+    editions = {e.key: e.ref for e in site.editions}
     for pager, items in paginate(site.briefs, config.per_page, "/"):
         suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
+        front = {"edition": latest, "signup_url": site.edition_settings.signup_url} if pager.number == 1 else {}
         pages.append(
             Page(
                 pager.url,
@@ -93,23 +96,24 @@ def plan_pages(site: Site) -> tuple[Page, ...]:
                 f"Latest briefs{suffix}",
                 config.description,
                 "latest",
-                MappingProxyType({"briefs": items, "pager": pager}),
+                MappingProxyType({"briefs": items, "pager": pager, "edition": None, "signup_url": None, **front}),
             )
         )
-    for brief in site.briefs:
+    for position, brief in enumerate(site.briefs):
         pages.append(
             Page(
                 brief_url(brief),
                 "brief.html",
                 brief.title,
                 brief.summary,
-                "latest",
+                "latest" if position < config.per_page else "archive",  # (the nav's current section)
                 MappingProxyType(
                     {
                         "brief": brief,
                         "neighbours": site.neighbours[brief.slug],
                         "related": site.related[brief.slug],
                         "week": site.week_of(brief),
+                        "edition": editions.get(site.week_of(brief)),
                     }
                 ),
                 lastmod=brief.last_modified.date().isoformat(),
@@ -159,20 +163,21 @@ def plan_pages(site: Site) -> tuple[Page, ...]:
             "Weekly editions",
             f"Every week of {config.title}, one edition each.",
             "weeks",
-            MappingProxyType({"weeks": site.weeks}),
+            MappingProxyType({"editions": site.editions}),
         )
     )
-    for index, week in enumerate(site.weeks):
-        older = site.weeks[index + 1] if index + 1 < len(site.weeks) else None
-        newer = site.weeks[index - 1] if index else None
+    for index, edition in enumerate(site.editions):
+        older = site.editions[index + 1].ref if index + 1 < len(site.editions) else None
+        newer = site.editions[index - 1].ref if index else None
+        count = len(edition.briefs)
         pages.append(
             Page(
-                week.url,
+                edition.url,
                 "week.html",
-                f"Week {week.week}, {week.year}",
-                f"{len(week.briefs)} briefs from {week.start:%d %B %Y} to {week.end:%d %B %Y}.",
+                f"No. {edition.number}: {edition.title}",
+                f"{edition.summary} {count} {'brief' if count == 1 else 'briefs'}, {edition.dates}.",
                 "weeks",
-                MappingProxyType({"week": week, "older": older, "newer": newer}),
+                MappingProxyType({"edition": edition, "older": older, "newer": newer}),
             )
         )
     pages.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from digest.core.dates import isodate, longdate, rfc3339, shortdate
 from digest.core.errors import Problem
 from digest.core.model import Brief
 from digest.site.arrange import Site, Tag, brief_url
+from digest.site.editions import Edition
 from digest.site.pages import Page, Pager
 from digest.theme import structured
 from digest.theme.environment import template_path
@@ -74,6 +76,7 @@ class Renderer:
             article_ld=self.article_ld,
             breadcrumb_ld=self.breadcrumb_ld,
             collection_ld=self.collection_ld,
+            edition_note=self.edition_note,
         )
         env.filters.update(longdate=longdate, isodate=isodate, rfc3339=rfc3339, shortdate=shortdate)
 
@@ -117,6 +120,19 @@ class Renderer:
             self.bodies[brief.slug] = Markup(resolve_links(html, self._resolve(brief), self._image_size))
             self.counts[brief.slug] = (counts[0], counts[1])
         return self.bodies[brief.slug]
+
+    def edition_note(self, edition: Edition) -> Markup:
+        """The editor's note of an edition, its links resolved (a link to a brief file or slug
+        goes to that brief's page, whether or not it exists: a note depends on its text alone)."""
+
+        def resolve(kind: str, target: str) -> str:
+            if kind == "root":
+                return self.url(target)
+            parts = urlsplit(target)
+            slug = posixpath.basename(parts.path).removesuffix(".md")
+            return self.url(f"/briefs/{slug}/") + (f"#{parts.fragment}" if parts.fragment else "")
+
+        return Markup(resolve_links(edition.note_html, resolve))
 
     def _image_size(self, src: str) -> tuple[int, int] | None:
         path = local_path(src)
