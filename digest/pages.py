@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from digest.model import Brief
-from digest.search import shards
+from digest.search import filter_counts, shards
 from digest.site import Site, brief_url
 
 FEED_SIZE = 20
@@ -193,7 +193,7 @@ def plan_pages(site: Site) -> tuple[Page, ...]:
                 "Search",
                 f"Search every brief of {config.title} by words, tags and year.",
                 "search",
-                MappingProxyType({"shards": tuple(shards(site))}),
+                MappingProxyType({"shards": tuple(shards(site)), "filters": filter_counts(site)}),
                 in_sitemap=False,
             )
         )

@@ -189,6 +189,34 @@ def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
     return found
 
 
+def filter_counts(site: Site) -> dict[str, dict[str, int]]:
+    """Filter -> value -> how many indexed briefs have it: what Pagefind's `filters()` would
+    answer after loading every filter file of every shard, told by the search page itself."""
+    known = _COUNTS.get("last")
+    if known is not None and known[0] is site.briefs and known[1] == site.config.serving:
+        return known[2]
+    labels = _group_labels(site)
+    tags: dict[str, tuple[str, str]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for brief in indexed(site):
+        for slug in brief.tags:
+            found = tags.get(slug)
+            if found is None:
+                tag = site.tags[slug]
+                found = tags[slug] = (labels.get(tag.group, OTHER_GROUP[1]), tag.label)
+            values = counts.setdefault(found[0], {})
+            values[found[1]] = values.get(found[1], 0) + 1
+        values = counts.setdefault(YEAR_FILTER, {})
+        year = str(brief.date.year)
+        values[year] = values.get(year, 0) + 1
+    ordered = {name: dict(sorted(counts[name].items())) for name in sorted(counts)}
+    _COUNTS["last"] = (site.briefs, site.config.serving, ordered)
+    return ordered
+
+
+_COUNTS: dict[str, tuple[tuple[Brief, ...], bool, dict[str, dict[str, int]]]] = {}
+
+
 def document_keys(site: Site, version: str, briefs: Iterable[Brief] | None = None) -> dict[str, str]:
     """Slug -> a hash of everything that brief's search document is made of (its text through
     its `meta_digest` and body key, its tags' labels, groups and URLs, the language, and the

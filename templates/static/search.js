@@ -173,14 +173,16 @@ async function start() {
   const [first, ...others] = (root.dataset.shards || "").split(" ").filter(Boolean);
   try {
     if (first === undefined) throw new Error("no index");
+    // The filters and their counts come with the page: no shard's filter files are loaded
+    // until a search picks a filter.
+    const available = JSON.parse(root.querySelector("[data-search-counts]").textContent);
+    count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
+    filterPanel(available, selected);
     pagefind = await import(`${root.dataset.bundle}${first}/pagefind.js`);
     await pagefind.options({ baseUrl: root.dataset.base, excerptLength: 24 });
     await pagefind.init();
     await Promise.all(others.map((n) => pagefind.mergeIndex(`${root.dataset.bundle}${n}/`, { baseUrl: root.dataset.base })));
     merged = others.length > 0;
-    const available = await pagefind.filters();
-    count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
-    filterPanel(available, selected);
   } catch {
     say("There is nothing to search yet: no briefs are published.");
     return;
