@@ -53,3 +53,21 @@ def test_a_first_search_loads_no_filter_file_yet_shows_every_filter_with_its_cou
         tab.wait_for_function("old => document.querySelector('[data-search-status]').textContent !== old", arg=before)
         assert tab.inner_text("[data-search-status]") == "No briefs found for “compute” in 2025."
         assert [u for u in fetched if u.endswith(".pf_filter")], "a picked filter loads its files"
+
+
+def test_the_search_page_loads_the_index_only_once_a_search_needs_it(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = sharded_site(tmp_path, monkeypatch)
+    with serve_folder(out) as origin:
+        tab = browser.new_page()
+        fetched: list[str] = []
+        tab.on("request", lambda request: fetched.append(request.url))
+        tab.goto(origin + "/search/")
+        tab.wait_for_function("document.querySelector('[data-search-status]').textContent.startsWith('Type a word')")
+        assert tab.inner_text("[data-search-status]") == "Type a word or pick a filter to search 13 briefs."
+        tab.wait_for_load_state("networkidle")
+        assert not [u for u in fetched if "/pagefind/" in u], "nothing of the index before a search needs it"
+        tab.fill("#search-query", "compute")
+        tab.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('found')")
+        assert tab.inner_text("[data-search-status]") == "12 briefs found for “compute”."

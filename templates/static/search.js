@@ -125,12 +125,34 @@ async function showMore(mine) {
   if (items.length) items[0].querySelector("a").focus();
 }
 
+// The index is split into shards (pagefind/0/, pagefind/5/, ...): the first is loaded, the
+// others merged in, once a search needs them (a query, a filter) or the reader is about to type.
+const shardNames = (root.dataset.shards || "").split(" ").filter(Boolean);
+let loading = null;
+
+function load() {
+  loading ||= (async () => {
+    const [first, ...others] = shardNames;
+    const bundle = await import(`${root.dataset.bundle}${first}/pagefind.js`);
+    await bundle.options({ baseUrl: root.dataset.base, excerptLength: 24 });
+    await bundle.init();
+    await Promise.all(others.map((n) => bundle.mergeIndex(`${root.dataset.bundle}${n}/`, { baseUrl: root.dataset.base })));
+    merged = others.length > 0;
+    pagefind = bundle;
+  })();
+  return loading;
+}
+
+function nothing() {
+  say("There is nothing to search yet: no briefs are published.");
+}
+
 async function search() {
   const mine = ++run;
   const query = input.value.trim();
   const filters = chosen();
   remember(query, filters);
-  if (!pagefind) return;
+  if (!shardNames.length) return nothing();
   const anyFilter = Object.keys(filters).length > 0;
   if (!query && !anyFilter) {
     list.replaceChildren();
@@ -139,6 +161,12 @@ async function search() {
     say(`Type a word or pick a filter to search ${count} briefs.`);
     return;
   }
+  try {
+    await load();
+  } catch {
+    return nothing();
+  }
+  if (mine !== run) return;
   const options = { filters: Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, { any: v }])) };
   if (sort.value === "newest") options.sort = { date: "desc" };
   else if (!query) options.sort = { date: "desc" };
@@ -169,24 +197,12 @@ async function start() {
   sort.value = params.get("sort") === "newest" ? "newest" : "relevance";
   const selected = {};
   for (const [k, v] of params) if (k !== "q" && k !== "sort") (selected[k] ||= []).push(v);
-  // The index is split into shards (pagefind/0/, pagefind/5/, ...): the first is loaded, the others merged in.
-  const [first, ...others] = (root.dataset.shards || "").split(" ").filter(Boolean);
-  try {
-    if (first === undefined) throw new Error("no index");
-    // The filters and their counts come with the page: no shard's filter files are loaded
-    // until a search picks a filter.
-    const available = JSON.parse(root.querySelector("[data-search-counts]").textContent);
-    count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
-    filterPanel(available, selected);
-    pagefind = await import(`${root.dataset.bundle}${first}/pagefind.js`);
-    await pagefind.options({ baseUrl: root.dataset.base, excerptLength: 24 });
-    await pagefind.init();
-    await Promise.all(others.map((n) => pagefind.mergeIndex(`${root.dataset.bundle}${n}/`, { baseUrl: root.dataset.base })));
-    merged = others.length > 0;
-  } catch {
-    say("There is nothing to search yet: no briefs are published.");
-    return;
-  }
+  if (!shardNames.length) return nothing();
+  // The filters and their counts come with the page: no shard's filter files are loaded
+  // until a search picks a filter.
+  const available = JSON.parse(root.querySelector("[data-search-counts]").textContent);
+  count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
+  filterPanel(available, selected);
   await search();
 }
 
@@ -202,4 +218,5 @@ form.addEventListener("submit", (event) => {
 panel.addEventListener("change", search);
 sort.addEventListener("change", search);
 more.addEventListener("click", () => showMore(run));
+input.addEventListener("focus", () => shardNames.length && load().catch(() => {}), { once: true });
 start();
