@@ -14,6 +14,15 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 LOCAL = "http://127.0.0.1/"
+# Tells the test when the first result appears.
+FIRST_RESULTS = """
+new MutationObserver(() => {
+  if (!window.seenFirst && document.querySelector('.search-result')) {
+    window.seenFirst = true;
+    window.firstResults();
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
 
 
 def sharded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, briefs: int = 12) -> Path:
@@ -32,17 +41,22 @@ def sharded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, briefs: int = 
     return out
 
 
-def test_a_first_search_loads_no_filter_file_yet_shows_every_filter_with_its_count(
+def test_a_first_search_shows_results_before_any_filter_file_yet_every_filter_with_its_count(
     browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = sharded_site(tmp_path, monkeypatch)
     with serve_folder(out) as origin:
         tab = browser.new_page()
-        fetched: list[str] = []
+        fetched: list[str] = []  # (Pagefind's worker's requests too)
+        at_first: list[list[str]] = []
         tab.on("request", lambda request: fetched.append(request.url))
+        tab.expose_binding("firstResults", lambda _source: at_first.append(list(fetched)))
+        tab.add_init_script(FIRST_RESULTS)
         tab.goto(origin + "/search/?q=compute")
         tab.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('found')")
-        assert not [u for u in fetched if u.endswith(".pf_filter")], "no shard's filters before one is picked"
+        (before,) = at_first
+        assert [u for u in before if u.endswith(".pf_index")], "the index was searched"
+        assert not [u for u in before if u.endswith(".pf_filter")], "no shard's filters before the first results"
         years = tab.text_content("details.search-filter:has(summary:text('Year'))") or ""
         assert "2024 (12)" in years and "2025 (1)" in years, "every brief counted, over every shard"
         countries = tab.text_content("details.search-filter:has(summary:text('Countries and regions'))") or ""
@@ -52,7 +66,7 @@ def test_a_first_search_loads_no_filter_file_yet_shows_every_filter_with_its_cou
         tab.check("input[name='Year'][value='2025']")
         tab.wait_for_function("old => document.querySelector('[data-search-status]').textContent !== old", arg=before)
         assert tab.inner_text("[data-search-status]") == "No briefs found for “compute” in 2025."
-        assert [u for u in fetched if u.endswith(".pf_filter")], "a picked filter loads its files"
+        assert [u for u in fetched if u.endswith(".pf_filter")], "the filters' files come after the first results"
 
 
 def test_the_search_page_loads_the_index_only_once_a_search_needs_it(
