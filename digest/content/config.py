@@ -35,6 +35,8 @@ class Config:
     timezone: str = "UTC"
     taxonomy: str = "content/tags.yaml"
     search: bool = True
+    # spellings and names a search treats as one (`search: {synonyms: [[licence, license]]}`)
+    synonyms: tuple[tuple[str, ...], ...] = ()
     fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # the site's own front-matter keys
     open_tags: bool = False  # tags outside the taxonomy allowed (check warns)
     drafts: bool = False
@@ -187,6 +189,10 @@ def load_config(root: Path) -> Config:
                 problems.append(Problem(rel, line, message))
             else:
                 values[key] = str(value).strip()
+        elif key == "search" and isinstance(value, dict):
+            synonyms = _synonyms(value, rel, doc.line, problems)
+            if synonyms is not None:
+                values["synonyms"] = synonyms
         elif key in ("search", "open_tags"):
             if not isinstance(value, bool):
                 problems.append(
@@ -272,3 +278,32 @@ def config_warnings(config: Config) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _synonyms(
+    value: dict[Any, Any], rel: str, line: Callable[..., int], problems: list[Problem]
+) -> tuple[tuple[str, ...], ...] | None:
+    """`search: {synonyms: [[licence, license], ...]}`: groups of two or more words or phrases."""
+    expected = "expected e.g. `search: {synonyms: [[licence, license], [AI Act, Artificial Intelligence Act]]}`"
+    for key in value:
+        if key != "synonyms":
+            problems.append(Problem(rel, line("search", key), f"unknown key 'search.{key}'; {expected}"))
+            return None
+    groups = value.get("synonyms") or []
+    if not isinstance(groups, list):
+        problems.append(Problem(rel, line("search", "synonyms"), f"'search.synonyms' must be a list; {expected}"))
+        return None
+    found = []
+    for index, group in enumerate(groups):
+        words = [str(w).strip() for w in group] if isinstance(group, list) else []
+        if len(words) < 2 or not all(words) or not all(isinstance(w, (str, int, float)) for w in group):
+            problems.append(
+                Problem(
+                    rel,
+                    line("search", "synonyms", index),
+                    f"each group of 'search.synonyms' must list two or more words, got {group!r}; {expected}",
+                )
+            )
+            return None
+        found.append(tuple(words))
+    return tuple(found)

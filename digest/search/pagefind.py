@@ -56,7 +56,7 @@ SEARCH_DIR = "pagefind"
 SHARD_SIZE = 250
 MAX_SHARDS = 32
 log = logging.getLogger(__name__)
-FORMAT = "2"  # bump when the documents change shape
+FORMAT = "3"  # bump when the documents change shape
 YEAR_FILTER = "Year"
 # Pagefind's own UIs: the theme has its own search page, so they are not published.
 _UNPUBLISHED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b|^playground/")
@@ -189,6 +189,34 @@ def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
     return found
 
 
+def filter_counts(site: Site) -> dict[str, dict[str, int]]:
+    """Filter -> value -> how many indexed briefs have it: what Pagefind's `filters()` would
+    answer after loading every filter file of every shard, told by the search page itself."""
+    known = _COUNTS.get("last")
+    if known is not None and known[0] is site.briefs and known[1] == site.config.search_drafts:
+        return known[2]
+    labels = _group_labels(site)
+    tags: dict[str, tuple[str, str]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for brief in indexed(site):
+        for slug in brief.tags:
+            found = tags.get(slug)
+            if found is None:
+                tag = site.tags[slug]
+                found = tags[slug] = (labels.get(tag.group, OTHER_GROUP[1]), tag.label)
+            values = counts.setdefault(found[0], {})
+            values[found[1]] = values.get(found[1], 0) + 1
+        values = counts.setdefault(YEAR_FILTER, {})
+        year = str(brief.date.year)
+        values[year] = values.get(year, 0) + 1
+    ordered = {name: dict(sorted(counts[name].items())) for name in sorted(counts)}
+    _COUNTS["last"] = (site.briefs, site.config.search_drafts, ordered)
+    return ordered
+
+
+_COUNTS: dict[str, tuple[tuple[Brief, ...], bool, dict[str, dict[str, int]]]] = {}
+
+
 def document_keys(site: Site, version: str, briefs: Iterable[Brief] | None = None) -> dict[str, str]:
     """Slug -> a hash of everything that brief's search document is made of (its text through
     its `meta_digest` and body key, its tags' labels, groups and URLs, the language, and the
@@ -200,10 +228,13 @@ def document_keys(site: Site, version: str, briefs: Iterable[Brief] | None = Non
         known = tags.get(slug)
         if known is None:
             t = site.tags[slug]
-            known = tags[slug] = f"{t.url}\x1f{t.label}\x1f{labels.get(t.group, OTHER_GROUP[1])}"
+            known = tags[slug] = (
+                f"{t.url}\x1f{t.label}\x1f{labels.get(t.group, OTHER_GROUP[1])}\x1f{_tag_terms(site, slug)}"
+            )
         return known
 
-    common = f"{FORMAT}\x1e{version}\x1e{site.config.language}\x1e"
+    synonyms = "\x1d".join("\x1f".join(group) for group in site.config.synonyms)
+    common = f"{FORMAT}\x1e{version}\x1e{site.config.language}\x1e{synonyms}\x1e"
     keys = {}
     body_keys = site.body_keys
     for brief in indexed(site) if briefs is None else (b for b in briefs if site.config.search_drafts or not b.draft):
@@ -237,10 +268,48 @@ def shard_keys(site: Site, keys: Mapping[str, str], only: Collection[int] | None
     return found
 
 
+def _tag_terms(site: Site, slug: str) -> str:
+    """A tag's label and the aliases the taxonomy gives it, as a search matches them."""
+    definition = site.taxonomy.tags.get(slug)
+    aliases = definition.aliases if definition is not None else ()
+    return " ".join(dict.fromkeys([site.tags[slug].label, *aliases]))
+
+
+@functools.lru_cache(maxsize=8)
+def _variants(synonyms: tuple[tuple[str, ...], ...]) -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    """Each group of synonyms: a pattern finding any of them as whole words, and the group."""
+    found = []
+    for group in synonyms:
+        words = "|".join(re.escape(w) for w in sorted(group, key=len, reverse=True))
+        found.append((re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE), group))
+    return tuple(found)
+
+
+def folded(synonyms: tuple[tuple[str, ...], ...], text: str) -> list[str]:
+    """The synonyms of the words and phrases of `text` that `text` does not hold itself, so that a
+    search for any spelling of a group finds the brief (licence finds license)."""
+    extra: list[str] = []
+    for pattern, group in _variants(synonyms):
+        present = {m.casefold() for m in pattern.findall(text)}
+        if present:
+            extra += [w for w in group if w.casefold() not in present]
+    return extra
+
+
 def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
-    """The HTML Pagefind indexes for one brief. Meta values are the plain text a result shows."""
+    """The HTML Pagefind indexes for one brief. Meta values are the plain text a result shows.
+
+    After the text come the brief's tags (labels and aliases, weighted as key points are, so that
+    a brief tagged with what a reader searches for ranks above one that mentions it) and the
+    synonyms the site folds; `tail` tells the search page how many words those are, so that an
+    excerpt never shows them (nor the title and summary, which a result shows already)."""
     e = html.escape
     tags = json.dumps([[site.tags[s].label, site.tags[s].url] for s in brief.tags], ensure_ascii=False)
+    tag_terms = space_cjk(" ".join(_tag_terms(site, s) for s in brief.tags))
+    synonyms = ""
+    if site.config.synonyms:
+        text = _TAG.sub(" ", " ".join([e(brief.title), e(brief.summary), *brief.key_points_html, body_html]))
+        synonyms = space_cjk(" ".join(folded(site.config.synonyms, text)))
     meta = {
         "title": brief.title,
         "summary": brief.summary,
@@ -248,8 +317,11 @@ def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
         "datetime": brief.date.isoformat(),
         "tags": tags,
     }
+    if brief.source is not None and brief.source.name:
+        meta["source"] = brief.source.name
     if brief.draft:
         meta["draft"] = "draft"
+    meta["tail"] = str(len(tag_terms.split()) + len(synonyms.split()))
     hidden = "".join(f'<span data-pagefind-meta="{k}">{e(v)}</span>' for k, v in meta.items())
     hidden += "".join(
         f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in _filters(site, brief)
@@ -263,7 +335,9 @@ def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
         f'<p data-pagefind-weight="4">{space_cjk(e(brief.summary))}</p>'
         f'<ul data-pagefind-weight="6">{points}</ul>'
         f"<div>{space_cjk(body_html)}</div>"
-        f"<div data-pagefind-ignore>{hidden}</div>"
+        + (f'<p data-pagefind-weight="6">{e(tag_terms)}</p>' if tag_terms else "")
+        + (f"<p>{e(synonyms)}</p>" if synonyms else "")
+        + f"<div data-pagefind-ignore>{hidden}</div>"
         "</main></body></html>"
     )
 

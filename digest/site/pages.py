@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from digest.core.model import Brief
-from digest.search.pagefind import shards
+from digest.search.pagefind import filter_counts, shards
 from digest.site.arrange import Site, brief_url
 
 FEED_SIZE = 20
@@ -198,7 +198,7 @@ def plan_pages(site: Site) -> tuple[Page, ...]:
                 "Search",
                 f"Search every brief of {config.title} by words, tags and year.",
                 "search",
-                MappingProxyType({"shards": tuple(shards(site))}),
+                MappingProxyType({"shards": tuple(shards(site)), "filters": filter_counts(site)}),
                 in_sitemap=False,
             )
         )

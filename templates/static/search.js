@@ -9,6 +9,8 @@ const status = root.querySelector("[data-search-status]");
 const list = root.querySelector("[data-search-results]");
 const more = root.querySelector("[data-search-more]");
 const PAGE = 10;
+const EXCERPT = 24; // words
+const clear = element("button", { type: "button", class: "search-clear" }, "Clear filters");
 // Han and kana are indexed one character at a time (see digest/search.py): split queries alike.
 const CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff";
 const pair = new RegExp(`(?<=[${CJK}])(?=[${CJK}])`, "g");
@@ -65,13 +67,54 @@ function filterPanel(available, selected) {
       const label = element("label");
       const box = element("input", { type: "checkbox", name, value });
       box.checked = (selected[name] || []).includes(value);
-      label.append(box, ` ${value} `, element("span", { class: "count" }, `(${n})`));
+      // (the total, then how many of the results found have it: see showCounts)
+      label.append(box, ` ${value} `, element("span", { class: "count" }, `(${n})`), element("span", { class: "hits" }));
       fieldset.append(label);
     }
     details.append(fieldset);
     panel.append(details);
   }
+  clear.hidden = !Object.keys(selected).length;
+  panel.append(clear);
   panel.hidden = !names.length;
+}
+
+// How many of the results have each value, from Pagefind's own counts for the query and the
+// other filters picked (none while nothing is searched).
+function showCounts(counts) {
+  for (const label of panel.querySelectorAll("label")) {
+    const box = label.querySelector("input");
+    const hits = label.querySelector(".hits");
+    const n = counts ? (counts[box.name] || {})[box.value] || 0 : null;
+    hits.textContent = n === null ? "" : ` · ${n} found`;
+    label.classList.toggle("none", n === 0 && !box.checked);
+  }
+}
+
+function escaped(word) {
+  return word.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function wordsOf(text) {
+  return (text || "").replace(pair, " ").split(/\s+/).filter(Boolean);
+}
+
+// The words around the best match in the key points and body: not in the title and summary,
+// which the result shows above it, nor in the tags and synonyms the document ends with
+// (`tail`, see digest/search.py). None when nothing matched there.
+function excerpt(data) {
+  const all = data.content.split(/\s+/).filter(Boolean);
+  const from = wordsOf(data.meta.title).length + wordsOf(data.meta.summary).length;
+  const to = all.length - Number(data.meta.tail || 0);
+  const inside = (data.weighted_locations || []).filter((l) => l.location >= from && l.location < to);
+  if (!inside.length) return "";
+  const best = inside.reduce((a, b) => (b.weight > a.weight ? b : a));
+  const start = Math.max(from, Math.min(best.location - 6, to - EXCERPT));
+  const end = Math.min(to, start + EXCERPT);
+  const marked = new Set(inside.map((l) => l.location));
+  const shown = [];
+  for (let i = start; i < end; i++) shown.push(marked.has(i) ? `<mark>${escaped(all[i])}</mark>` : escaped(all[i]));
+  return `${start > from ? "… " : ""}${shown.join(" ")}${end < to ? " …" : ""}`;
 }
 
 function result(data) {
@@ -83,13 +126,15 @@ function result(data) {
   article.append(title);
   const line = element("p", { class: "meta" });
   line.append(element("time", { datetime: meta.datetime }, meta.date));
+  if (meta.source) line.append(" · ", element("span", { class: "source" }, meta.source));
   if (meta.draft) line.append(" · ", element("strong", { class: "draft" }, "Draft"));
   article.append(line);
   article.append(element("p", { class: "summary" }, meta.summary));
-  if (data.excerpt) {
-    const excerpt = element("p", { class: "excerpt" });
-    excerpt.innerHTML = data.excerpt.replace(joined, "");
-    article.append(excerpt);
+  const text = excerpt(data);
+  if (text) {
+    const node = element("p", { class: "excerpt" });
+    node.innerHTML = text.replace(joined, "");
+    article.append(node);
   }
   let tags = [];
   try {
@@ -125,20 +170,51 @@ async function showMore(mine) {
   if (items.length) items[0].querySelector("a").focus();
 }
 
+// The index is split into shards (pagefind/0/, pagefind/5/, ...): the first is loaded, the
+// others merged in, once a search needs them (a query, a filter) or the reader is about to type.
+const shardNames = (root.dataset.shards || "").split(" ").filter(Boolean);
+let loading = null;
+let filtersLoaded = null;
+
+function load() {
+  loading ||= (async () => {
+    const [first, ...others] = shardNames;
+    const bundle = await import(`${root.dataset.bundle}${first}/pagefind.js`);
+    await bundle.options({ baseUrl: root.dataset.base, excerptLength: 24 });
+    await bundle.init();
+    await Promise.all(others.map((n) => bundle.mergeIndex(`${root.dataset.bundle}${n}/`, { baseUrl: root.dataset.base })));
+    merged = others.length > 0;
+    pagefind = bundle;
+  })();
+  return loading;
+}
+
+function nothing() {
+  say("There is nothing to search yet: no briefs are published.");
+}
+
 async function search() {
   const mine = ++run;
   const query = input.value.trim();
   const filters = chosen();
   remember(query, filters);
-  if (!pagefind) return;
+  if (!shardNames.length) return nothing();
   const anyFilter = Object.keys(filters).length > 0;
+  clear.hidden = !anyFilter;
   if (!query && !anyFilter) {
     list.replaceChildren();
     more.hidden = true;
     shown = [];
+    showCounts(null);
     say(`Type a word or pick a filter to search ${count} briefs.`);
     return;
   }
+  try {
+    await load();
+  } catch {
+    return nothing();
+  }
+  if (mine !== run) return;
   const options = { filters: Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, { any: v }])) };
   if (sort.value === "newest") options.sort = { date: "desc" };
   else if (!query) options.sort = { date: "desc" };
@@ -161,6 +237,19 @@ async function search() {
   const picked = Object.values(filters).flat();
   const words = (query ? ` for “${query}”` : "") + (picked.length ? ` in ${picked.join(", ")}` : "");
   say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.${capped}` : `No briefs found${words}.`);
+  if (!filtersLoaded) {
+    // Pagefind counts only the filters whose files it has: they are loaded once the first
+    // results are on the page, then counted for this search.
+    filtersLoaded = pagefind.filters();
+    await filtersLoaded;
+    if (mine !== run) return;
+    const again = await pagefind.search(query ? query.replace(pair, " ") : null, options);
+    if (mine !== run) return;
+    showCounts(again.filters);
+  } else {
+    await filtersLoaded;
+    if (mine === run) showCounts(found.filters);
+  }
 }
 
 async function start() {
@@ -169,22 +258,12 @@ async function start() {
   sort.value = params.get("sort") === "newest" ? "newest" : "relevance";
   const selected = {};
   for (const [k, v] of params) if (k !== "q" && k !== "sort") (selected[k] ||= []).push(v);
-  // The index is split into shards (pagefind/0/, pagefind/5/, ...): the first is loaded, the others merged in.
-  const [first, ...others] = (root.dataset.shards || "").split(" ").filter(Boolean);
-  try {
-    if (first === undefined) throw new Error("no index");
-    pagefind = await import(`${root.dataset.bundle}${first}/pagefind.js`);
-    await pagefind.options({ baseUrl: root.dataset.base, excerptLength: 24 });
-    await pagefind.init();
-    await Promise.all(others.map((n) => pagefind.mergeIndex(`${root.dataset.bundle}${n}/`, { baseUrl: root.dataset.base })));
-    merged = others.length > 0;
-    const available = await pagefind.filters();
-    count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
-    filterPanel(available, selected);
-  } catch {
-    say("There is nothing to search yet: no briefs are published.");
-    return;
-  }
+  if (!shardNames.length) return nothing();
+  // The filters and their counts come with the page: no shard's filter files are loaded
+  // until a search picks a filter.
+  const available = JSON.parse(root.querySelector("[data-search-counts]").textContent);
+  count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
+  filterPanel(available, selected);
   await search();
 }
 
@@ -200,4 +279,10 @@ form.addEventListener("submit", (event) => {
 panel.addEventListener("change", search);
 sort.addEventListener("change", search);
 more.addEventListener("click", () => showMore(run));
+clear.addEventListener("click", () => {
+  for (const box of panel.querySelectorAll("input[type=checkbox]:checked")) box.checked = false;
+  search();
+  input.focus();
+});
+input.addEventListener("focus", () => shardNames.length && load().catch(() => {}), { once: true });
 start();
