@@ -233,7 +233,7 @@ class Theme:
         for attrs, body in page.scripts:
             if attrs.get("src"):
                 continue  # a theme script (checked with the guarded elements above)
-            if attrs.get("type") != "application/ld+json":
+            if attrs.get("type") not in ("application/ld+json", "application/json"):  # (data blocks never run)
                 found.append(f"{where}: inline script {body[:60]!r}")
                 continue
             try:

@@ -350,7 +350,9 @@ def test_edition_file_edits_build_like_a_clean_build(tmp_path: Path, keep: str) 
     out = root / "site"
     cache = BuildCache.load(root, code_version()) if keep == "serve" else None
     serving = keep == "serve"
-    build(open_config(root).with_overrides(serving=serving), out, jobs=1, cache=cache)
+    config = preview_config(root) if serving else open_config(root)
+    resident = Resident() if serving else None
+    build(config, out, jobs=1, cache=cache, resident=resident)
     briefs = sorted((root / "content" / "briefs").glob("*.md"))
     text = briefs[0].read_text()
     year, week, _ = dt.date.fromisoformat(text[text.index("date: ") + 6 :][:10]).isocalendar()
@@ -371,10 +373,11 @@ def test_edition_file_edits_build_like_a_clean_build(tmp_path: Path, keep: str) 
         after = snapshot(root)
         changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
         result = build(
-            open_config(root).with_overrides(serving=serving),
+            config,
             out,
             jobs=1,
             cache=cache,
+            resident=resident,
             changed=changed if serving else None,
         )
         assert tree(out) == clean_build(root, tmp_path / "reference", serving=serving), f"step {index}"

@@ -27,7 +27,7 @@ new MutationObserver(() => {
 
 def sharded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, briefs: int = 12) -> Path:
     """The fixture site with `briefs` more briefs, indexed in shards of about 2 briefs, built."""
-    monkeypatch.setattr("digest.search.pagefind.SHARD_SIZE", 2)
+    monkeypatch.setattr("digest.site.shards.SHARD_SIZE", 2)
     root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
     for n in range(briefs):
         (root / "content" / "briefs" / f"brief-{n:02d}.md").write_text(

@@ -25,6 +25,7 @@ from digest.build.cache import record_key, write_file
 from digest.content.config import Config
 from digest.content.files import Inputs
 from digest.core.layout import CACHE_DIR
+from digest.site.shards import shard_of
 
 if TYPE_CHECKING:
     from digest.core.model import ParsedBrief
@@ -102,7 +103,7 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
         brief = result.brief
         if brief.draft or any(slug not in tags for slug in brief.tags):
             return {}  # (a draft is not indexed; a new tag's page and label are the site's to decide)
-        by_shard.setdefault(search.shard_of(brief.slug, known.count), []).append(result)
+        by_shard.setdefault(shard_of(brief.slug, known.count), []).append(result)
     if len(by_shard) > limit:
         return {}
     site = SimpleNamespace(

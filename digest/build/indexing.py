@@ -21,11 +21,11 @@ from digest.search.pagefind import (
     remove_leftovers,
     shard_keys,
     shard_of_path,
-    shards_of,
     start_index,
 )
 from digest.search.tool import pagefind_version
 from digest.site.arrange import Site
+from digest.site.shards import shards_of
 from digest.theme.render import MissingBody
 
 

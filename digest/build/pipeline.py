@@ -43,17 +43,13 @@ from digest.core.layout import make_folder
 from digest.core.model import Brief
 from digest.core.version import code_version
 from digest.core.workers import Progress, default_jobs
-from digest.search.pagefind import (
-    SEARCH_DIR,
-    IndexJob,
-    indexed,
-    shard_count,
-)
+from digest.search.pagefind import SEARCH_DIR, IndexJob
 from digest.search.tool import pagefind_version
 from digest.site.arrange import Site, build_site
 from digest.site.editions import edition_settings, with_editions
 from digest.site.links import link_problems
 from digest.site.pages import plan_pages
+from digest.site.shards import indexed, shard_count
 from digest.site.tracker import track
 from digest.site.tracker_pages import with_tracker
 from digest.theme.assets import publish_assets

@@ -15,17 +15,11 @@ from digest.content.frontmatter import Document, FrontMatterError, split
 from digest.content.markup import Rendered, TableTooLarge, is_safe_url, render_body, render_inline
 from digest.content.reading import plain_text, text_counts
 from digest.core.errors import ContentError, Problem
-from digest.core.model import Brief, ParsedBrief, Source, Taxonomy, slugify
+from digest.core.model import KNOWN_KEYS, Brief, ParsedBrief, Source, Taxonomy, slugify
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_KEY_POINTS = 10
 MAX_TAGS = 50
-# The keys of a brief (see PRODUCT.md), and those `digest import` writes: anything else must be
-# declared under `fields:` in digest.yaml, so a typo (`darft`, `Tags`) never silently drops data.
-KNOWN_KEYS = frozenset(
-    {"title", "date", "summary", "key_points", "tags", "source", "updated", "draft", "slug"}
-    | {"why_it_matters", "instruments", "review", "imported_from", "generated"}
-)
 _EXTRA_KEYS = ("why_it_matters", "instruments", "review", "imported_from", "generated")  # kept in Brief.extra
 # What `digest new` writes for a writer to replace (see digest.ingest.scaffold): published as is, they are warnings.
 PLACEHOLDERS = {

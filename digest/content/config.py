@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from digest.content.sourcefile import read_text
 from digest.content.yamldoc import parse_file
 from digest.core.errors import ContentError, Problem
+from digest.core.model import KNOWN_KEYS
 
 CONFIG_FILE = "digest.yaml"
 
@@ -230,8 +231,6 @@ def _fields(
     value: object, rel: str, line: int, line_of: Callable[..., int], problems: list[Problem]
 ) -> dict[str, str] | None:
     """`fields:`, the site's own front-matter keys and their types (see digest.fields)."""
-    from digest.content.brief import KNOWN_KEYS  # (a brief's own keys may not be declared again)
-
     example = "expected e.g. `fields: {jurisdiction: string, effective: date}`"
     if not isinstance(value, dict):
         problems.append(Problem(rel, line, f"'fields' must be a mapping of names to types; {example}"))

@@ -13,6 +13,13 @@ from slugify import slugify as _slugify
 
 from digest.core.errors import Problem
 
+# The keys of a brief (see PRODUCT.md), and those `digest import` writes: anything else must be
+# declared under `fields:` in digest.yaml, so a typo (`darft`, `Tags`) never silently drops data.
+KNOWN_KEYS = frozenset(
+    {"title", "date", "summary", "key_points", "tags", "source", "updated", "draft", "slug"}
+    | {"why_it_matters", "instruments", "review", "imported_from", "generated"}
+)
+
 
 def slugify(text: str) -> str:
     """`Export Controls` -> `export-controls`; non-Latin text is transliterated."""

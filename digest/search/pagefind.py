@@ -48,16 +48,11 @@ from digest.core.model import Brief
 from digest.core.workers import dying_with_parent
 from digest.search.tool import pagefind_version
 from digest.site.arrange import OTHER_GROUP, Site
+from digest.site.shards import filters_of, group_labels, indexed, shard_count, shards
 
 SEARCH_DIR = "pagefind"
-# Briefs per index, about: an edit indexes one shard again, so a shard is small enough for that to
-# keep up with saving, and large enough that there are few of them. Past MAX_SHARDS shards, shards grow instead: every shard
-# costs the reader one more small request per search.
-SHARD_SIZE = 250
-MAX_SHARDS = 32
 log = logging.getLogger(__name__)
 FORMAT = "3"  # bump when the documents change shape
-YEAR_FILTER = "Year"
 # Pagefind's own UIs: the theme has its own search page, so they are not published.
 _UNPUBLISHED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b|^playground/")
 _CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -116,51 +111,6 @@ def space_cjk(markup: str) -> str:
     return "".join(p if p.startswith("<") else _CJK_PAIR.sub(" ", p) for p in parts)
 
 
-def indexed(site: Site) -> tuple[Brief, ...]:
-    """The briefs a reader can find: drafts only where the configuration says so (`digest serve`)."""
-    return tuple(b for b in site.briefs if site.config.search_drafts or not b.draft)
-
-
-def shard_count(briefs: int) -> int:
-    """How many indexes the briefs are split into: a power of two keeping each near or under
-    SHARD_SIZE briefs (up to MAX_SHARDS), so that Pagefind's memory stays bounded and an edit
-    indexes one again."""
-    count = 1
-    while briefs > count * SHARD_SIZE and count < MAX_SHARDS:
-        count *= 2
-    return count
-
-
-@functools.lru_cache(maxsize=1 << 17)
-def shard_of(slug: str, count: int) -> int:
-    return int.from_bytes(hashlib.blake2b(slug.encode("utf-8"), digest_size=8).digest(), "big") % count
-
-
-def shards(site: Site) -> dict[int, tuple[Brief, ...]]:
-    """The non-empty shards of the index: shard number -> its briefs."""
-    known = _SHARDS.get("last")
-    if known is not None and known[0] is site.briefs and known[1] == site.config.search_drafts:
-        return known[2]  # the same briefs as the site planned last (see build.Plan)
-    briefs = indexed(site)
-    count = shard_count(len(briefs))
-    groups: dict[int, list[Brief]] = {}
-    for brief in briefs:
-        groups.setdefault(shard_of(brief.slug, count), []).append(brief)
-    found = {n: tuple(groups[n]) for n in sorted(groups)}
-    _SHARDS["last"] = (site.briefs, site.config.search_drafts, found)
-    return found
-
-
-_SHARDS: dict[str, tuple[tuple[Brief, ...], bool, dict[int, tuple[Brief, ...]]]] = {}
-
-
-def shards_of(site: Site, slugs: Collection[str]) -> set[int]:
-    """The shards holding the documents of these briefs."""
-    groups = shards(site)
-    count = shard_count(sum(len(g) for g in groups.values()))
-    return {shard_of(slug, count) for slug in slugs} & set(groups)
-
-
 def shard_prefix(shard: int) -> str:
     return f"{SEARCH_DIR}/{shard}/"
 
@@ -173,55 +123,11 @@ def shard_of_path(relative: str) -> int | None:
     return None
 
 
-def _group_labels(site: Site) -> dict[str, str]:
-    labels = dict(site.taxonomy.groups)
-    labels.setdefault(*OTHER_GROUP)
-    return labels
-
-
-def _filters(site: Site, brief: Brief) -> list[tuple[str, str]]:
-    labels = _group_labels(site)
-    found = []
-    for slug in brief.tags:
-        tag = site.tags[slug]
-        found.append((labels.get(tag.group, OTHER_GROUP[1]), tag.label))
-    found.append((YEAR_FILTER, str(brief.date.year)))
-    return found
-
-
-def filter_counts(site: Site) -> dict[str, dict[str, int]]:
-    """Filter -> value -> how many indexed briefs have it: what Pagefind's `filters()` would
-    answer after loading every filter file of every shard, told by the search page itself."""
-    known = _COUNTS.get("last")
-    if known is not None and known[0] is site.briefs and known[1] == site.config.search_drafts:
-        return known[2]
-    labels = _group_labels(site)
-    tags: dict[str, tuple[str, str]] = {}
-    counts: dict[str, dict[str, int]] = {}
-    for brief in indexed(site):
-        for slug in brief.tags:
-            found = tags.get(slug)
-            if found is None:
-                tag = site.tags[slug]
-                found = tags[slug] = (labels.get(tag.group, OTHER_GROUP[1]), tag.label)
-            values = counts.setdefault(found[0], {})
-            values[found[1]] = values.get(found[1], 0) + 1
-        values = counts.setdefault(YEAR_FILTER, {})
-        year = str(brief.date.year)
-        values[year] = values.get(year, 0) + 1
-    ordered = {name: dict(sorted(counts[name].items())) for name in sorted(counts)}
-    _COUNTS["last"] = (site.briefs, site.config.search_drafts, ordered)
-    return ordered
-
-
-_COUNTS: dict[str, tuple[tuple[Brief, ...], bool, dict[str, dict[str, int]]]] = {}
-
-
 def document_keys(site: Site, version: str, briefs: Iterable[Brief] | None = None) -> dict[str, str]:
     """Slug -> a hash of everything that brief's search document is made of (its text through
     its `meta_digest` and body key, its tags' labels, groups and URLs, the language, and the
     `version` of the code that makes documents), for every indexed brief (or those of `briefs`)."""
-    labels = _group_labels(site)
+    labels = group_labels(site)
     tags: dict[str, str] = {}  # slug -> what a document shows of the tag
 
     def tag(slug: str) -> str:
@@ -324,7 +230,7 @@ def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
     meta["tail"] = str(len(tag_terms.split()) + len(synonyms.split()))
     hidden = "".join(f'<span data-pagefind-meta="{k}">{e(v)}</span>' for k, v in meta.items())
     hidden += "".join(
-        f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in _filters(site, brief)
+        f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in filters_of(site, brief)
     )
     hidden += f'<span data-pagefind-sort="date">{e(brief.published.isoformat())}</span>'
     points = "".join(f"<li>{space_cjk(p)}</li>" for p in brief.key_points_html)

@@ -8,8 +8,8 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from digest.core.model import Brief
-from digest.search.pagefind import filter_counts, shards
 from digest.site.arrange import Site, brief_url
+from digest.site.shards import filter_counts, shards
 
 FEED_SIZE = 20
 T = TypeVar("T")

@@ -1,0 +1,112 @@
+"""The site's briefs as the search index is split: which briefs a reader can find, the shards
+they fall in (by a hash of the slug, so a brief stays in its shard), and the filters with their
+counts that the search page shows. Part of the site model: pages and the search both read it."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Collection
+
+from digest.core.model import Brief
+from digest.site.arrange import OTHER_GROUP, Site
+
+# Briefs per index, about: an edit indexes one shard again, so a shard is small enough for that to
+# keep up with saving, and large enough that there are few of them. Past MAX_SHARDS shards, shards grow instead: every shard
+# costs the reader one more small request per search.
+SHARD_SIZE = 250
+
+
+MAX_SHARDS = 32
+
+
+YEAR_FILTER = "Year"
+
+
+def indexed(site: Site) -> tuple[Brief, ...]:
+    """The briefs a reader can find: drafts only where the configuration says so (`digest serve`)."""
+    return tuple(b for b in site.briefs if site.config.search_drafts or not b.draft)
+
+
+def shard_count(briefs: int) -> int:
+    """How many indexes the briefs are split into: a power of two keeping each near or under
+    SHARD_SIZE briefs (up to MAX_SHARDS), so that Pagefind's memory stays bounded and an edit
+    indexes one again."""
+    count = 1
+    while briefs > count * SHARD_SIZE and count < MAX_SHARDS:
+        count *= 2
+    return count
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def shard_of(slug: str, count: int) -> int:
+    return int.from_bytes(hashlib.blake2b(slug.encode("utf-8"), digest_size=8).digest(), "big") % count
+
+
+def shards(site: Site) -> dict[int, tuple[Brief, ...]]:
+    """The non-empty shards of the index: shard number -> its briefs."""
+    known = _SHARDS.get("last")
+    if known is not None and known[0] is site.briefs and known[1] == site.config.search_drafts:
+        return known[2]  # the same briefs as the site planned last (see build.Plan)
+    briefs = indexed(site)
+    count = shard_count(len(briefs))
+    groups: dict[int, list[Brief]] = {}
+    for brief in briefs:
+        groups.setdefault(shard_of(brief.slug, count), []).append(brief)
+    found = {n: tuple(groups[n]) for n in sorted(groups)}
+    _SHARDS["last"] = (site.briefs, site.config.search_drafts, found)
+    return found
+
+
+_SHARDS: dict[str, tuple[tuple[Brief, ...], bool, dict[int, tuple[Brief, ...]]]] = {}
+
+
+def shards_of(site: Site, slugs: Collection[str]) -> set[int]:
+    """The shards holding the documents of these briefs."""
+    groups = shards(site)
+    count = shard_count(sum(len(g) for g in groups.values()))
+    return {shard_of(slug, count) for slug in slugs} & set(groups)
+
+
+def group_labels(site: Site) -> dict[str, str]:
+    labels = dict(site.taxonomy.groups)
+    labels.setdefault(*OTHER_GROUP)
+    return labels
+
+
+def filters_of(site: Site, brief: Brief) -> list[tuple[str, str]]:
+    labels = group_labels(site)
+    found = []
+    for slug in brief.tags:
+        tag = site.tags[slug]
+        found.append((labels.get(tag.group, OTHER_GROUP[1]), tag.label))
+    found.append((YEAR_FILTER, str(brief.date.year)))
+    return found
+
+
+def filter_counts(site: Site) -> dict[str, dict[str, int]]:
+    """Filter -> value -> how many indexed briefs have it: what Pagefind's `filters()` would
+    answer after loading every filter file of every shard, told by the search page itself."""
+    known = _COUNTS.get("last")
+    if known is not None and known[0] is site.briefs and known[1] == site.config.search_drafts:
+        return known[2]
+    labels = group_labels(site)
+    tags: dict[str, tuple[str, str]] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for brief in indexed(site):
+        for slug in brief.tags:
+            found = tags.get(slug)
+            if found is None:
+                tag = site.tags[slug]
+                found = tags[slug] = (labels.get(tag.group, OTHER_GROUP[1]), tag.label)
+            values = counts.setdefault(found[0], {})
+            values[found[1]] = values.get(found[1], 0) + 1
+        values = counts.setdefault(YEAR_FILTER, {})
+        year = str(brief.date.year)
+        values[year] = values.get(year, 0) + 1
+    ordered = {name: dict(sorted(counts[name].items())) for name in sorted(counts)}
+    _COUNTS["last"] = (site.briefs, site.config.search_drafts, ordered)
+    return ordered
+
+
+_COUNTS: dict[str, tuple[tuple[Brief, ...], bool, dict[str, dict[str, int]]]] = {}
