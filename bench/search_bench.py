@@ -103,9 +103,14 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # (a visit's context closes while the page still loads the filters: reset connections)
+
+
 @contextlib.contextmanager
 def served(folder: Path) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    httpd = Server(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -188,6 +193,7 @@ def main() -> None:
     ap.add_argument("--hugo", type=int, default=0, help="also Hugo + one Pagefind index at this size")
     ap.add_argument("--digest", default=str(bb.REPO / ".venv" / "bin" / "digest"))
     ap.add_argument("--old", default="", help="an earlier digest install to measure beside --digest")
+    ap.add_argument("--old-sizes", default="", help="the sizes to measure --old at (default: every size)")
     ap.add_argument("--no-new", action="store_true", help="measure --old only (today's figures)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--words", default=",".join(WORDS))
@@ -203,8 +209,11 @@ def main() -> None:
         args.digest = ""
     installs = {side: cmd for side, cmd in (("old", args.old), ("new", args.digest)) if cmd}
     sites: list[Site] = []
+    old_sizes = [int(s) for s in args.old_sizes.split(",") if s] if args.old_sizes else sizes
     for n in sizes:
         for side, digest in installs.items():
+            if side == "old" and n not in old_sizes:
+                continue
             root = args.work / f"digest-{side}-{n}"
             build_digest(digest, n, root, args.shared, args.rebuild)
             label = f"digest ({side}), {n:,} briefs" if args.old else f"digest, {n:,} briefs"
