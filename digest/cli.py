@@ -49,7 +49,38 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    b = command("build", "build the site into site/")
+    _build_options(command("build", "build the site into site/"))
+
+    _check_options(command("check", "the build without writing anything: every error and warning of the site"))
+
+    _serve_options(
+        command("serve", "build the site with drafts, serve it, rebuild on every save and reload the browser")
+    )
+
+    _email_options(command("email", "an edition (default: the latest) as an email: WEEK.eml, WEEK.html and WEEK.txt"))
+
+    i = commands.add_parser(
+        "init",
+        help="create a new briefing site",
+        description="create a new briefing site with sample config, taxonomy and one brief",
+    )
+    i.add_argument(
+        "dir", nargs="?", type=Path, default=Path("."), help="folder for the new site (default: current folder)"
+    )
+
+    n = command("new", "write a new draft brief and print its path")
+    n.add_argument("title", help="the brief's title")
+    n.add_argument("--tags", default="", help="comma-separated tags, e.g. china,export-controls")
+
+    _import_options(
+        command("import", "turn source documents (scraped text, HTML pages, Markdown notes, URLs, feeds) into briefs")
+    )
+
+    return parser
+
+
+def _build_options(b: argparse.ArgumentParser) -> None:
+    """`digest build`'s options."""
     b.add_argument("--drafts", action="store_true", help="include briefs marked draft: true")
     b.add_argument("--base-url", metavar="URL", help="override base_url from digest.yaml (may have a sub-path)")
     b.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/ in the site folder)")
@@ -67,7 +98,9 @@ def _parser() -> argparse.ArgumentParser:
         help="if another build of this site is running, exit 1 at once instead of waiting for it",
     )
 
-    c = command("check", "the build without writing anything: every error and warning of the site")
+
+def _check_options(c: argparse.ArgumentParser) -> None:
+    """`digest check`'s options."""
     c.add_argument(
         "--drafts", action="store_true", help="check as a --drafts build would (drafts are always validated)"
     )
@@ -76,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help="warnings are errors (exit 1): for CI before publishing")
     c.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
-    s = command("serve", "build the site with drafts, serve it, rebuild on every save and reload the browser")
+
+def _serve_options(s: argparse.ArgumentParser) -> None:
+    """`digest serve`'s options."""
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000; the next free one if it is busy)")
     s.add_argument(
@@ -101,7 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--follow", action="store_true", help="when you save a brief, the browser goes to its page")
     _today_option(s)
 
-    e = command("email", "an edition (default: the latest) as an email: WEEK.eml, WEEK.html and WEEK.txt")
+
+def _email_options(e: argparse.ArgumentParser) -> None:
+    """`digest email`'s arguments and options."""
     e.add_argument(
         "week", nargs="?", metavar="WEEK", help="the edition's ISO week, e.g. 2025-W04 (default: the latest)"
     )
@@ -114,20 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--user", metavar="NAME", help="log in as NAME (the password from DIGEST_SMTP_PASSWORD)")
     e.add_argument("--dry-run", action="store_true", help="with --send: say what would be sent, send nothing")
 
-    i = commands.add_parser(
-        "init",
-        help="create a new briefing site",
-        description="create a new briefing site with sample config, taxonomy and one brief",
-    )
-    i.add_argument(
-        "dir", nargs="?", type=Path, default=Path("."), help="folder for the new site (default: current folder)"
-    )
 
-    n = command("new", "write a new draft brief and print its path")
-    n.add_argument("title", help="the brief's title")
-    n.add_argument("--tags", default="", help="comma-separated tags, e.g. china,export-controls")
-
-    m = command("import", "turn source documents (scraped text, HTML pages, Markdown notes, URLs, feeds) into briefs")
+def _import_options(m: argparse.ArgumentParser) -> None:
+    """`digest import`'s arguments and options."""
     m.add_argument(
         "paths", nargs="*", metavar="PATH", help="source files, folders (searched recursively), globs or http(s) URLs"
     )
@@ -145,7 +171,6 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
     m.add_argument("--force", action="store_true", help="overwrite briefs edited since import (a backup is kept first)")
     m.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    return parser
 
 
 def _today_option(parser: argparse.ArgumentParser) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -82,150 +82,147 @@ def paginate(items: Sequence[Brief], per_page: int, base: str) -> list[tuple[Pag
 
 def plan_pages(site: Site) -> tuple[Page, ...]:
     """Every output of the site, in a stable order; the sitemap lists the HTML pages."""
+    pages = [
+        *_front_pages(site),
+        *_brief_pages(site),
+        *_tag_pages(site),
+        *_edition_pages(site),
+        *_other_pages(site),
+    ]
+    listed = tuple(p for p in pages if p.in_sitemap)
+    pages.append(Page("/sitemap.xml", "sitemap.xml", "", "", "", MappingProxyType({"pages": listed}), in_sitemap=False))
+    return tuple(pages)
+
+
+def _front_pages(site: Site) -> Iterator[Page]:
+    """The front page (the latest edition first, then the latest briefs) and its later pages."""
     config = site.config
-    pages: list[Page] = []
     latest = site.editions[0] if site.editions else None
-    editions = {e.key: e.ref for e in site.editions}
     for pager, items in paginate(site.briefs, config.per_page, "/"):
         suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
         front = {"edition": latest, "signup_url": site.edition_settings.signup_url} if pager.number == 1 else {}
-        pages.append(
-            Page(
-                pager.url,
-                "index.html",
-                f"Latest briefs{suffix}",
-                config.description,
-                "latest",
-                MappingProxyType({"briefs": items, "pager": pager, "edition": None, "signup_url": None, **front}),
-            )
+        yield Page(
+            pager.url,
+            "index.html",
+            f"Latest briefs{suffix}",
+            config.description,
+            "latest",
+            MappingProxyType({"briefs": items, "pager": pager, "edition": None, "signup_url": None, **front}),
         )
+
+
+def _brief_pages(site: Site) -> Iterator[Page]:
+    config = site.config
+    editions = {e.key: e.ref for e in site.editions}
     for position, brief in enumerate(site.briefs):
-        pages.append(
-            Page(
-                brief_url(brief),
-                "brief.html",
-                brief.title,
-                brief.summary,
-                "latest" if position < config.per_page else "archive",  # (the nav's current section)
-                MappingProxyType(
-                    {
-                        "brief": brief,
-                        "neighbours": site.neighbours[brief.slug],
-                        "related": site.related[brief.slug],
-                        "week": site.week_of(brief),
-                        "edition": editions.get(site.week_of(brief)),
-                    }
-                ),
-                lastmod=brief.last_modified.date().isoformat(),
-            )
+        yield Page(
+            brief_url(brief),
+            "brief.html",
+            brief.title,
+            brief.summary,
+            "latest" if position < config.per_page else "archive",  # (the nav's current section)
+            MappingProxyType(
+                {
+                    "brief": brief,
+                    "neighbours": site.neighbours[brief.slug],
+                    "related": site.related[brief.slug],
+                    "week": site.week_of(brief),
+                    "edition": editions.get(site.week_of(brief)),
+                }
+            ),
+            lastmod=brief.last_modified.date().isoformat(),
         )
-    pages.append(
-        Page(
-            "/tags/",
-            "tags.html",
-            "Tags",
-            f"All {len(site.tags)} tags of {config.title}, by group.",
-            "tags",
-            MappingProxyType({"groups": site.groups}),
-        )
+
+
+def _tag_pages(site: Site) -> Iterator[Page]:
+    """The tag index, and each tag's pages and feed."""
+    config = site.config
+    yield Page(
+        "/tags/",
+        "tags.html",
+        "Tags",
+        f"All {len(site.tags)} tags of {config.title}, by group.",
+        "tags",
+        MappingProxyType({"groups": site.groups}),
     )
     for tag in site.tags.values():
         description = tag.description or f"Briefs tagged {tag.label}."
         for pager, items in paginate(tag.briefs, config.per_page, tag.url):
             suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
-            pages.append(
-                Page(
-                    pager.url,
-                    "tag.html",
-                    f"{tag.label}{suffix}",
-                    description,
-                    "tags",
-                    MappingProxyType({"tag": tag, "briefs": items, "pager": pager}),
-                )
-            )
-        pages.append(
-            Page(
-                f"{tag.url}feed.xml",
-                "feed.xml",
-                f"{tag.label} — {config.title}",
+            yield Page(
+                pager.url,
+                "tag.html",
+                f"{tag.label}{suffix}",
                 description,
-                "",
-                MappingProxyType(
-                    {"briefs": tag.briefs[:FEED_SIZE], "feed_url": f"{tag.url}feed.xml", "home_url": tag.url}
-                ),
-                in_sitemap=False,
+                "tags",
+                MappingProxyType({"tag": tag, "briefs": items, "pager": pager}),
             )
+        yield Page(
+            f"{tag.url}feed.xml",
+            "feed.xml",
+            f"{tag.label} — {config.title}",
+            description,
+            "",
+            MappingProxyType({"briefs": tag.briefs[:FEED_SIZE], "feed_url": f"{tag.url}feed.xml", "home_url": tag.url}),
+            in_sitemap=False,
         )
-    pages.append(
-        Page(
-            "/weeks/",
-            "weeks.html",
-            "Weekly editions",
-            f"Every week of {config.title}, one edition each.",
-            "weeks",
-            MappingProxyType({"editions": site.editions}),
-        )
+
+
+def _edition_pages(site: Site) -> Iterator[Page]:
+    """The list of weekly editions, and each edition."""
+    yield Page(
+        "/weeks/",
+        "weeks.html",
+        "Weekly editions",
+        f"Every week of {site.config.title}, one edition each.",
+        "weeks",
+        MappingProxyType({"editions": site.editions}),
     )
     for index, edition in enumerate(site.editions):
         older = site.editions[index + 1].ref if index + 1 < len(site.editions) else None
         newer = site.editions[index - 1].ref if index else None
         count = len(edition.briefs)
-        pages.append(
-            Page(
-                edition.url,
-                "week.html",
-                f"No. {edition.number}: {edition.title}",
-                f"{edition.summary} {count} {'brief' if count == 1 else 'briefs'}, {edition.dates}.",
-                "weeks",
-                MappingProxyType({"edition": edition, "older": older, "newer": newer}),
-            )
+        yield Page(
+            edition.url,
+            "week.html",
+            f"No. {edition.number}: {edition.title}",
+            f"{edition.summary} {count} {'brief' if count == 1 else 'briefs'}, {edition.dates}.",
+            "weeks",
+            MappingProxyType({"edition": edition, "older": older, "newer": newer}),
         )
-    pages.append(
-        Page(
-            "/archive/",
-            "archive.html",
-            "Archive",
-            f"Every brief of {config.title} by year and month.",
-            "archive",
-            MappingProxyType({"years": site.years}),
-        )
+
+
+def _other_pages(site: Site) -> Iterator[Page]:
+    """The archive, search, the 404 page, the site's feeds and robots.txt."""
+    config = site.config
+    yield Page(
+        "/archive/",
+        "archive.html",
+        "Archive",
+        f"Every brief of {config.title} by year and month.",
+        "archive",
+        MappingProxyType({"years": site.years}),
     )
     if config.search:
-        pages.append(
-            Page(
-                "/search/",
-                "search.html",
-                "Search",
-                f"Search every brief of {config.title} by words, tags and year.",
-                "search",
-                MappingProxyType({"shards": tuple(shards(site)), "filters": filter_counts(site)}),
-                in_sitemap=False,
-            )
-        )
-    pages.append(Page("/404.html", "404.html", "Page not found", "This page does not exist.", "", in_sitemap=False))
-    pages.append(
-        Page(
-            "/feed.xml",
-            "feed.xml",
-            config.title,
-            config.description,
-            "",
-            MappingProxyType({"briefs": site.briefs[:FEED_SIZE], "feed_url": "/feed.xml", "home_url": "/"}),
+        yield Page(
+            "/search/",
+            "search.html",
+            "Search",
+            f"Search every brief of {config.title} by words, tags and year.",
+            "search",
+            MappingProxyType({"shards": tuple(shards(site)), "filters": filter_counts(site)}),
             in_sitemap=False,
         )
+    yield Page("/404.html", "404.html", "Page not found", "This page does not exist.", "", in_sitemap=False)
+    latest = MappingProxyType({"briefs": site.briefs[:FEED_SIZE], "feed_url": "/feed.xml", "home_url": "/"})
+    yield Page("/feed.xml", "feed.xml", config.title, config.description, "", latest, in_sitemap=False)
+    yield Page(
+        "/feed.json",
+        "",
+        config.title,
+        config.description,
+        "",
+        MappingProxyType({"briefs": site.briefs[:FEED_SIZE]}),
+        in_sitemap=False,
     )
-    pages.append(
-        Page(
-            "/feed.json",
-            "",
-            config.title,
-            config.description,
-            "",
-            MappingProxyType({"briefs": site.briefs[:FEED_SIZE]}),
-            in_sitemap=False,
-        )
-    )
-    pages.append(Page("/robots.txt", "robots.txt", "", "", "", in_sitemap=False))
-    listed = tuple(p for p in pages if p.in_sitemap)
-    pages.append(Page("/sitemap.xml", "sitemap.xml", "", "", "", MappingProxyType({"pages": listed}), in_sitemap=False))
-    return tuple(pages)
+    yield Page("/robots.txt", "robots.txt", "", "", "", in_sitemap=False)
