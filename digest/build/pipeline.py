@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from digest.build.cache import WRITABLE, BuildCache, BuildState, Planned, manifest_path, write_file
+from digest.build.cache import WRITABLE, BuildCache, BuildState, OutputEntry, Planned, manifest_path, write_file
 from digest.build.entry import build_date
 from digest.build.fingerprint import Fingerprinter, template_keys
 from digest.build.headstart import Known, remember
@@ -87,7 +87,12 @@ def run(
     The steps: load the content, arrange it as a site (or take a resident caller's last plan),
     look at the output folder, start indexing the changed search shards, plan the pages,
     fingerprint them against the last build's, render what changed, commit, save the cache."""
-    r = _open(config, out_dir, clean, cache, jobs, progress, resident, changed, started, looked, listed, head, write)
+    clean = clean or not write
+    cache, known, remembered = _open(config, out_dir, clean, cache, resident, write)
+    r = Run(
+        config, out_dir, clean, write, jobs or default_jobs(), progress, resident, changed, started,
+        looked, listed, head, cache, code_version(), known, remembered,
+    )  # fmt: skip
     _load(r)
     _arrange(r)
     _look_at_output(r)
@@ -119,23 +124,10 @@ def run(
 
 
 def _open(
-    config: Config,
-    out_dir: Path,
-    clean: bool,
-    cache: BuildCache | None,
-    jobs: int | None,
-    progress: Progress | None,
-    resident: Resident | None,
-    changed: Collection[str] | None,
-    started: float,
-    looked: Inputs | None,
-    listed: Callable[[], tuple[Mapping[str, tuple[int, int]], Mapping[str, int] | None]] | None,
-    head: dict[int, IndexJob],
-    write: bool,
-) -> Run:
-    """The build's cache (the caller's, the one on disk, or a new one for a clean build)."""
-    clean = clean or not write
-    version = code_version()
+    config: Config, out_dir: Path, clean: bool, cache: BuildCache | None, resident: Resident | None, write: bool
+) -> tuple[BuildCache, Mapping[str, OutputEntry] | None, bool]:
+    """The build's cache (the caller's, the one on disk, or a new one for a clean build), and a
+    resident caller's memory of what the output folder holds, with whether it holds just that."""
     # A resident caller is the only writer of its output folder, and keeps in memory what it
     # wrote last: that is what the folder holds, unless a build was cut short (journal).
     known = cache.outputs.get(str(out_dir)) if resident is not None and cache is not None and not clean else None
@@ -148,11 +140,8 @@ def _open(
     if clean:
         cache = BuildCache(config.root) if cache is None or cache.root != config.root else cache.reset()
     elif cache is None or cache.root != config.root:
-        cache = BuildCache.load(config.root, version)
-    return Run(
-        config, out_dir, clean, write, jobs or default_jobs(), progress, resident, changed, started,
-        looked, listed, head, cache, version, known, remembered,
-    )  # fmt: skip
+        cache = BuildCache.load(config.root, code_version())
+    return cache, known, remembered
 
 
 def _load(r: Run) -> None:

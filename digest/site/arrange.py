@@ -17,7 +17,7 @@ from digest.content.markup import BARE_SLUG
 from digest.core.errors import Problem
 from digest.core.layout import BRIEFS_DIR
 from digest.core.model import Brief, Taxonomy
-from digest.site.editions import Edition, EditionSettings
+from digest.site.editions import Edition, EditionSettings, IsoWeek
 from digest.site.tracker import Tracker
 
 OTHER_GROUP = ("other", "Other tags")
@@ -48,26 +48,10 @@ class TagGroup:
 
 
 @dataclass(frozen=True)
-class Week:
+class Week(IsoWeek):
     year: int
     week: int
     briefs: tuple[Brief, ...]  # oldest first, as an edition reads
-
-    @property
-    def key(self) -> str:
-        return f"{self.year}-W{self.week:02d}"
-
-    @property
-    def url(self) -> str:
-        return f"/weeks/{self.key}/"
-
-    @property
-    def start(self) -> dt.date:
-        return dt.date.fromisocalendar(self.year, self.week, 1)
-
-    @property
-    def end(self) -> dt.date:
-        return dt.date.fromisocalendar(self.year, self.week, 7)
 
 
 @dataclass(frozen=True)

@@ -27,29 +27,11 @@ EDITION_SETTINGS = ("group_by",)
 EMAIL_SETTINGS = ("from", "signup_url")
 
 
-@dataclass(frozen=True)
-class Section:
-    """Briefs of an edition that share a tag of the grouping group."""
-
-    slug: str
-    label: str
-    briefs: tuple[Brief, ...]  # oldest first
-
-
-@dataclass(frozen=True)
-class Edition:
-    """One weekly edition, as an issue of the digest."""
+class IsoWeek:
+    """An ISO week's key (`2025-W04`), page URL and first and last days (for Week and Edition)."""
 
     year: int
     week: int
-    number: int  # No. 1 is the oldest week with a brief
-    title: str  # the edition file's, else the lead story's
-    lead: Brief
-    sections: tuple[Section, ...]  # the other briefs, by the grouping tag (the ungrouped last)
-    briefs: tuple[Brief, ...]  # every brief of the week, oldest first
-    note_html: str = ""  # the editor's note (link placeholders unresolved), or ""
-    note_text: str = ""
-    titled: bool = False  # the title is the editor's (not the lead story's)
 
     @property
     def key(self) -> str:
@@ -66,6 +48,31 @@ class Edition:
     @property
     def end(self) -> dt.date:
         return dt.date.fromisocalendar(self.year, self.week, 7)
+
+
+@dataclass(frozen=True)
+class Section:
+    """Briefs of an edition that share a tag of the grouping group."""
+
+    slug: str
+    label: str
+    briefs: tuple[Brief, ...]  # oldest first
+
+
+@dataclass(frozen=True)
+class Edition(IsoWeek):
+    """One weekly edition, as an issue of the digest."""
+
+    year: int
+    week: int
+    number: int  # No. 1 is the oldest week with a brief
+    title: str  # the edition file's, else the lead story's
+    lead: Brief
+    sections: tuple[Section, ...]  # the other briefs, by the grouping tag (the ungrouped last)
+    briefs: tuple[Brief, ...]  # every brief of the week, oldest first
+    note_html: str = ""  # the editor's note (link placeholders unresolved), or ""
+    note_text: str = ""
+    titled: bool = False  # the title is the editor's (not the lead story's)
 
     @property
     def dates(self) -> str:
