@@ -145,7 +145,7 @@ def build(
                     stats = WriteStats(0, len(state.files), 0)
                     return BuildResult(out_dir, state.counts, 0, 0, stats, time.perf_counter() - started)
             from digest.build import pipeline  # (its modules load only when there is something to build)
-            from digest.theme.render import MissingBody
+            from digest.content.bodies import MissingBody
 
             try:
                 return pipeline.run(

@@ -10,10 +10,9 @@ from pathlib import Path
 from digest.build.cache import BuildCache, OutputEntry
 from digest.build.state import Run, note_journal
 from digest.build.writer import SiteWriter
-from digest.content.bodies import BodyStore
+from digest.content.bodies import body_reader
 from digest.core.dates import longdate
 from digest.core.hashing import key_of
-from digest.core.model import Brief
 from digest.search.pagefind import (
     SEARCH_DIR,
     Indexer,
@@ -24,9 +23,7 @@ from digest.search.pagefind import (
     start_index,
 )
 from digest.search.tool import pagefind_version
-from digest.site.arrange import Site
 from digest.site.shards import shards_of
-from digest.theme.render import MissingBody
 
 
 def start_indexing(r: Run) -> None:
@@ -68,13 +65,13 @@ def start_indexing(r: Run) -> None:
     if not stale_shards:  # (what a killed build's Pagefind runs left goes all the same)
         remove_leftovers(folder, keep=[j.output for j in r.head.values()])
         return
-    bodies = r.loaded.bodies
+    body = body_reader(r.loaded.bodies, site.body_keys)
     r.indexer = start_index(
         site,
         folder,
         r.keys,
         stale_shards,
-        lambda b: body_of(bodies, site, b),
+        lambda b: body(b)[0],
         lambda b: longdate(b.published),
         r.jobs,
         start=not r.index_later,
@@ -85,14 +82,6 @@ def start_indexing(r: Run) -> None:
 def search_folder(cache: BuildCache, out_key: str) -> Path:
     """The search documents of an output folder, and Pagefind's output while it runs."""
     return cache.folder / "search" / key_of(out_key)[:12]
-
-
-def body_of(bodies: BodyStore, site: Site, brief: Brief) -> str:
-    key = site.body_keys.get(brief.slug)
-    html = None if key is None else bodies.get(key)
-    if html is None:
-        raise MissingBody(brief.path)
-    return html
 
 
 def stage_index(

@@ -30,7 +30,7 @@ from digest.build.resident import Resident
 from digest.build.result import BuildResult, SiteCounts
 from digest.build.state import Run, note_journal
 from digest.build.writer import Discard, OutputError, SiteWriter, WriteStats
-from digest.content.bodies import BodyStore
+from digest.content.bodies import Body, MissingBody, body_reader
 from digest.content.config import Config
 from digest.content.editorial import load_editions
 from digest.content.files import Inputs
@@ -45,7 +45,7 @@ from digest.core.version import code_version
 from digest.core.workers import Progress, default_jobs
 from digest.search.pagefind import SEARCH_DIR, IndexJob
 from digest.search.tool import pagefind_version
-from digest.site.arrange import Site, build_site
+from digest.site.arrange import build_site
 from digest.site.editions import edition_settings, with_editions
 from digest.site.links import link_problems
 from digest.site.pages import plan_pages
@@ -238,7 +238,8 @@ def _plan(r: Run) -> None:
     no link inside the site to nowhere."""
     if r.plan is not None:
         return
-    site, assets, bodies = r.site, r.published.files, r.loaded.bodies
+    site, assets = r.site, r.published.files
+    body = body_reader(r.loaded.bodies, site.body_keys)
     r.pages = with_tracker(plan_pages(site), site, site.tracker)
     r.errors.extend(
         Problem(f"static/{p.path}", 0, f"a static file collides with the generated page {p.url}; expected another name")
@@ -249,7 +250,7 @@ def _plan(r: Run) -> None:
         link_problems(
             site,
             [*(p.path for p in r.pages), *assets],
-            lambda b: _body_or_none(bodies, site, b),
+            lambda b: _html_or_none(body, b),
             {p.path for p in r.loaded.problems},
         )
     )
@@ -372,10 +373,13 @@ def _save_state(r: Run, counts: SiteCounts) -> None:
     remember(r.config.root, r.out_dir, known)
 
 
-def _body_or_none(bodies: BodyStore, site: Site, brief: Brief) -> str | None:
-    key = site.body_keys.get(brief.slug)
-    body = None if key is None else bodies.body(key)
-    return body[0] if body else None
+def _html_or_none(body: Callable[[Brief], Body], brief: Brief) -> str | None:
+    """A brief's body HTML for the link check, or None where the store lost it (the render that
+    follows finds that and parses again)."""
+    try:
+        return body(brief)[0]
+    except MissingBody:
+        return None
 
 
 def _pool(cache: BuildCache, out_key: str, out_dir: Path) -> Path | None:

@@ -10,6 +10,7 @@ from digest.build.fingerprint import Fingerprinter
 from digest.build.indexing import stage_index
 from digest.build.state import Run
 from digest.build.writer import SiteWriter
+from digest.content.bodies import body_reader
 from digest.core.errors import ContentError, Problem
 from digest.core.hashing import key_of
 from digest.core.workers import run_batches, shared
@@ -166,5 +167,5 @@ _RENDERER: list[Renderer] = []
 def _renderer(site: Site) -> Renderer:
     """One Renderer (and its caches) per process and site, reused across batches."""
     if not _RENDERER or _RENDERER[0].site is not site:
-        _RENDERER[:] = [Renderer(site, shared("env"), shared("bodies"), shared("assets"))]
+        _RENDERER[:] = [Renderer(site, shared("env"), body_reader(shared("bodies"), site.body_keys), shared("assets"))]
     return _RENDERER[0]

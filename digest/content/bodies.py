@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,27 @@ class BriefCache:
     @property
     def folder(self) -> Path:
         return self.root / CACHE_DIR
+
+
+class MissingBody(Exception):
+    """A body is not in the body store (the cache lost it): the build must parse again."""
+
+
+Body = tuple[str, int, int]  # a brief's rendered body: its HTML, words and CJK characters
+
+
+def body_reader(store: BodyStore, keys: Mapping[str, str]) -> Callable[[Brief], Body]:
+    """What rendering and indexing read a brief's body through: the store's body under the
+    brief's key (`keys`: slug -> body key, the site's). MissingBody when the store lost it."""
+
+    def body(brief: Brief) -> Body:
+        key = keys.get(brief.slug)
+        found = None if key is None else store.body(key)
+        if found is None:
+            raise MissingBody(brief.path)
+        return found
+
+    return body
 
 
 class BodyStore:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from digest.content.bodies import BodyStore
+from digest.content.bodies import Body, MissingBody
 from digest.content.images import local_path
 from digest.content.markup import resolve_links
 from digest.content.reading import minutes_for, plain_text, text_counts
@@ -35,15 +35,21 @@ class Renderer:
     """Renders the pages of one site with one Jinja environment."""
 
     def __init__(
-        self, site: Site, env: jinja2.Environment, bodies: BodyStore, assets: Mapping[str, str] | None = None
+        self,
+        site: Site,
+        env: jinja2.Environment,
+        body: Callable[[Brief], Body],
+        assets: Mapping[str, str] | None = None,
     ) -> None:
+        """`body(brief)` gives a brief's rendered body (see content.bodies.body_reader): the one
+        thing of a page that is not in its context, recorded per page in `used`."""
         self.site = site
         self.assets = assets or {}
         self.config = site.config
         self.base_path = site.config.base_path
         self.origin = site.config.origin
         self.env = env
-        self.store = bodies
+        self.read_body = body
         self.bodies: dict[str, Markup] = {}
         self.used: set[str] = set()  # slugs whose body the page being rendered used
         self.cards: dict[str, Markup] = {}
@@ -112,13 +118,9 @@ class Renderer:
     def body(self, brief: Brief) -> Markup:
         self.used.add(brief.slug)
         if brief.slug not in self.bodies:
-            key = self.site.body_keys.get(brief.slug)
-            body = None if key is None else self.store.body(key)
-            if body is None:
-                raise MissingBody(brief.path)
-            html, *counts = body
+            html, words, cjk = self.read_body(brief)
             self.bodies[brief.slug] = Markup(resolve_links(html, self._resolve(brief), self._image_size))
-            self.counts[brief.slug] = (counts[0], counts[1])
+            self.counts[brief.slug] = (words, cjk)
         return self.bodies[brief.slug]
 
     def edition_note(self, edition: Edition) -> Markup:
@@ -237,10 +239,6 @@ class Renderer:
                 item["external_url"] = brief.source.url
             feed["items"].append(item)
         return json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
-
-
-class MissingBody(Exception):
-    """A body is not in the body store (the cache lost it): the build must parse again."""
 
 
 def render_page(renderer: Renderer, page: Page, root: Path) -> tuple[bytes, tuple[str, ...]] | Problem:
