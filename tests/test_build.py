@@ -194,6 +194,44 @@ def test_template_errors_name_the_template_and_line(golden_copy: Path, tmp_path:
     assert not (tmp_path / "out").exists()
 
 
+def test_a_template_that_lists_a_tags_briefs_through_tag_slug_is_refused(golden_copy: Path, tmp_path: Path) -> None:
+    """A brief page is rendered again when what it shows of its own context changes; the briefs of
+    another tag are not in it. A template that reads them through `tag(slug)` would go stale at
+    the next edit, so the build refuses it, naming the template, its line and the page; labels
+    and URLs stay allowed."""
+    theme = (REPO / "templates" / "brief.html").read_text()
+    (golden_copy / "templates").mkdir()
+    brief_html = golden_copy / "templates" / "brief.html"
+    brief_html.write_text(
+        theme.replace(
+            "{% block main %}",
+            "{% block main %}{% for slug in brief.tags %}<p>{{ tag(slug).label }} at {{ tag(slug).url }}"
+            " in {{ tag(slug).group }}</p>{% endfor %}",
+            1,
+        )
+    )
+    build(open_config(golden_copy), tmp_path / "ok")
+    shown = (tmp_path / "ok" / "briefs" / "minerals" / "index.html").read_text()
+    assert "<p>China at /tags/china/ in country</p>" in shown, "labels, URLs and groups are allowed"
+    brief_html.write_text(
+        theme.replace(
+            "{% block main %}",
+            "{% block main %}\n{% for slug in brief.tags %}{{ tag(slug).briefs | length }}{% endfor %}",
+            1,
+        )
+    )
+    with pytest.raises(ContentError) as info:
+        build(open_config(golden_copy), tmp_path / "out")
+    message = str(info.value.problems[0])
+    assert message.startswith("templates/brief.html:"), message
+    line = int(message.split(":")[1])
+    assert "tag(slug).briefs" in brief_html.read_text().splitlines()[line - 1], message
+    assert "error rendering /briefs/" in message and "tag('" in message and ".briefs" in message, message
+    assert "label" in message and "url" in message, "it says what tag(slug) gives"
+    assert "Error" not in message, "worded for the template author, not as a Python exception"
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_site_template_overrides_the_theme_file_by_file(golden_copy: Path, tmp_path: Path) -> None:
     (golden_copy / "templates").mkdir()
     (golden_copy / "templates" / "404.html").write_text(

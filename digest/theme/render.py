@@ -6,6 +6,7 @@ import json
 import posixpath
 import traceback
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,7 +22,7 @@ from digest.content.reading import minutes_for, plain_text, text_counts
 from digest.core.dates import isodate, longdate, rfc3339, shortdate
 from digest.core.errors import Problem
 from digest.core.model import Brief
-from digest.site.arrange import Site, Tag, brief_url
+from digest.site.arrange import Site, brief_url
 from digest.site.editions import Edition
 from digest.site.pages import Page, Pager
 from digest.theme import structured
@@ -53,6 +54,7 @@ class Renderer:
         self.bodies: dict[str, Markup] = {}
         self.used: set[str] = set()  # slugs whose body the page being rendered used
         self.cards: dict[str, Markup] = {}
+        self.labels: dict[str, TagLabel] = {}
         self.dates: dict[tuple[Any, ...], Markup] = {}
         self.minutes: dict[str, int] = {}
         self.counts: dict[str, tuple[int, int]] = {}  # slug -> words and CJK characters of its body
@@ -100,8 +102,13 @@ class Renderer:
     def abs_url(self, path: str) -> str:
         return self.origin + self.url(path)
 
-    def tag(self, slug: str) -> Tag:
-        return self.site.tags[slug]
+    def tag(self, slug: str) -> TagLabel:
+        """What a template may read of any tag (see TagLabel)."""
+        found = self.labels.get(slug)
+        if found is None:
+            t = self.site.tags[slug]
+            found = self.labels[slug] = TagLabel(t.slug, t.label, t.group, t.description, t.known, t.url)
+        return found
 
     def _resolve(self, brief: Brief) -> Any:
         def resolve(kind: str, target: str) -> str:
@@ -241,6 +248,32 @@ class Renderer:
         return json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
 
 
+@dataclass(frozen=True)
+class TagLabel:
+    """What `tag(slug)` gives a template: a tag's name, description and address, never its briefs.
+
+    A page is rendered again when its own context changes (and the bodies it used), so what a
+    template reads of the site must be in that context: a list of a tag's briefs belongs to the
+    tag's page, where `tag.briefs` is in the context. Reading anything else here is refused with
+    a template error naming the page, so that no page can go stale after the next edit."""
+
+    slug: str
+    label: str
+    group: str
+    description: str
+    known: bool
+    url: str
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # (Python's and Markup's own probes)
+            raise AttributeError(name)
+        raise jinja2.TemplateRuntimeError(
+            f"tag('{self.slug}').{name} is not given to templates; expected one of slug, label, group,"
+            " description, known, url (a page listing a tag's briefs is the tag's page, whose `tag.briefs`"
+            " is in its context)"
+        )
+
+
 def render_page(renderer: Renderer, page: Page, root: Path) -> tuple[bytes, tuple[str, ...]] | Problem:
     """Render one page; a template problem comes back as a Problem naming its file and line."""
     try:
@@ -269,6 +302,8 @@ def render_page(renderer: Renderer, page: Page, root: Path) -> tuple[bytes, tupl
 def _describe(exc: Exception) -> str:
     if isinstance(exc, jinja2.UndefinedError):
         return f"{exc.message}; expected only the variables that digest passes to this template"
+    if type(exc) is jinja2.TemplateRuntimeError:  # (digest's own refusals, worded for the author)
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
