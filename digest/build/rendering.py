@@ -13,6 +13,7 @@ from digest.build.writer import SiteWriter
 from digest.content.bodies import body_reader
 from digest.core.errors import ContentError, Problem
 from digest.core.hashing import key_of
+from digest.core.memo import same_inputs
 from digest.core.workers import run_batches, shared
 from digest.site.arrange import Site
 from digest.site.pages import Page
@@ -161,11 +162,7 @@ def _render_batch(
     return results
 
 
-_RENDERER: list[Renderer] = []
-
-
+@same_inputs(lambda site: ((site,), None))
 def _renderer(site: Site) -> Renderer:
     """One Renderer (and its caches) per process and site, reused across batches."""
-    if not _RENDERER or _RENDERER[0].site is not site:
-        _RENDERER[:] = [Renderer(site, shared("env"), body_reader(shared("bodies"), site.body_keys), shared("assets"))]
-    return _RENDERER[0]
+    return Renderer(site, shared("env"), body_reader(shared("bodies"), site.body_keys), shared("assets"))

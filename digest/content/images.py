@@ -12,6 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import unquote, urlsplit
 
+from digest.core.memo import same_inputs
 from digest.core.model import Brief
 
 STATIC_DIR = "static"
@@ -29,19 +30,17 @@ def local_path(src: str) -> str | None:
     return path
 
 
-_PATHS: dict[str, tuple[tuple[Brief, ...], list[str]]] = {}
+@same_inputs(lambda briefs: ((briefs,), None))
+def _image_paths(briefs: Iterable[Brief]) -> list[str]:
+    """The site's own image files the briefs show (the same while the briefs are: digest serve
+    after an edit of a body keeps the briefs it had)."""
+    return sorted({p for b in briefs for p in (local_path(i.src) for i in b.images) if p})
 
 
 def image_sizes(root: Path, briefs: Iterable[Brief]) -> Mapping[str, tuple[int, int]]:
     """(width, height) of every image of the briefs that is a readable file in `static/`."""
     base = root / STATIC_DIR
-    known = _PATHS.get("last")
-    if known is not None and known[0] is briefs:
-        paths = known[1]  # the very same briefs as last time (digest serve after an edit of a body)
-    else:
-        paths = sorted({p for b in briefs for p in (local_path(i.src) for i in b.images) if p})
-        if isinstance(briefs, tuple):
-            _PATHS["last"] = (briefs, paths)
+    paths = _image_paths(briefs)
     sizes: dict[str, tuple[int, int]] = {}
     if not paths or not base.is_dir():
         return MappingProxyType(sizes)

@@ -16,6 +16,7 @@ from digest.content.sourcefile import MAX_BYTES, OUTSIDE, decode, link_problem, 
 from digest.content.taxonomy import empty_taxonomy, load_taxonomy
 from digest.core.errors import ContentError, Problem
 from digest.core.layout import BRIEFS_DIR
+from digest.core.memo import same_inputs
 from digest.core.model import Brief, ParsedBrief, Taxonomy
 from digest.core.workers import Progress, run_batches, shared
 
@@ -36,18 +37,14 @@ class LoadResult:
     review: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (path, keys) of the drafts an editor must still check
 
 
+def _settings(config: Config) -> tuple[object, ...]:
+    return (config.timezone, config.open_tags, tuple(sorted(config.fields.items())))
+
+
+@same_inputs(lambda config, taxonomy: ((taxonomy,), _settings(config)))
 def parse_environment(config: Config, taxonomy: Taxonomy) -> str:
     """What a parse depends on besides the file: a changed taxonomy or timezone re-parses."""
-    settings = (config.timezone, config.open_tags, tuple(sorted(config.fields.items())))
-    known = _ENVIRONMENTS.get(settings)
-    if known is None or known[0] is not taxonomy:
-        key = content_hash(repr(settings), repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
-        known = _ENVIRONMENTS[settings] = (taxonomy, key)
-    return known[1]
-
-
-# (timezone, open_tags, fields) -> the last taxonomy and its key
-_ENVIRONMENTS: dict[tuple[object, ...], tuple[Taxonomy, str]] = {}
+    return content_hash(repr(_settings(config)), repr(sorted(taxonomy.lookup.items())), repr(sorted(taxonomy.tags)))
 
 
 def changed_files(root: Path, cache: BriefCache, changed: Collection[str]) -> tuple[list[str], list[str]] | None:

@@ -8,6 +8,7 @@ import functools
 import hashlib
 from collections.abc import Collection
 
+from digest.core.memo import same_inputs
 from digest.core.model import Brief
 from digest.site.arrange import OTHER_GROUP, Site
 
@@ -43,22 +44,15 @@ def shard_of(slug: str, count: int) -> int:
     return int.from_bytes(hashlib.blake2b(slug.encode("utf-8"), digest_size=8).digest(), "big") % count
 
 
+@same_inputs(lambda site: ((site.briefs,), site.config.search_drafts))
 def shards(site: Site) -> dict[int, tuple[Brief, ...]]:
     """The non-empty shards of the index: shard number -> its briefs."""
-    known = _SHARDS.get("last")
-    if known is not None and known[0] is site.briefs and known[1] == site.config.search_drafts:
-        return known[2]  # the same briefs as the site planned last (see build.Plan)
     briefs = indexed(site)
     count = shard_count(len(briefs))
     groups: dict[int, list[Brief]] = {}
     for brief in briefs:
         groups.setdefault(shard_of(brief.slug, count), []).append(brief)
-    found = {n: tuple(groups[n]) for n in sorted(groups)}
-    _SHARDS["last"] = (site.briefs, site.config.search_drafts, found)
-    return found
-
-
-_SHARDS: dict[str, tuple[tuple[Brief, ...], bool, dict[int, tuple[Brief, ...]]]] = {}
+    return {n: tuple(groups[n]) for n in sorted(groups)}
 
 
 def shards_of(site: Site, slugs: Collection[str]) -> set[int]:
@@ -84,12 +78,10 @@ def filters_of(site: Site, brief: Brief) -> list[tuple[str, str]]:
     return found
 
 
+@same_inputs(lambda site: ((site.briefs, site.tags, site.taxonomy), site.config.search_drafts))
 def filter_counts(site: Site) -> dict[str, dict[str, int]]:
     """Filter -> value -> how many indexed briefs have it: what Pagefind's `filters()` would
     answer after loading every filter file of every shard, told by the search page itself."""
-    known = _COUNTS.get("last")
-    if known is not None and known[0] is site.briefs and known[1] == site.config.search_drafts:
-        return known[2]
     labels = group_labels(site)
     tags: dict[str, tuple[str, str]] = {}
     counts: dict[str, dict[str, int]] = {}
@@ -104,9 +96,4 @@ def filter_counts(site: Site) -> dict[str, dict[str, int]]:
         values = counts.setdefault(YEAR_FILTER, {})
         year = str(brief.date.year)
         values[year] = values.get(year, 0) + 1
-    ordered = {name: dict(sorted(counts[name].items())) for name in sorted(counts)}
-    _COUNTS["last"] = (site.briefs, site.config.search_drafts, ordered)
-    return ordered
-
-
-_COUNTS: dict[str, tuple[tuple[Brief, ...], bool, dict[str, dict[str, int]]]] = {}
+    return {name: dict(sorted(counts[name].items())) for name in sorted(counts)}
