@@ -26,6 +26,9 @@ from digest.content.load import LoadResult, load_content
 from digest.core.model import Brief
 from digest.site.arrange import Site, build_site
 from digest.site.editions import edition_settings, with_editions
+from digest.theme.assets import publish_assets
+from digest.theme.environment import make_environment, theme_assets
+from digest.theme.render import Renderer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -181,20 +184,28 @@ class SmallSite:
         """What rendering reads a brief's body through."""
         return body_reader(self.loaded.bodies, self.site.body_keys)
 
+    def renderer(self) -> Renderer:
+        """A renderer of this site's pages with a fresh Jinja environment (the site's templates,
+        then the default theme) and the theme's assets under their plain names."""
+        root = self.config.root
+        assets = publish_assets(theme_assets(root), fingerprint=False).names
+        return Renderer(self.site, make_environment(root), self.body, assets)
+
 
 def small_site(
     root: Path,
     briefs: Sequence[Mapping[str, object]] | None = None,
     *,
     cache: BriefCache | None = None,
+    tags: str = SMALL_TAGS,
     **config: object,
 ) -> SmallSite:
     """The site of the briefs (written into `root` first when given) under a Config with
     `config`'s values, loaded (through `cache` when given, as a rebuild does), arranged and
     with its weekly editions, as the build makes it."""
     if briefs is not None:
-        write_site(root, briefs)
-    settings = Config(root=root, title="Test Digest", base_url="https://example.org/", **config)  # type: ignore[arg-type]
+        write_site(root, briefs, tags)
+    settings = Config(**{"root": root, "title": "Test Digest", "base_url": "https://example.org/", **config})  # type: ignore[arg-type]
     taxonomy, loaded = load_content(settings, cache)
     site = build_site(settings, taxonomy, loaded.briefs, None, None, loaded.body_keys)
     files, problems = load_editions(root)
