@@ -184,12 +184,13 @@ class SmallSite:
         """What rendering reads a brief's body through."""
         return body_reader(self.loaded.bodies, self.site.body_keys)
 
-    def renderer(self) -> Renderer:
+    def renderer(self, body: Callable[[Brief], Body] | None = None) -> Renderer:
         """A renderer of this site's pages with a fresh Jinja environment (the site's templates,
-        then the default theme) and the theme's assets under their plain names."""
+        then the default theme), the theme's assets under their plain names, and the bodies
+        `body` gives (else those the load rendered)."""
         root = self.config.root
         assets = publish_assets(theme_assets(root), fingerprint=False).names
-        return Renderer(self.site, make_environment(root), self.body, assets)
+        return Renderer(self.site, make_environment(root), body or self.body, assets)
 
 
 def small_site(
