@@ -13,6 +13,7 @@ import pytest
 
 from digest.build.fingerprint import Fingerprinter, template_keys
 from digest.content.config import Config
+from digest.core.errors import Problem
 from digest.core.hashing import key_of
 from digest.core.model import Brief
 from digest.site.pages import Page, plan_pages
@@ -60,7 +61,7 @@ class Built:
     fingerprints: dict[str, str]
 
 
-def build(
+def build_in_memory(
     small: SmallSite,
     used_before: Mapping[str, tuple[str, ...]] | None = None,
     memory: dict[str, tuple[object, ...]] | None = None,
@@ -147,6 +148,51 @@ EDITS = [
         id="tag-label-edited:pages-showing-the-tag",
     ),
     pytest.param(
+        site_with(
+            tags=SMALL_TAGS.replace(
+                "eu: {label: European Union, group: country}", "eu: {label: European Union, group: topic}"
+            )
+        ),
+        {"/tags/"},
+        {"/briefs/hotel/", "/tags/safety/", "/404.html"},
+        id="tag-moved-to-another-group:the-tag-index",
+    ),
+    pytest.param(
+        site_with(
+            tags=SMALL_TAGS.replace(
+                "safety: {label: AI Safety, group: topic}",
+                "safety: {label: AI Safety, group: topic, description: Safety.}",
+            )
+        ),
+        {"/tags/safety/", "/tags/safety/feed.xml"},
+        {"/tags/eu/", "/briefs/hotel/", "/404.html"},
+        id="tag-description-added:its-pages",
+    ),
+    pytest.param(
+        site_with(edited("hotel", key_points=["Another point"])),
+        {"/briefs/hotel/", "/briefs/golf/", "/tags/safety/feed.xml", "/feed.xml", "/feed.json"},
+        {"/briefs/alpha/", "/tags/eu/", "/404.html"},
+        id="key-point-edited:pages-showing-it",
+    ),
+    pytest.param(
+        site_with(edited("hotel", source="{name: Wire, url: 'https://example.org/wire'}")),
+        {"/briefs/hotel/"},
+        {"/briefs/alpha/", "/tags/eu/", "/404.html"},
+        id="source-added:its-page",
+    ),
+    pytest.param(
+        site_with([*SITE, brief("india", "2025-03-21", "eu")]),
+        {"/", "/tags/eu/", "/briefs/echo/", "/feed.xml", "/weeks/", "/archive/", "/sitemap.xml"},
+        {"/briefs/hotel/", "/tags/safety/", "/tags/china/", "/404.html"},
+        id="brief-added:lists-and-its-older-neighbour",
+    ),
+    pytest.param(
+        site_with([b for b in SITE if b["slug"] != "bravo"]),
+        {"/", "/tags/eu/", "/briefs/echo/", "/briefs/alpha/", "/briefs/charlie/", "/weeks/2025-W11/", "/tags/"},
+        {"/briefs/hotel/", "/tags/safety/", "/404.html"},
+        id="brief-removed:lists-and-its-neighbours",
+    ),
+    pytest.param(
         edit_template("tag.html"),
         lambda before: templated(before, "tag.html"),
         None,
@@ -191,8 +237,8 @@ def test_a_page_fingerprint_changes_when_what_it_shows_changes(
     """`resident`: the second build's fingerprinter is given what the first remembered of each
     page (as `digest serve` keeps it), which must not hide a change."""
     memory: dict[str, tuple[object, ...]] | None = {} if resident else None
-    before = build(small_site(tmp_path, SITE, per_page=PER_PAGE), memory=memory)
-    after = build(edit(tmp_path), before.used, memory)
+    before = build_in_memory(small_site(tmp_path, SITE, per_page=PER_PAGE), memory=memory)
+    after = build_in_memory(edit(tmp_path), before.used, memory)
     common = before.pages.keys() & after.pages.keys()
     moved = {url for url in common if before.fingerprints[url] != after.fingerprints[url]}
     if callable(changed):
@@ -261,3 +307,23 @@ def test_equal_briefs_of_two_loads_fingerprint_alike(tmp_path: Path) -> None:
     stranger = replace(first, title="Not in the site")
     assert isinstance(stranger, Brief)
     assert Fingerprinter(one.site, "k", {}).value(stranger) != Fingerprinter(one.site, "k", {}).value(first)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 20: a template reading tag(slug).briefs is neither tracked nor refused (ARCHITECTURE: Fingerprints)",
+)
+def test_a_template_listing_a_tags_briefs_through_tag_is_tracked_or_refused(tmp_path: Path) -> None:
+    """What a template may read is tracked or refused (STYLE), so no template can make an
+    incremental build go stale: a page that lists `tag('eu').briefs` must either render as a
+    Problem, or get a new fingerprint when a brief of that tag is renamed."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "404.html").write_text("{% for b in tag('eu').briefs %}{{ b.title }}\n{% endfor %}")
+    small = small_site(tmp_path, SITE, per_page=PER_PAGE)
+    page = next(p for p in plan_pages(small.site) if p.url == "/404.html")
+    if isinstance(render_page(small.renderer(), page, tmp_path), Problem):
+        return  # refused
+    before = build_in_memory(small)
+    after = build_in_memory(small_site(tmp_path, edited("bravo", title="Renamed"), per_page=PER_PAGE), before.used)
+    assert before.html["/404.html"] != after.html["/404.html"]
+    assert before.fingerprints["/404.html"] != after.fingerprints["/404.html"]
