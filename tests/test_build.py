@@ -232,6 +232,34 @@ def test_a_template_that_lists_a_tags_briefs_through_tag_slug_is_refused(golden_
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    "reading",
+    [
+        pytest.param("{% for b in tag.briefs %}{{ b.title }}{% endfor %}", id="listing"),
+        pytest.param("{{ tag.briefs[0].title }}", id="first"),
+        pytest.param("{{ tag['briefs'] | first }}", id="subscript"),
+    ],
+)
+def test_a_tag_page_counts_its_tags_briefs_but_lists_only_its_own(
+    golden_copy: Path, tmp_path: Path, reading: str
+) -> None:
+    """A tag page's fingerprint follows its own share of the briefs and the tag's count: a
+    template that reads every brief of the tag (beyond the page's `briefs`) would show stale
+    titles after an edit of a brief on another page of the tag, so the build refuses it."""
+    theme = (REPO / "templates" / "tag.html").read_text()
+    assert "tag.briefs | length" in theme, "the theme's own tag page counts them"
+    (golden_copy / "templates").mkdir()
+    tag_html = golden_copy / "templates" / "tag.html"
+    tag_html.write_text(theme.replace("{% block main %}", "{% block main %}\n" + reading, 1))
+    with pytest.raises(ContentError) as info:
+        build(open_config(golden_copy), tmp_path / "out")
+    message = str(info.value.problems[0])
+    assert message.startswith("templates/tag.html:"), message
+    assert reading in tag_html.read_text().splitlines()[int(message.split(":")[1]) - 1], message
+    assert "error rendering /tags/" in message and "tag.briefs | length" in message, message
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_site_template_overrides_the_theme_file_by_file(golden_copy: Path, tmp_path: Path) -> None:
     (golden_copy / "templates").mkdir()
     (golden_copy / "templates" / "404.html").write_text(
@@ -307,7 +335,7 @@ def test_template_calls_pass_the_context_to_functions_that_ask_for_it(tmp_path: 
     env.globals.update(
         plain=lambda x: x + 1,
         ctx=jinja2.pass_context(lambda context, name: context.get(name, "?")),
-        envf=jinja2.pass_environment(lambda environment: type(environment).__name__),
+        envf=jinja2.pass_environment(lambda environment: "Environment" * isinstance(environment, jinja2.Environment)),
         evalf=jinja2.pass_eval_context(lambda eval_ctx: eval_ctx.autoescape),
         counter=Counter(),
         stops=stops,

@@ -309,10 +309,6 @@ def test_equal_briefs_of_two_loads_fingerprint_alike(tmp_path: Path) -> None:
     assert Fingerprinter(one.site, "k", {}).value(stranger) != Fingerprinter(one.site, "k", {}).value(first)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 20: a template reading tag(slug).briefs is neither tracked nor refused (ARCHITECTURE: Fingerprints)",
-)
 def test_a_template_listing_a_tags_briefs_through_tag_is_tracked_or_refused(tmp_path: Path) -> None:
     """What a template may read is tracked or refused (STYLE), so no template can make an
     incremental build go stale: a page that lists `tag('eu').briefs` must either render as a

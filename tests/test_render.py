@@ -171,7 +171,7 @@ BROKEN = [
     pytest.param(
         {"brief.html": ["<link href=\"{{ asset('nowhere.css') }}\">"]},
         ("brief.html", "<link href=\"{{ asset('nowhere.css') }}\">"),
-        "error rendering /briefs/alpha/: TemplateRuntimeError: no theme asset 'nowhere.css'",
+        "error rendering /briefs/alpha/: no theme asset 'nowhere.css'; expected a file templates/static/nowhere.css",
         id="unknown-asset",
     ),
 ]  # fmt: skip

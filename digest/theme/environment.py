@@ -9,7 +9,7 @@ import shutil
 import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jinja2
 import markupsafe
@@ -18,6 +18,7 @@ from digest.content.sourcefile import link_problem
 from digest.core.errors import ContentError, Problem
 from digest.core.files import replace_file
 from digest.core.version import code_version
+from digest.site.arrange import Tag
 from digest.theme.folders import theme_dirs
 
 THEME_ASSETS = "static"
@@ -201,13 +202,48 @@ def _dumps(value: Any, **options: Any) -> str:
     return json.dumps(value, **options)
 
 
+class CountedBriefs:
+    """What a template gets of `tag.briefs`: their number, never the briefs.
+
+    A page's fingerprint holds a tag's fields and its number of briefs, not the briefs themselves:
+    a tag page shows its own share of them (its `briefs`, in its context), and the tag index
+    shows counts. Reading a tag's briefs would make a page that no edit renders again, so it is
+    a template error naming the page instead."""
+
+    def __init__(self, slug: str, count: int) -> None:
+        self.slug, self.count = slug, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _refuse(self, *_: object) -> NoReturn:
+        raise jinja2.TemplateRuntimeError(
+            f"the briefs of tag '{self.slug}' are counted, not listed, outside their page; expected"
+            " `tag.briefs | length`, or the page's own `briefs` on a tag page"
+        )
+
+    __iter__ = __getitem__ = __contains__ = _refuse
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, but a tag's briefs are counted, not read (see CountedBriefs)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        value = super().getattr(obj, attribute)
+        return CountedBriefs(obj.slug, len(value)) if attribute == "briefs" and type(obj) is Tag else value
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        value = super().getitem(obj, argument)
+        return CountedBriefs(obj.slug, len(value)) if argument == "briefs" and type(obj) is Tag else value
+
+
 def make_environment(root: Path, compiled: Path | None = None) -> jinja2.Environment:
     """A fresh Jinja environment for one build (no state survives from an earlier build:
     imported macro modules capture the globals of the build that imported them first), with
     compiled templates reused from earlier builds in this process, and from the files in
     `compiled` (a folder of the build cache) if given."""
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in theme_dirs(root)])
-    env = jinja2.Environment(
+    env = _Environment(
         bytecode_cache=_COMPILED if compiled is None else _KeptTemplates(compiled / _code_name()),
         loader=loader,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
