@@ -88,6 +88,7 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
     from digest.content.load import decode
     from digest.content.taxonomy import load_taxonomy
     from digest.core.dates import longdate
+    from digest.search import documents
     from digest.search import pagefind as search
 
     taxonomy = load_taxonomy(config.root, config.taxonomy)
@@ -118,17 +119,17 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
     try:
         for shard, results in sorted(by_shard.items()):
             shard_docs = folder / "docs" / str(shard)
-            manifest = search.read_manifest(shard_docs)
+            manifest = documents.read_manifest(shard_docs)
             if manifest is None or any(r.brief.slug not in manifest for r in results):
                 continue  # (a brief new to the index, or under another slug: the pipeline's to do)
             wanted = dict(manifest)
             made = {}
             for r in results:
-                wanted[r.brief.slug] = search.document_keys(site, version, [r.brief])[r.brief.slug]  # type: ignore[arg-type]
-                made[r.brief.slug] = search.document(site, r.brief, r.body_html, longdate(r.brief.published))  # type: ignore[arg-type]
+                wanted[r.brief.slug] = documents.document_keys(site, version, [r.brief])[r.brief.slug]  # type: ignore[arg-type]
+                made[r.brief.slug] = documents.document(site, r.brief, r.body_html, longdate(r.brief.published))  # type: ignore[arg-type]
             if wanted == manifest:
                 continue  # the documents are as they were
-            search.sync_documents(shard_docs, wanted, made.__getitem__)
+            documents.sync_documents(shard_docs, wanted, made.__getitem__)
             job = search.IndexJob(
                 shard, shard_docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=search.scratch(folder)))
             )

@@ -13,15 +13,8 @@ from digest.build.writer import SiteWriter
 from digest.content.bodies import body_reader
 from digest.core.dates import longdate
 from digest.core.hashing import key_of
-from digest.search.pagefind import (
-    SEARCH_DIR,
-    Indexer,
-    document_keys,
-    remove_leftovers,
-    shard_keys,
-    shard_of_path,
-    start_index,
-)
+from digest.search.documents import document_keys, shard_keys
+from digest.search.pagefind import SEARCH_DIR, Indexer, remove_leftovers, shard_of_path, start_index
 from digest.search.tool import pagefind_version
 from digest.site.shards import shards_of
 
