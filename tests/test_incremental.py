@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -743,17 +744,14 @@ def test_an_edited_briefs_shard_is_indexed_from_the_quick_check_on(
 def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import digest.build.headstart
 
     root, out = built_site(tmp_path, 12)
     # What the last build knew of the tags is wrong (as after a change the quick check cannot see):
     # the documents written early are not the build's, and its index must not come from them.
     saved = next((root / CACHE_DIR).glob("search-*.pickle"))
     known = pickle.loads(saved.read_bytes())
-    tags = {slug: (url, "A wrong label", group) for slug, (url, _, group) in known.tags.items()}
-    saved.write_bytes(
-        pickle.dumps(digest.build.headstart.Known(known.inputs, known.folder, known.count, known.version, tags))
-    )
+    tags = {slug: replace(terms, label="A wrong label") for slug, terms in known.words.tags.items()}
+    saved.write_bytes(pickle.dumps(replace(known, words=replace(known.words, tags=tags))))
     runs = count_pagefind_runs(monkeypatch)
     path = root / "content" / "briefs" / "brief-4.md"
     path.write_text(path.read_text() + "\nA sentence about lithography saved since.\n")

@@ -18,7 +18,6 @@ import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from digest.build.cache import record_key, write_file
@@ -29,6 +28,7 @@ from digest.site.shards import shard_of
 
 if TYPE_CHECKING:
     from digest.core.model import ParsedBrief
+    from digest.search.documents import Vocabulary
     from digest.search.pagefind import IndexJob
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class Known:
     folder: str  # its search folder (documents and Pagefind's output)
     count: int  # shards
     version: str  # of the code
-    tags: dict[str, tuple[str, str, str | None]]  # slug -> (URL, label, group) of each tag
+    words: Vocabulary  # what its search documents took of the site besides their briefs
 
 
 def _path(root: Path, out_dir: Path) -> Path:
@@ -96,23 +96,15 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
     for rel in edited:
         data = (config.root / rel).read_bytes()
         parsed.append(parse_brief(decode(data, rel), rel, Path(rel).stem, config, taxonomy))
-    tags = {
-        slug: SimpleNamespace(url=url, label=label, group=group) for slug, (url, label, group) in known.tags.items()
-    }
     by_shard: dict[int, list[ParsedBrief]] = {}
     for result in parsed:
         brief = result.brief
-        if brief.draft or any(slug not in tags for slug in brief.tags):
+        if brief.draft or any(slug not in known.words.tags for slug in brief.tags):
             return {}  # (a draft is not indexed; a new tag's page and label are the site's to decide)
         by_shard.setdefault(shard_of(brief.slug, known.count), []).append(result)
     if len(by_shard) > limit:
         return {}
-    site = SimpleNamespace(
-        config=config,
-        tags=tags,
-        taxonomy=taxonomy,
-        body_keys={r.brief.slug: r.body_key for r in parsed},
-    )
+    body_keys = {r.brief.slug: r.body_key for r in parsed}
     folder = Path(known.folder)
     command = search.command(config.language)
     jobs: dict[int, IndexJob] = {}
@@ -125,8 +117,8 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
             wanted = dict(manifest)
             made = {}
             for r in results:
-                wanted[r.brief.slug] = documents.document_keys(site, version, [r.brief])[r.brief.slug]  # type: ignore[arg-type]
-                made[r.brief.slug] = documents.document(site, r.brief, r.body_html, longdate(r.brief.published))  # type: ignore[arg-type]
+                wanted[r.brief.slug] = documents.document_keys(known.words, version, [r.brief], body_keys)[r.brief.slug]
+                made[r.brief.slug] = documents.document(known.words, r.brief, r.body_html, longdate(r.brief.published))
             if wanted == manifest:
                 continue  # the documents are as they were
             documents.sync_documents(shard_docs, wanted, made.__getitem__)

@@ -13,10 +13,10 @@ from digest.build.writer import SiteWriter
 from digest.content.bodies import body_reader
 from digest.core.dates import longdate
 from digest.core.hashing import key_of
-from digest.search.documents import document_keys, shard_keys
+from digest.search.documents import document_keys, shard_keys, vocabulary
 from digest.search.pagefind import SEARCH_DIR, Indexer, remove_leftovers, shard_of_path, start_index
 from digest.search.tool import pagefind_version
-from digest.site.shards import shards_of
+from digest.site.shards import indexed, shards_of
 
 
 def start_indexing(r: Run) -> None:
@@ -28,7 +28,7 @@ def start_indexing(r: Run) -> None:
     stale_shards = []
     if plan is not None:
         changed_briefs = [plan.by_slug[s] for s in r.new_bodies]
-        r.keys = {**plan.document_keys, **document_keys(site, r.version, changed_briefs)}
+        r.keys = {**plan.document_keys, **document_keys(vocabulary(site), r.version, changed_briefs, site.body_keys)}
         r.search_keys = {**plan.shard_keys, **shard_keys(site, r.keys, shards_of(site, r.new_bodies))}
         for shard, key in r.search_keys.items():
             if shard not in plan.fresh_shards or key != plan.shard_keys.get(shard):
@@ -38,10 +38,13 @@ def start_indexing(r: Run) -> None:
     elif last is not None and r.changed_bodies is not None and last.pagefind == pagefind_version():
         # (laid out as the last build: the documents of the briefs whose body changed differ, no others)
         changed_briefs = [b for b in site.briefs if b.slug in r.changed_bodies]
-        r.keys = {**(last.document_keys or {}), **document_keys(site, r.version, changed_briefs)}
+        r.keys = {
+            **(last.document_keys or {}),
+            **document_keys(vocabulary(site), r.version, changed_briefs, site.body_keys),
+        }
         r.search_keys = {**(last.shard_keys or {}), **shard_keys(site, r.keys, shards_of(site, r.changed_bodies))}
     else:
-        r.keys = document_keys(site, r.version)
+        r.keys = document_keys(vocabulary(site), r.version, indexed(site), site.body_keys)
         r.search_keys = shard_keys(site, r.keys)
     if plan is None:
         by_shard: dict[int | None, dict[str, OutputEntry]] = {}

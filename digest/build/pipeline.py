@@ -43,6 +43,7 @@ from digest.core.layout import make_folder
 from digest.core.model import Brief
 from digest.core.version import code_version
 from digest.core.workers import Progress, default_jobs
+from digest.search.documents import vocabulary
 from digest.search.pagefind import SEARCH_DIR, IndexJob
 from digest.search.tool import pagefind_version
 from digest.site.arrange import build_site
@@ -367,9 +368,8 @@ def _save_state(r: Run, counts: SiteCounts) -> None:
         BuildState.forget(r.config.root, r.out_dir)
     known = None
     if r.config.search and looked is not None and looked.signature and complete and r.resident is None:
-        tags = {t.slug: (t.url, t.label, t.group) for t in r.site.tags.values()}
         folder = str(search_folder(r.cache, r.out_key))
-        known = Known(looked, folder, shard_count(len(indexed(r.site))), r.version, tags)
+        known = Known(looked, folder, shard_count(len(indexed(r.site))), r.version, vocabulary(r.site))
     remember(r.config.root, r.out_dir, known)
 
 

@@ -25,12 +25,14 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from digest.core.memo import same_inputs
 from digest.core.model import Brief
 from digest.search.tool import pagefind_version
 from digest.site.arrange import OTHER_GROUP, Site
-from digest.site.shards import filters_of, group_labels, indexed, shard_count, shards
+from digest.site.shards import YEAR_FILTER, group_labels, shard_count, shards
 
 FORMAT = "3"  # bump when the documents change shape
 _CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -47,34 +49,64 @@ def space_cjk(markup: str) -> str:
     return "".join(p if p.startswith("<") else _CJK_PAIR.sub(" ", p) for p in parts)
 
 
-def document_keys(site: Site, version: str, briefs: Iterable[Brief] | None = None) -> dict[str, str]:
+@dataclass(frozen=True)
+class TagTerms:
+    """What a search document shows and matches of one tag."""
+
+    label: str
+    url: str
+    filter: str  # the label of its group: the name of the filter it is a value of
+    terms: str  # its label and the aliases the taxonomy gives it, as a search matches them
+
+    @property
+    def key(self) -> str:
+        return f"{self.url}\x1f{self.label}\x1f{self.filter}\x1f{self.terms}"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """All a search document takes of the site besides its brief and its body: the language,
+    the synonyms folded, whether drafts are found, and each tag's terms. A plain value, so that
+    the next build's head start (build.headstart) makes documents from it alone."""
+
+    language: str
+    synonyms: tuple[tuple[str, ...], ...]
+    search_drafts: bool
+    tags: Mapping[str, TagTerms]
+
+
+@same_inputs(lambda site: ((site.config, site.taxonomy, site.tags), None))
+def vocabulary(site: Site) -> Vocabulary:
+    """The site's vocabulary (see Vocabulary)."""
+    labels = group_labels(site)
+    tags = {}
+    for slug, t in site.tags.items():
+        definition = site.taxonomy.tags.get(slug)
+        aliases = definition.aliases if definition is not None else ()
+        terms = " ".join(dict.fromkeys([t.label, *aliases]))
+        tags[slug] = TagTerms(t.label, t.url, labels.get(t.group, OTHER_GROUP[1]), terms)
+    config = site.config
+    return Vocabulary(config.language, config.synonyms, config.search_drafts, tags)
+
+
+def document_keys(
+    words: Vocabulary, version: str, briefs: Iterable[Brief], body_keys: Mapping[str, str]
+) -> dict[str, str]:
     """Slug -> a hash of everything that brief's search document is made of (its text through
     its `meta_digest` and body key, its tags' labels, groups and URLs, the language, and the
-    `version` of the code that makes documents), for every indexed brief (or those of `briefs`)."""
-    labels = group_labels(site)
-    tags: dict[str, str] = {}  # slug -> what a document shows of the tag
-
-    def tag(slug: str) -> str:
-        known = tags.get(slug)
-        if known is None:
-            t = site.tags[slug]
-            known = tags[slug] = (
-                f"{t.url}\x1f{t.label}\x1f{labels.get(t.group, OTHER_GROUP[1])}\x1f{_tag_terms(site, slug)}"
-            )
-        return known
-
-    synonyms = "\x1d".join("\x1f".join(group) for group in site.config.synonyms)
-    common = f"{FORMAT}\x1e{version}\x1e{site.config.language}\x1e{synonyms}\x1e"
+    `version` of the code that makes documents), for those of `briefs` a reader can find."""
+    tags = {slug: t.key for slug, t in words.tags.items()}
+    synonyms = "\x1d".join("\x1f".join(group) for group in words.synonyms)
+    common = f"{FORMAT}\x1e{version}\x1e{words.language}\x1e{synonyms}\x1e"
     keys = {}
-    body_keys = site.body_keys
-    for brief in indexed(site) if briefs is None else (b for b in briefs if site.config.search_drafts or not b.draft):
+    for brief in (b for b in briefs if words.search_drafts or not b.draft):
         text = (
             common
             + brief.meta_digest
             + body_keys.get(brief.slug, "")
             + brief.published.isoformat()
             + "\x1e"
-            + "\x1e".join([tag(s) for s in brief.tags])
+            + "\x1e".join([tags[s] for s in brief.tags])
         )
         keys[brief.slug] = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     return keys
@@ -98,13 +130,6 @@ def shard_keys(site: Site, keys: Mapping[str, str], only: Collection[int] | None
     return found
 
 
-def _tag_terms(site: Site, slug: str) -> str:
-    """A tag's label and the aliases the taxonomy gives it, as a search matches them."""
-    definition = site.taxonomy.tags.get(slug)
-    aliases = definition.aliases if definition is not None else ()
-    return " ".join(dict.fromkeys([site.tags[slug].label, *aliases]))
-
-
 @functools.lru_cache(maxsize=8)
 def _variants(synonyms: tuple[tuple[str, ...], ...]) -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
     """Each group of synonyms: a pattern finding any of them as whole words, and the group."""
@@ -126,7 +151,7 @@ def folded(synonyms: tuple[tuple[str, ...], ...], text: str) -> list[str]:
     return extra
 
 
-def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
+def document(words: Vocabulary, brief: Brief, body_html: str, date_text: str) -> str:
     """The HTML Pagefind indexes for one brief. Meta values are the plain text a result shows.
 
     After the text come the brief's tags (labels and aliases, weighted as key points are, so that
@@ -134,12 +159,13 @@ def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
     synonyms the site folds; `tail` tells the search page how many words those are, so that an
     excerpt never shows them (nor the title and summary, which a result shows already)."""
     e = html.escape
-    tags = json.dumps([[site.tags[s].label, site.tags[s].url] for s in brief.tags], ensure_ascii=False)
-    tag_terms = space_cjk(" ".join(_tag_terms(site, s) for s in brief.tags))
+    terms = [words.tags[s] for s in brief.tags]
+    tags = json.dumps([[t.label, t.url] for t in terms], ensure_ascii=False)
+    tag_terms = space_cjk(" ".join(t.terms for t in terms))
     synonyms = ""
-    if site.config.synonyms:
+    if words.synonyms:
         text = _TAG.sub(" ", " ".join([e(brief.title), e(brief.summary), *brief.key_points_html, body_html]))
-        synonyms = space_cjk(" ".join(folded(site.config.synonyms, text)))
+        synonyms = space_cjk(" ".join(folded(words.synonyms, text)))
     meta = {
         "title": brief.title,
         "summary": brief.summary,
@@ -154,12 +180,13 @@ def document(site: Site, brief: Brief, body_html: str, date_text: str) -> str:
     meta["tail"] = str(len(tag_terms.split()) + len(synonyms.split()))
     hidden = "".join(f'<span data-pagefind-meta="{k}">{e(v)}</span>' for k, v in meta.items())
     hidden += "".join(
-        f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>' for name, value in filters_of(site, brief)
+        f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>'
+        for name, value in [*((t.filter, t.label) for t in terms), (YEAR_FILTER, str(brief.date.year))]
     )
     hidden += f'<span data-pagefind-sort="date">{e(brief.published.isoformat())}</span>'
     points = "".join(f"<li>{space_cjk(p)}</li>" for p in brief.key_points_html)
     return (
-        f'<!DOCTYPE html><html lang="{e(site.config.language)}"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{e(words.language)}"><head><meta charset="utf-8">'
         f"<title>{e(brief.title)}</title></head><body><main data-pagefind-body>"
         f'<h1 data-pagefind-weight="10">{space_cjk(e(brief.title))}</h1>'
         f'<p data-pagefind-weight="4">{space_cjk(e(brief.summary))}</p>'

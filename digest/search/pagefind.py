@@ -28,7 +28,7 @@ from pathlib import Path
 
 from digest.core.model import Brief
 from digest.core.workers import dying_with_parent
-from digest.search.documents import document, remove_others, sync_documents
+from digest.search.documents import document, remove_others, sync_documents, vocabulary
 from digest.search.reproducible import reproducible
 from digest.site.arrange import Site
 from digest.site.shards import shard_count, shards
@@ -286,7 +286,7 @@ def start_index(
     digest.build.headstart) is taken over, and removed from it, when its shard's documents were
     already exactly these; otherwise it is stopped and the shard indexed again."""
     docs = folder / "docs"
-    groups = shards(site)
+    groups, words = shards(site), vocabulary(site)
     count = shard_count(sum(len(g) for g in groups.values()))
     try:
         remove_others(docs, [str(n) for n in range(count)])
@@ -301,7 +301,7 @@ def start_index(
             wrote = sync_documents(
                 shard_docs,
                 {s: keys[s] for s in members},
-                lambda s: document(site, members[s], body(members[s]), date_text(members[s])),
+                lambda s: document(words, members[s], body(members[s]), date_text(members[s])),
             )
             early = head.pop(shard, None) if head is not None else None
             if early is not None:

@@ -68,16 +68,6 @@ def group_labels(site: Site) -> dict[str, str]:
     return labels
 
 
-def filters_of(site: Site, brief: Brief) -> list[tuple[str, str]]:
-    labels = group_labels(site)
-    found = []
-    for slug in brief.tags:
-        tag = site.tags[slug]
-        found.append((labels.get(tag.group, OTHER_GROUP[1]), tag.label))
-    found.append((YEAR_FILTER, str(brief.date.year)))
-    return found
-
-
 @same_inputs(lambda site: ((site.briefs, site.tags, site.taxonomy), site.config.search_drafts))
 def filter_counts(site: Site) -> dict[str, dict[str, int]]:
     """Filter -> value -> how many indexed briefs have it: what Pagefind's `filters()` would
