@@ -5,7 +5,6 @@ up the builds. The briefs it writes are seen by the watcher and built as saves."
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import threading
@@ -13,10 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from digest.build.entry import open_config
-from digest.content.load import load_content
-from digest.core.errors import ContentError
-from digest.core.layout import BRIEFS_DIR
+from digest.core.workers import dying_with_parent
 
 INBOX = "content/sources/"
 INBOX_TYPES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -54,18 +50,22 @@ class Inbox:
                 print(f"import: {line}", file=err if error else out, flush=True)
 
     def run(self, root: Path, sources: list[str]) -> list[tuple[str, bool]]:
-        """Import `sources` (relative to `root`) in a child process: its report lines, each
-        with whether it is an error."""
-        request = json.dumps({"root": str(root), "sources": sources})
+        """Import `sources` (relative to `root`) as a writer would, with `digest import` in a
+        process of its own, told that a watcher found them (`--watched`: read only as a folder
+        search reads them): its report lines, each with whether it is an error. A site that
+        does not build imports nothing and says nothing here (the server's next build says why)."""
+        argv = [sys.executable, "-m", "digest", "import", "--root", str(root), "--watched", "--format", "json"]
+        argv += [str(root / source) for source in sources]
         with self.condition:
             if self.stopped:
                 return []
+            # (it dies with the server: a server killed cannot stop it after INBOX_TIME_LIMIT)
             self.process = subprocess.Popen(
-                [sys.executable, "-c", "from digest.serve.inbox import import_in_child; import_in_child()"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                dying_with_parent(argv),
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             )  # fmt: skip
         try:
-            out, _ = self.process.communicate(request, timeout=INBOX_TIME_LIMIT)
+            out, _ = self.process.communicate(timeout=INBOX_TIME_LIMIT)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.communicate()
@@ -75,9 +75,9 @@ class Inbox:
             with self.condition:
                 self.process = None
         try:
-            return [(line, bool(error)) for line, error in json.loads(out or "[]")]
-        except (ValueError, TypeError):
-            return []
+            return [(result["line"], bool(result["error"])) for result in json.loads(out)["results"]]
+        except (ValueError, TypeError, KeyError):
+            return []  # (no report: the site does not build)
 
     def stop(self) -> None:
         with self.condition:
@@ -85,23 +85,3 @@ class Inbox:
             if self.process is not None:
                 self.process.kill()
             self.condition.notify_all()
-
-
-def import_in_child() -> None:
-    """The inbox's import process: a request (the site folder and its sources) on stdin, the
-    report lines as JSON on stdout. A site that does not build imports nothing (the server's
-    next build reports why)."""
-    from digest.ingest.importer import ImportOptions, import_sources
-
-    signal.alarm(int(INBOX_TIME_LIMIT) + 5)  # (ends it even if the server was killed and cannot)
-    request = json.load(sys.stdin)
-    root = Path(request["root"])
-    try:
-        config = open_config(root)
-        taxonomy, _ = load_content(config)
-    except ContentError:
-        json.dump([], sys.stdout)
-        return
-    paths = [str(root / p) for p in request["sources"]]
-    report = import_sources(config, taxonomy, paths, ImportOptions(root / BRIEFS_DIR), walked=True)
-    json.dump([(outcome.line(), outcome.error) for outcome in report.outcomes], sys.stdout)
