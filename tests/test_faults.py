@@ -65,6 +65,15 @@ def assert_recovers(root: Path, tmp_path: Path) -> None:
     assert tree(root / "site") == clean_build(root, tmp_path / "reference")
 
 
+def swaps_here(folder: Path) -> bool:
+    """Whether the system can swap two files in `folder` in one step (where it cannot, the
+    writer's `exchange` says False and the commit takes its other path)."""
+    new, old = folder / "swap-new", folder / "swap-old"
+    new.write_text("new")
+    old.write_text("old")
+    return digest.build.writer.exchange(str(new), str(old))
+
+
 def fail_on_call(real: Callable[..., object], number: int, code: int, only: str = "") -> Callable[..., object]:
     """`real`, except that its `number`th call (counting calls whose first argument contains
     `only`) raises OSError(code)."""
@@ -115,9 +124,9 @@ def test_a_fault_while_committing_restores_the_previous_site(
 ) -> None:
     """Swapped files (where the system can swap two files), replaced, added and removed ones
     are all put back when a step of the commit fails."""
-    if not swaps:
-        monkeypatch.setattr("digest.build.writer._RENAMEAT2", [None])
-    elif digest.build.writer._renameat2() is None:
+    if not swaps:  # (as on a system that cannot swap files)
+        monkeypatch.setattr(digest.build.writer, "exchange", lambda new, old: False)
+    elif not swaps_here(tmp_path):
         pytest.skip("no renameat2 here")
     before = tree(site / "site")
     code = FAULTS[kind]
@@ -127,7 +136,7 @@ def test_a_fault_while_committing_restores_the_previous_site(
         if not swaps:
             pytest.skip("no swaps")
         monkeypatch.setattr(
-            "digest.build.writer._exchange", fail_on_call(digest.build.writer._exchange, 4, code, ".staging-")
+            digest.build.writer, "exchange", fail_on_call(digest.build.writer.exchange, 4, code, ".staging-")
         )
     else:
         replace = fail_on_call(os.replace, 1 if point == "first-move" else 6, code, ".staging-")
@@ -145,7 +154,7 @@ def test_a_commit_swaps_each_changed_file_with_its_new_bytes_in_one_step(
 ) -> None:
     """Where Linux can exchange two files, an output that changed is swapped with its staged
     copy, not renamed over (ext4 makes that 3-4 times as costly): no rename lands on a file."""
-    if digest.build.writer._renameat2() is None:
+    if not swaps_here(tmp_path):
         pytest.skip("no renameat2 here")
     over: list[str] = []
     real = os.replace
@@ -157,14 +166,14 @@ def test_a_commit_swaps_each_changed_file_with_its_new_bytes_in_one_step(
 
     monkeypatch.setattr("digest.build.writer.os.replace", replace)
     swapped: list[str] = []
-    exchange = digest.build.writer._exchange
+    exchange = digest.build.writer.exchange
 
     def counted(new: str, old: str) -> bool:
         done = exchange(new, old)
         swapped.extend([old] if done else [])
         return done
 
-    monkeypatch.setattr("digest.build.writer._exchange", counted)
+    monkeypatch.setattr(digest.build.writer, "exchange", counted)
     assert main(["build", "--root", str(site), "--quiet", "--jobs", "1"]) == 0
     assert over == []
     assert str(site / "site" / "briefs" / "brief-1" / "index.html") in swapped
@@ -227,7 +236,15 @@ def test_a_cache_folder_that_is_a_file_is_a_clear_error(tmp_path: Path, capsys: 
 def test_a_cache_that_cannot_be_saved_after_the_site_is_written_is_reported(
     site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("digest.build.cache._write", lambda path, *_: (_ for _ in ()).throw(fault(errno.ENOSPC, path)))
+    cache = site / ".digest-cache"
+    real_open = os.open
+
+    def full(path: object, flags: int, *args: object, **options: object) -> int:  # (the cache's tables, when saved)
+        if Path(str(path)).parent == cache and ".pickle." in str(path) and flags & os.O_CREAT:
+            raise fault(errno.ENOSPC, path)
+        return real_open(path, flags, *args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", full)
     err = failing_build(site, capsys)
     assert err.startswith(f"digest: error: the site in {site.absolute() / 'site'} is complete, but the build cache ")
     assert "could not be saved: No space left on device;" in err

@@ -430,6 +430,7 @@ def test_folders_globs_options_and_json(tmp_path: Path, capsys: pytest.CaptureFi
     for result in report["results"]:
         assert result["date"] == "2024-02-29" and result["date_from"] == "--date"
         assert result["tags"][:2] == ["china", "brand-new-topic"]
+        assert result["line"].startswith(f"created {result['brief']} (from ")  # (what `digest serve`'s inbox says)
 
 
 def test_slugs_never_collide(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

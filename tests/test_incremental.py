@@ -426,55 +426,48 @@ def test_a_template_edit_renders_the_pages_of_that_template_and_no_other(tmp_pat
     assert tree(out) == clean_build(root, tmp_path / "reference-2")
 
 
-def test_a_new_build_process_reuses_the_compiled_templates_and_compiles_an_edited_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+# `digest build` in a process of its own, saying the name of each template Jinja compiles.
+_COMPILING = (
+    "import sys, jinja2\n"
+    "from digest.cli import main\n"
+    "compile_source = jinja2.Environment.compile\n"
+    "def counting(self, source, name=None, *args, **kwargs):\n"
+    "    print('compiled:', name, flush=True)\n"
+    "    return compile_source(self, source, name, *args, **kwargs)\n"
+    "jinja2.Environment.compile = counting\n"
+    "raise SystemExit(main(sys.argv[1:]))\n"
+)
+
+
+def test_a_new_build_process_reuses_the_compiled_templates_and_compiles_an_edited_one(tmp_path: Path) -> None:
     """Compiled templates are kept in the build cache: a later `digest build` (a new process,
     with nothing in memory) compiles only a template whose source changed, and a damaged
     compiled file is compiled again, never used."""
-    import jinja2
-
-    import digest.theme.environment
-
-    compiled: list[str] = []
-    compile_source = jinja2.Environment.compile
-
-    def counting(
-        self: jinja2.Environment, source: str, name: str | None = None, *args: object, **kwargs: object
-    ) -> object:
-        compiled.append(name or "")
-        return compile_source(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
-
-    def new_process() -> None:
-        monkeypatch.setattr(digest.theme.environment._COMPILED, "store", {})
-        compiled.clear()
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
     root = tmp_path / "root"
     make_site(root, 8)
     out = root / "site"
-    new_process()
-    build(open_config(root), out, jobs=1)
-    assert "brief.html" in compiled
+
+    def build_in_a_new_process() -> list[str]:
+        argv = [sys.executable, "-c", _COMPILING, "build", "--root", str(root), "--quiet", "--jobs", "1"]
+        result = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=REPO)
+        return [line.removeprefix("compiled: ") for line in result.stdout.splitlines() if line.startswith("compiled: ")]
+
+    assert "brief.html" in build_in_a_new_process()
     path = root / "content" / "briefs" / "brief-3.md"
     path.write_text(path.read_text() + "\nOne more sentence.\n")
-    new_process()
-    assert build(open_config(root), out, jobs=1).rendered > 0
-    assert compiled == []
+    assert build_in_a_new_process() == []
+    assert "One more sentence." in (out / "briefs" / "brief-3" / "index.html").read_text()
     theme = (REPO / "templates" / "brief.html").read_text(encoding="utf-8")
     at = theme.rindex("</article>")
     (root / "templates").mkdir()
     (root / "templates" / "brief.html").write_text(theme[:at] + "<p>Edited template.</p>\n" + theme[at:])
-    new_process()
-    build(open_config(root), out, jobs=1)
-    assert compiled == ["brief.html"]
+    assert build_in_a_new_process() == ["brief.html"]
     assert "Edited template." in (out / "briefs" / "brief-3" / "index.html").read_text()
     (root / "templates" / "brief.html").write_text(theme[:at] + "<p>Edited again.</p>\n" + theme[at:])
     for kept in (root / CACHE_DIR / "templates").rglob("*"):
         if kept.is_file():
             kept.write_bytes(kept.read_bytes()[:40])  # damaged
-    new_process()
-    build(open_config(root), out, jobs=1)
+    compiled = build_in_a_new_process()
     assert "brief.html" in compiled and "base.html" in compiled
     assert "Edited again." in (out / "briefs" / "brief-3" / "index.html").read_text()
     assert tree(out) == clean_build(root, tmp_path / "reference")

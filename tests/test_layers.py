@@ -52,3 +52,9 @@ def test_no_import_runs_back_up_or_sideways() -> None:
         if target != package and (target not in FLOOR or FLOOR[target] >= floor)
     ]
     assert wrong == []
+
+
+def test_serve_runs_digest_import_and_never_loads_the_importer() -> None:
+    """The inbox of `digest serve` runs `digest import` in a process of its own, as a writer
+    would: `serve` sits above `ingest`, yet knows nothing of it."""
+    assert [f"{module} imports digest.ingest" for module, target in imports_of("serve") if target == "ingest"] == []

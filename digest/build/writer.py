@@ -243,7 +243,7 @@ class SiteWriter:
                         _make_parent(undo, Path(target).parent)
                     if mode is not None and S_ISREG(mode):
                         source = self._staged(current)
-                        if _exchange(source, target):  # (the old file is left where the new one was)
+                        if exchange(source, target):  # (the old file is left where the new one was)
                             undo.swapped(current, source)
                             continue
                     if mode is not None and not S_ISDIR(mode):
@@ -363,12 +363,16 @@ def _renameat2() -> Callable[..., int] | None:
     return _RENAMEAT2[0]
 
 
-def _exchange(new: str, old: str) -> bool:
+def exchange(new: str, old: str) -> bool:
     """Swap two files in one atomic step (Linux's `renameat2` with RENAME_EXCHANGE); False
     where that is not available: the caller then keeps a link to the old file and renames the
     new one over it. That is the slow path on ext4, which allocates the new file's blocks before
     renaming over a file (`auto_da_alloc`), so a commit that replaces every page pays for all
-    of them at once."""
+    of them at once.
+
+    The commit looks this function up in the module each time, so that the path a system
+    without `renameat2` takes (and a swap that fails half-way) can be tested on one that has it:
+    tests/test_faults.py puts in its place one that answers False, or fails."""
     function = _renameat2()
     if function is None:
         return False

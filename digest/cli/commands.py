@@ -215,7 +215,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         feeds=tuple(args.feed),
     )
-    report = import_sources(config, taxonomy, args.paths, options)
+    report = import_sources(config, taxonomy, args.paths, options, walked=args.watched)
     if args.format == "json":
         print(json.dumps(report.as_dict(), indent=2))
         return EXIT_CONTENT if report.failed else EXIT_OK

@@ -155,6 +155,9 @@ def _import_options(m: argparse.ArgumentParser) -> None:
     m.add_argument("--dry-run", action="store_true", help="report what would happen; write nothing")
     m.add_argument("--force", action="store_true", help="overwrite briefs edited since import (a backup is kept first)")
     m.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    # The paths come from a watcher of the site (`digest serve`'s inbox), not from the writer:
+    # they are read only as a folder search would read them (no hidden file, no link out of the site).
+    m.add_argument("--watched", action="store_true", help=argparse.SUPPRESS)
 
 
 def _today_option(parser: argparse.ArgumentParser) -> None:

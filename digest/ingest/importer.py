@@ -74,7 +74,9 @@ class Outcome:
     backup: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        """The outcome's fields, and its report `line` (what `digest serve`'s inbox prints)."""
+        fields: dict[str, object] = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {**fields, "line": self.line()}
 
     def line(self) -> str:
         """The report line: `created content/briefs/x.md (from ...; date ... from ...; tags: ...)`."""

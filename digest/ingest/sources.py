@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digest.content.brief import SLUG
 from digest.content.frontmatter import FrontMatterError, split
 from digest.content.sourcefile import decode, link_problem
+from digest.content.validation import SLUG
 from digest.core.errors import ContentError
 from digest.core.model import slugify
 from digest.ingest.duplicates import DuplicateIndex, brief_story
