@@ -183,6 +183,30 @@ def test_a_commit_swaps_each_changed_file_with_its_new_bytes_in_one_step(
 
 
 @pytest.mark.parametrize("kind", sorted(FAULTS))
+def test_a_search_document_that_cannot_be_removed_is_an_error_not_a_stale_result(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A removed brief's search document goes with it; where it cannot be removed, the build
+    stops with a one-line error naming the folder, instead of indexing the removed brief."""
+    before = tree(site / "site")
+    unlink = os.unlink
+
+    def refusing(path: object, *args: object, **kwargs: object) -> None:
+        # (the removal of a document folder, file by file, inside the search cache)
+        if path == "index.html" and "dir_fd" in kwargs:
+            raise fault(FAULTS[kind], path)
+        unlink(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "unlink", refusing)
+    err = failing_build(site, capsys)
+    assert err.startswith("digest: error: cannot write the search documents in "), err
+    assert err.endswith(os.strerror(FAULTS[kind])), err
+    assert tree(site / "site") == before
+    monkeypatch.undo()
+    assert_recovers(site, tmp_path)
+
+
+@pytest.mark.parametrize("kind", sorted(FAULTS))
 def test_a_fault_on_the_first_build_leaves_no_site_and_no_staging(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
@@ -205,10 +229,10 @@ def test_an_unwritable_cache_is_a_clear_error_before_anything_changes(
     before = tree(site / "site")
     real_open = os.open
 
-    def refusing(path: object, flags: int, *args: object) -> int:  # (the journal, when it is made)
+    def refusing(path: object, flags: int, *args: object, **kwargs: object) -> int:  # (the journal, when it is made)
         if "writing-" in str(path) and flags & os.O_CREAT:
             raise fault(errno.EACCES, path)
-        return real_open(path, flags, *args)  # type: ignore[arg-type]
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "open", refusing)
     err = failing_build(site, capsys)

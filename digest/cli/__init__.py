@@ -15,6 +15,7 @@ from digest.build.writer import OutputError, RefusedFolder
 from digest.cli.commands import COMMANDS, find_site_of, usage_error
 from digest.cli.options import EXIT_CONTENT, EXIT_OK, EXIT_USAGE, make_parser
 from digest.core.errors import ContentError
+from digest.search.pagefind import SearchError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RefusedFolder as exc:  # (a folder that is not digest's to write: the command line's to fix)
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except OutputError as exc:
+    except (OutputError, SearchError) as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
         return EXIT_CONTENT
     except KeyboardInterrupt:

@@ -253,6 +253,11 @@ def remove_others(folder: Path, keep: Iterable[str]) -> bool:
     removed = False
     for entry in entries:
         if entry.name not in wanted:
-            shutil.rmtree(entry.path, ignore_errors=True)
+            # (a document that stays would be indexed: a failure is the caller's error to report)
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
             removed = True
     return removed

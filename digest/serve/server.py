@@ -36,6 +36,7 @@ from digest.content.files import scan_brief_files
 from digest.core.errors import ContentError
 from digest.core.layout import BRIEFS_DIR, CACHE_DIR
 from digest.core.version import code_version
+from digest.search.pagefind import SearchError
 from digest.serve.changes import Changes, watch
 from digest.serve.http import DevServer, Hub
 from digest.serve.inbox import Inbox
@@ -139,7 +140,7 @@ class Server:
             )
             self.hub.publish((), lines)
             return None
-        except (OutputError, OSError) as exc:
+        except (OutputError, SearchError, OSError) as exc:
             message = f"digest: {exc}"
             print(message, file=self.err, flush=True)
             self.hub.publish((), [message])
