@@ -23,9 +23,9 @@ from digest.build.cache import BuildCache
 from digest.build.entry import build, open_config
 from digest.build.resident import Resident
 from digest.build.writer import SiteWriter
+from digest.core.errors import SearchError
 from digest.core.layout import CACHE_DIR
 from digest.core.version import code_version
-from digest.search.pagefind import SearchError
 from digest.serve.server import preview_config
 from tests.conftest import REPO, tree
 from tests.sitegen import TAGS, brief_text, instrument_text, make_site, sentence

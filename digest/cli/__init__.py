@@ -14,8 +14,7 @@ from typing import NoReturn
 from digest.build.writer import OutputError, RefusedFolder
 from digest.cli.commands import COMMANDS, find_site_of, usage_error
 from digest.cli.options import EXIT_CONTENT, EXIT_OK, EXIT_USAGE, make_parser
-from digest.core.errors import ContentError
-from digest.search.pagefind import SearchError
+from digest.core.errors import ContentError, SearchError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

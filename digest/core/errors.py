@@ -42,3 +42,7 @@ class ContentError(Exception):
         self.problems = tuple(sorted(problems))
         self.warnings = tuple(sorted(warnings))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SearchError(Exception):
+    """The search index could not be made; the message says why and what to do."""

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from digest.core.errors import SearchError
 from digest.core.model import Brief
 from digest.core.workers import dying_with_parent
 from digest.search.documents import document, remove_others, sync_documents, vocabulary
@@ -36,10 +37,6 @@ from digest.site.shards import shard_count, shards
 SEARCH_DIR = "pagefind"
 # Pagefind's own UIs: the theme has its own search page, so they are not published.
 _UNPUBLISHED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b|^playground/")
-
-
-class SearchError(Exception):
-    """The index could not be made; the message says why and what to do."""
 
 
 def _packaged_binary() -> Path | None:

@@ -33,10 +33,9 @@ from digest.build.result import BuildResult
 from digest.build.writer import OutputError
 from digest.content.config import Config
 from digest.content.files import scan_brief_files
-from digest.core.errors import ContentError
+from digest.core.errors import ContentError, SearchError
 from digest.core.layout import BRIEFS_DIR, CACHE_DIR
 from digest.core.version import code_version
-from digest.search.pagefind import SearchError
 from digest.serve.changes import Changes, watch
 from digest.serve.http import DevServer, Hub
 from digest.serve.inbox import Inbox
