@@ -68,3 +68,47 @@ def test_front_matter_problems(text: str, fragment: str | None) -> None:
         return
     with pytest.raises(FrontMatterError, match=fragment.replace("?", r"\?")):
         split(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "may_be_empty", "expected"),
+    [
+        pytest.param(
+            "---\n- a\n---\n",
+            False,
+            "x.md:2: front matter is a list; expected `key: value` lines such as `t: ...`",
+            id="list",
+        ),
+        pytest.param(
+            "---\nplain\n---\n",
+            False,
+            "x.md:2: front matter is text; expected `key: value` lines such as `t: ...`",
+            id="text",
+        ),
+        pytest.param(
+            "---\n---\n",
+            False,
+            "x.md:2: front matter is empty; expected `key: value` lines such as `t: ...`",
+            id="empty",
+        ),
+        pytest.param("---\n---\nbody\n", True, None, id="empty-allowed"),
+        pytest.param(
+            "title: x\n",
+            False,
+            "x.md:1: no front matter; expected the file to start with a '---' line (did you forget the leading '---'?)",
+            id="none",
+        ),
+    ],
+)
+def test_front_matter_of_a_site_file_is_key_value_lines(text: str, may_be_empty: bool, expected: str | None) -> None:
+    """Briefs, instruments and edition files all open their front matter through one function."""
+    from digest.content.frontmatter import read_front_matter
+    from digest.core.errors import ContentError
+
+    if expected is None:
+        doc = read_front_matter(text, "x.md", "`t: ...`", may_be_empty=may_be_empty)
+        assert doc.meta.data == {} and doc.body == "body\n"
+        return
+    with pytest.raises(ContentError) as info:
+        read_front_matter(text, "x.md", "`t: ...`", may_be_empty=may_be_empty)
+    assert [str(p) for p in info.value.problems] == [expected]

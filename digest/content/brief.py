@@ -7,11 +7,11 @@ import hashlib
 from dataclasses import replace
 
 from digest.content.config import Config
-from digest.content.frontmatter import FrontMatterError, split
+from digest.content.frontmatter import read_front_matter
 from digest.content.markup import Rendered, TableTooLarge, render_body, render_inline
 from digest.content.reading import plain_text, text_counts
-from digest.content.validation import SLUG, Validator, kind_of
-from digest.core.errors import ContentError, Problem
+from digest.content.validation import SLUG, Validator
+from digest.core.errors import ContentError
 from digest.core.model import Brief, ParsedBrief, Taxonomy, slugify
 
 # front-matter keys whose lines a Brief keeps (see Brief.lines)
@@ -20,15 +20,7 @@ _LATER_LINES = frozenset({"slug", "tags", "title", "instruments"})
 
 def parse_brief(text: str, rel: str, stem: str, config: Config, taxonomy: Taxonomy) -> ParsedBrief:
     """One brief's text to a Brief; ContentError lists every problem found in it."""
-    try:
-        doc = split(text)
-    except FrontMatterError as exc:
-        raise ContentError([Problem(rel, exc.line, exc.message)]) from None
-    if not isinstance(doc.meta.data, dict):
-        kind = "empty" if doc.meta.data is None else kind_of(doc.meta.data)
-        raise ContentError(
-            [Problem(rel, doc.line(), f"front matter is {kind}; expected `key: value` lines such as `title: ...`")]
-        )
+    doc = read_front_matter(text, rel, "`title: ...`")
     brief, body_html, body_key = _brief(Validator(text, doc, rel, config, taxonomy), stem)
     return ParsedBrief(brief, body_html, body_key, text_counts(plain_text(body_html)))
 

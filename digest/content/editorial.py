@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from digest.content.frontmatter import FrontMatterError, split
+from digest.content.frontmatter import read_front_matter
 from digest.content.markup import TableTooLarge, render_body
 from digest.content.sourcefile import decode, link_problem
 from digest.core.errors import ContentError, Problem
@@ -83,23 +83,8 @@ def parse_edition(text: str, rel: str) -> EditionFile:
                 )
             ]
         )
-    try:
-        doc = split(text)
-    except FrontMatterError as exc:
-        raise ContentError([Problem(rel, exc.line, exc.message)]) from None
+    doc = read_front_matter(text, rel, "`title: ...` and `top: slug`", may_be_empty=True)
     meta = doc.meta.data
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, dict):
-        raise ContentError(
-            [
-                Problem(
-                    rel,
-                    doc.line(),
-                    "front matter is not `key: value` lines; expected e.g. `title: ...` and `top: slug`",
-                )
-            ]
-        )
     problems: list[Problem] = []
     for name in meta:
         if name not in EDITION_KEYS:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from digest.content.yamldoc import YamlDoc, YamlError, parse_yaml
+from digest.content.yamldoc import YamlDoc, YamlError, kind_of, parse_yaml
+from digest.core.errors import ContentError, Problem
 
 
 class FrontMatterError(YamlError):
@@ -48,3 +49,22 @@ def split(text: str) -> Document:
         meta = YamlDoc(meta.data, {**meta.lines, (): 2})
     body = "\n".join(lines[end + 1 :])
     return Document(meta, body, end + 2)
+
+
+def read_front_matter(text: str, rel: str, example: str, *, may_be_empty: bool = False) -> Document:
+    """`split`, for a file of the site: its front matter must be `key: value` lines (`example`
+    shows some); anything else is a ContentError at the file's line. With `may_be_empty`, no
+    keys at all is an empty mapping."""
+    try:
+        doc = split(text)
+    except FrontMatterError as exc:
+        raise ContentError([Problem(rel, exc.line, exc.message)]) from None
+    data = doc.meta.data
+    if data is None and may_be_empty:
+        return Document(YamlDoc({}, doc.meta.lines), doc.body, doc.body_line)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else kind_of(data)
+        raise ContentError(
+            [Problem(rel, doc.line(), f"front matter is {kind}; expected `key: value` lines such as {example}")]
+        )
+    return doc

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from digest.content.config import Config
-from digest.content.frontmatter import Document, FrontMatterError, split
+from digest.content.frontmatter import Document, read_front_matter
 from digest.content.markup import TableTooLarge, is_safe_url, render_body, resolve_links
 from digest.content.sourcefile import MAX_BYTES, decode, too_large
 from digest.core.errors import ContentError, Problem
@@ -150,12 +150,7 @@ def reference_problems(briefs: Iterable[Brief], known: Collection[str]) -> list[
 
 def parse_instrument(text: str, rel: str, stem: str, config: Config, taxonomy: Taxonomy) -> Instrument:
     """One instrument's text to an Instrument; ContentError lists every problem found in it."""
-    try:
-        doc = split(text)
-    except FrontMatterError as exc:
-        raise ContentError([Problem(rel, exc.line, exc.message)]) from None
-    if not isinstance(doc.meta.data, dict):
-        raise ContentError([Problem(rel, doc.line(), "front matter is not `key: value` lines; expected `title: ...`")])
+    doc = read_front_matter(text, rel, "`title: ...`")
     return _Reader(doc, rel, config, taxonomy).instrument(stem)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from digest.content.config import Config
 from digest.content.frontmatter import Document
 from digest.content.markup import is_safe_url
+from digest.content.yamldoc import kind_of
 from digest.core.errors import Problem
 from digest.core.model import KNOWN_KEYS, Source, Taxonomy, slugify
 
@@ -341,16 +342,3 @@ class Validator:
             self.error(line("source"), "'source' needs a name or a url; expected `name:` and/or `url:` below `source:`")
             return None
         return Source(" ".join(str(name).split()) if name is not None else None, url, published)
-
-
-def kind_of(value: object) -> str:
-    """How a writer would name a YAML value's type."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "text"

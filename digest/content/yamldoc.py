@@ -193,3 +193,16 @@ class _Builder:
                     line, f"control character U+{ord(found.group()):04X} in a value; expected printable text"
                 )
         return value
+
+
+def kind_of(value: object) -> str:
+    """How a writer would name a YAML value's type."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "text"
