@@ -229,8 +229,15 @@ class _Environment(jinja2.Environment):
     """Jinja's environment, but a tag's briefs are counted, not read (see CountedBriefs)."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        value = super().getattr(obj, attribute)
-        return CountedBriefs(obj.slug, len(value)) if attribute == "briefs" and type(obj) is Tag else value
+        # (every `x.y` of every template comes here: Jinja's own first step inline, the rest
+        # of its lookup only where that fails)
+        try:
+            value = getattr(obj, attribute)
+        except AttributeError:
+            return super().getattr(obj, attribute)
+        if attribute == "briefs" and type(obj) is Tag:
+            return CountedBriefs(obj.slug, len(value))
+        return value
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         value = super().getitem(obj, argument)
