@@ -182,7 +182,7 @@ def visit(browser: object, origin: str, site: Site, word: str, timeout: float) -
 
 def pagefind_binary() -> Path:
     sys.path.insert(0, str(bb.REPO))
-    from digest.search.pagefind import pagefind_binary as found
+    from digest.search.tool import pagefind_binary as found
 
     return found()
 

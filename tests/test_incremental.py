@@ -692,12 +692,12 @@ def count_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]
     """Record the Pagefind runs of the next builds: those started early (during the quick
     check) and all of them."""
     import digest.build.headstart
-    import digest.search.pagefind
+    import digest.search.runs
 
     runs: dict[str, list[int]] = {"early": [], "all": []}
-    launch, start = digest.search.pagefind.launch, digest.build.headstart.start
+    launch, start = digest.search.runs.launch, digest.build.headstart.start
 
-    def counted_launch(command: list[str], job: digest.search.pagefind.IndexJob, **options: int) -> None:
+    def counted_launch(command: list[str], job: digest.search.runs.IndexJob, **options: int) -> None:
         runs["all"].append(job.shard)
         launch(command, job, **options)
 
@@ -706,7 +706,7 @@ def count_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]
         runs["early"].extend(found)
         return found
 
-    monkeypatch.setattr(digest.search.pagefind, "launch", counted_launch)
+    monkeypatch.setattr(digest.search.runs, "launch", counted_launch)
     monkeypatch.setattr(digest.build.headstart, "start", counted_start)
     return runs
 
@@ -755,28 +755,28 @@ def test_a_head_start_on_other_documents_is_stopped_and_the_shard_indexed_again(
 
 def outputs_of_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The output folders of the Pagefind runs of the next builds."""
-    import digest.search.pagefind
+    import digest.search.runs
 
     outputs: list[Path] = []
-    launch = digest.search.pagefind.launch
+    launch = digest.search.runs.launch
 
-    def recorded(command: list[str], job: digest.search.pagefind.IndexJob, **options: int) -> None:
+    def recorded(command: list[str], job: digest.search.runs.IndexJob, **options: int) -> None:
         outputs.append(job.output)
         launch(command, job, **options)
 
-    monkeypatch.setattr(digest.search.pagefind, "launch", recorded)
+    monkeypatch.setattr(digest.search.runs, "launch", recorded)
     return outputs
 
 
 @pytest.fixture
 def shm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder standing for /dev/shm, shared by every user (sticky, writable by all)."""
-    import digest.search.pagefind
+    import digest.search.runs
 
     folder = tmp_path / "shm"
     folder.mkdir()
     folder.chmod(0o1777)
-    monkeypatch.setattr(digest.search.pagefind, "SCRATCH_ROOT", folder)
+    monkeypatch.setattr(digest.search.runs, "SCRATCH_ROOT", folder)
     return folder
 
 
@@ -802,11 +802,11 @@ def test_pagefind_writes_into_a_private_folder_in_memory_and_leaves_nothing_ther
 def test_pagefind_writes_into_the_cache_when_the_memory_folder_is_not_safe_or_full(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shm: Path, planted: str
 ) -> None:
-    import digest.search.pagefind
+    import digest.search.runs
 
     root, out = built_site(tmp_path, 6)
     (folder,) = (root / CACHE_DIR / "search").iterdir()
-    private = digest.search.pagefind.scratch(folder)
+    private = digest.search.runs.scratch(folder)
     assert private.parent == shm
     private.rmdir()
     elsewhere = tmp_path / "elsewhere"
@@ -817,7 +817,7 @@ def test_pagefind_writes_into_the_cache_when_the_memory_folder_is_not_safe_or_fu
     elif planted == "a link":
         private.symlink_to(elsewhere)
     else:
-        monkeypatch.setattr(digest.search.pagefind, "SCRATCH_FREE", 1 << 60)
+        monkeypatch.setattr(digest.search.runs, "SCRATCH_FREE", 1 << 60)
     outputs = outputs_of_pagefind_runs(monkeypatch)
     path = root / "content" / "briefs" / "brief-2.md"
     path.write_text(path.read_text() + "\nA sentence about lithography.\n")
@@ -829,11 +829,11 @@ def test_pagefind_writes_into_the_cache_when_the_memory_folder_is_not_safe_or_fu
 
 @pytest.mark.parametrize("where", ["cache", "memory"])
 def test_what_pagefind_left_when_a_build_was_killed_is_removed(tmp_path: Path, shm: Path, where: str) -> None:
-    import digest.search.pagefind
+    import digest.search.runs
 
     root, out = built_site(tmp_path, 6)
     (folder,) = (root / CACHE_DIR / "search").iterdir()
-    place = folder if where == "cache" else digest.search.pagefind.scratch(folder)
+    place = folder if where == "cache" else digest.search.runs.scratch(folder)
     left = place / "index-0.killed"  # (a Pagefind run's output, its build killed)
     (left / "fragment").mkdir(parents=True)
     (left / "fragment" / "x.pf_fragment").write_bytes(b"partial")

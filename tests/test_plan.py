@@ -126,37 +126,6 @@ def test_a_plan_knows_which_pages_showed_each_body(tmp_path: Path) -> None:
     assert all(plan.by_slug[b.slug] is b for b in small.site.briefs)
 
 
-@pytest.mark.parametrize(
-    ("entries", "keys", "fresh", "shards"),
-    [
-        pytest.param(
-            {"pagefind/0/a": "k0", "pagefind/1/b": "k1"},
-            {0: "k0", 1: "k1"},
-            {0, 1},
-            {0, 1},
-            id="all-made-for-their-key",
-        ),
-        pytest.param(
-            {"pagefind/0/a": "k0", "pagefind/0/b": "old"}, {0: "k0"}, set(), {0}, id="one-stale-file-stales-its-shard"
-        ),
-        pytest.param({"pagefind/0/a": "k0", "pagefind/1/b": "k1"}, {0: "k0"}, {0}, {0, 1}, id="a-shard-without-a-key"),
-        pytest.param({"pagefind/x/a": "k0", "index.html": "k0"}, {0: "k0"}, set(), set(), id="not-shard-files"),
-    ],
-)
-def test_a_shard_is_fresh_when_its_files_were_made_for_its_key(
-    tmp_path: Path, entries: dict[str, str], keys: dict[int, str], fresh: set[int], shards: set[int]
-) -> None:
-    small = small_site(tmp_path, [])
-    pages = plan_pages(small.site)
-    outputs = {p.path: OutputEntry("page", 1, 1) for p in pages}
-    outputs.update({path: OutputEntry(key, 1, 1) for path, key in entries.items()})
-    plan = Plan.make(
-        (), (), small.site, pages, Fingerprinter(small.site, "", {}), outputs, {}, keys, frozenset(), {}, ""
-    )
-    assert plan.fresh_shards == fresh
-    assert set(plan.shard_files) == shards
-
-
 def test_remembered_is_the_output_folder_as_its_entries_say() -> None:
     entries = {"index.html": OutputEntry("f", 10, 20), "feed.xml": OutputEntry("g", 3, 4, ("a",))}
     assert dict(Remembered(entries)) == {"index.html": (10, 20), "feed.xml": (3, 4)}

@@ -194,7 +194,7 @@ def test_search_false_removes_the_page_the_index_and_every_link(tmp_path: Path) 
     root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
     out = tmp_path / "site"
     build(open_config(root), out)
-    assert (out / "search" / "index.html").is_file() and (out / "pagefind" / "0" / "pagefind.js").is_file()
+    assert (out / "search" / "index.html").is_file() and (out / "pagefind" / "pagefind.js").is_file()
     assert 'role="search"' in (out / "index.html").read_text(encoding="utf-8")
     config_file = root / "digest.yaml"
     config_file.write_text(config_file.read_text(encoding="utf-8") + "\nsearch: false\n", encoding="utf-8")
@@ -312,35 +312,38 @@ def sharded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, briefs: int = 
     return root
 
 
-def test_a_large_index_is_split_into_shards_and_an_edit_reindexes_one(
+def test_a_large_site_has_one_index_and_an_edit_reads_one_shard_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = sharded_site(tmp_path, monkeypatch)
     out = tmp_path / "site"
     build(open_config(root), out)
-    shards = sorted(p.parent.name for p in (out / "pagefind").glob("*/pagefind-entry.json"))
-    assert len(shards) >= 4, "13 briefs in shards of about 2: 8 shards, most of them non-empty"
-    assert f'data-shards="{" ".join(sorted(shards, key=int))}"' in (out / "search" / "index.html").read_text()
-    assert len(fragments(out)) == 13, "every brief is in exactly one shard"
+    entries = sorted(p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("pagefind-entry.json"))
+    assert entries == ["pagefind/pagefind-entry.json"], "one index for the reader, whatever the shards"
+    assert 'data-indexed="yes"' in (out / "search" / "index.html").read_text()
+    assert len(fragments(out)) == 13, "every brief is in the index exactly once"
+    segments = next((root / ".digest-cache" / "search").glob("*/segments"))
 
-    def stamps() -> dict[str, int]:
-        return {
-            p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()
-        }
+    def made() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in segments.iterdir()}
 
-    before = stamps()
+    before = made()
+    assert len(before) >= 4, "13 briefs in shards of about 2: 8 shards, most of them non-empty"
     brief = root / "content" / "briefs" / "brief-05.md"
     brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline.\n", encoding="utf-8")
     build(open_config(root), out)
-    after = stamps()
-    touched = {path.split("/")[1] for path in after if before.get(path) != after[path]}
-    assert len(touched) == 1, f"only the edited brief's shard is indexed again, not {sorted(touched)}"
+    after = made()
+    assert len(set(after) - set(before)) == 1 and len(after) == len(before), (
+        "only the edited brief's shard is read again"
+    )
+    assert all(after[name] == stamp for name, stamp in before.items() if name in after), "the others are kept"
     assert "Quasicrystalline" in fragments(out)["/briefs/brief-05/"]["content"]
+    index = {p.relative_to(out).as_posix(): p.read_bytes() for p in (out / "pagefind").rglob("*") if p.is_file()}
     clean = tmp_path / "clean"
     build(open_config(root), clean, clean=True)
-    assert {p: (out / p).read_bytes() for p in after} == {
+    assert index == {
         p.relative_to(clean).as_posix(): p.read_bytes() for p in (clean / "pagefind").rglob("*") if p.is_file()
-    }, "incremental shards == clean shards"
+    }, "incremental index == clean index"
 
 
 def test_search_finds_filters_and_sorts_across_shards(
@@ -365,32 +368,37 @@ def test_search_finds_filters_and_sorts_across_shards(
 
 
 def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_path: Path) -> None:
-    """While `limit` Pagefind runs are busy, each poll (between batches of pages) writes the
-    documents of the next shard, which then starts the moment a run ends; each shard's files
-    reach the builder as soon as that shard is indexed, in order."""
+    """While `limit` runs are busy, each poll (between batches of pages) writes the documents
+    of the next shard, which then starts the moment a run ends; the index is joined once, from
+    every shard's segment."""
     import sys
     import tempfile
-    import time
 
-    from digest.search.pagefind import Indexer, IndexJob
+    from digest.search.runs import Indexer, IndexJob
 
-    fake = tmp_path / "fake_pagefind.py"  # (stands in for Pagefind: a run that takes a while)
+    fake = tmp_path / "fake_segment.py"  # (stands in for a shard's run: one that takes a while)
     fake.write_text(
         "import pathlib, sys, time\n"
         "out = pathlib.Path(sys.argv[sys.argv.index('--output-path') + 1])\n"
         "time.sleep(0.4)\n"
         "out.mkdir(parents=True, exist_ok=True)\n"
-        "(out / 'pagefind.js').write_text('// ' + sys.argv[sys.argv.index('--site') + 1])\n"
+        "(out / 'segment').write_text(sys.argv[sys.argv.index('--site') + 1])\n"
     )
-    events: list[tuple[str, int, float]] = []
+    events: list[tuple[str, int]] = []
 
     def prepare(shard: int) -> IndexJob:
-        events.append(("documents", shard, time.monotonic()))
+        events.append(("documents", shard))
         docs = tmp_path / "docs" / str(shard)
         docs.mkdir(parents=True)
         return IndexJob(shard, docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=tmp_path)))
 
-    indexer = Indexer(prepare, [0, 1, 2], 1, [sys.executable, str(fake)])
+    joined: list[dict[int, bytes]] = []
+
+    def publish(made: dict[int, bytes]) -> dict[str, bytes]:
+        joined.append(made)
+        return {"pagefind/pagefind.js": b"".join(made[n] for n in sorted(made))}
+
+    indexer = Indexer(prepare, [0, 1, 2], 1, [sys.executable, str(fake)], publish)
     indexer.poll()
     assert [j.shard for j in indexer.jobs] == [0] and indexer.jobs[0].process is not None
     indexer.poll()
@@ -398,10 +406,10 @@ def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_pat
     assert [e[1] for e in events] == [0, 1, 2], "documents written ahead while the one run is busy"
     assert [j.shard for j in indexer.jobs] == [0] and [j.shard for j in indexer.ready] == [1, 2]
 
-    received: list[tuple[list[str], float]] = []
-    assert indexer.finish(each=lambda files: received.append((sorted(files), time.monotonic()))) == {}
-    assert [names for names, _ in received] == [[f"pagefind/{n}/pagefind.js"] for n in (0, 1, 2)]
-    assert received[0][1] < received[2][1] - 0.5, "each shard's files as soon as it is indexed"
+    received: list[dict[str, bytes]] = []
+    assert indexer.finish(each=received.append) == {}
+    assert [sorted(m) for m in joined] == [[0, 1, 2]], "joined once, from every shard's segment"
+    assert received == [{"pagefind/pagefind.js": "".join(str(tmp_path / "docs" / str(n)) for n in (0, 1, 2)).encode()}]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("index-")], "no run's output is left"
 
 
@@ -424,7 +432,7 @@ def test_digest_runs_the_pagefind_binary_that_pagefind_itself_would(monkeypatch:
     PAGEFIND_BINARY_PATH still chooses another."""
     from pagefind.service import get_executable
 
-    from digest.search.pagefind import pagefind_binary
+    from digest.search.tool import pagefind_binary
 
     monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
     assert pagefind_binary() == get_executable()

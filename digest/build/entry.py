@@ -51,7 +51,7 @@ except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from digest.search.pagefind import IndexJob
+    from digest.search.runs import IndexJob
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
-"""The search index's head start: Pagefind on an edited brief's shard while the build loads.
+"""The search index's head start: an edited brief's shard indexed while the build loads.
 
 After an edit of a brief or two (a body, tags, a title), a separate `digest build` spends most
 of a second loading its cache and planning the site before it comes to the search index, and
-Pagefind, indexing the brief's shard again, then takes longer than the rest of the build. So as
-soon as the build's quick check has seen which brief files changed, and that nothing else did,
-those briefs are parsed, their search documents written with what the last build knew of the
-tags, and Pagefind started on their shards. The pipeline takes such a run over only if the
+indexing the brief's shard again (its segment, see digest.search.segment) then takes longer
+than the rest of the build. So as soon as the build's quick check has seen which brief files
+changed, and that nothing else did, those briefs are parsed, their search documents written
+with what the last build knew of the tags, and their shards' runs started. The pipeline takes such a run over only if the
 shard's documents are exactly the ones it would have written (see search.start_index);
 otherwise the run is stopped and the shard indexed as usual. A head start can waste work, but
 never changes the result.
@@ -29,7 +29,7 @@ from digest.site.shards import shard_of
 if TYPE_CHECKING:
     from digest.core.model import ParsedBrief
     from digest.search.documents import Vocabulary
-    from digest.search.pagefind import IndexJob
+    from digest.search.runs import IndexJob
 
 log = logging.getLogger(__name__)
 MAX_EDITED = 8  # briefs edited since the last build, past which no head start is tried
@@ -40,7 +40,7 @@ class Known:
     """What the last build of an output folder, with its index complete, knew of the index."""
 
     inputs: Inputs  # as its quick check saw them
-    folder: str  # its search folder (documents and Pagefind's output)
+    folder: str  # its search folder (documents, segments and the runs' output)
     count: int  # shards
     version: str  # of the code
     words: Vocabulary  # what its search documents took of the site besides their briefs
@@ -60,7 +60,7 @@ def remember(root: Path, out_dir: Path, known: Known | None) -> None:
 
 
 def start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: int) -> dict[int, IndexJob]:
-    """Start Pagefind on the shards of the briefs edited since the last build, when that is
+    """Start the runs of the shards of the briefs edited since the last build, when that is
     all that changed: shard -> its run (a search.IndexJob), for the pipeline to take over or stop.
     Anything unexpected means no head start, never an error."""
     try:
@@ -89,7 +89,7 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
     from digest.content.taxonomy import load_taxonomy
     from digest.core.dates import longdate
     from digest.search import documents
-    from digest.search import pagefind as search
+    from digest.search import runs as search
 
     taxonomy = load_taxonomy(config.root, config.taxonomy)
     parsed = []

@@ -1,5 +1,5 @@
 """The build's search steps: indexing the shards whose briefs changed while the pages render,
-and staging or (for a resident caller, after its pages) committing the index files."""
+joining the index, and staging or (for a resident caller, after its pages) committing its files."""
 
 from __future__ import annotations
 
@@ -14,27 +14,23 @@ from digest.content.bodies import body_reader
 from digest.core.dates import longdate
 from digest.core.hashing import key_of
 from digest.search.documents import document_keys, shard_keys, vocabulary
-from digest.search.pagefind import SEARCH_DIR, Indexer, remove_leftovers, shard_of_path, start_index
+from digest.search.index import SEARCH_DIR, kept_segments
+from digest.search.runs import Indexer, remove_leftovers, start_index
 from digest.search.tool import pagefind_version
 from digest.site.shards import indexed, shards_of
 
 
 def start_indexing(r: Run) -> None:
-    """Pagefind indexes the shards whose briefs changed, in its own processes, while the pages
-    are planned, fingerprinted and rendered (a resident caller's once its pages are in place)."""
+    """The shards whose briefs changed are indexed again, each in a process of its own, while the
+    pages are planned, fingerprinted and rendered (a resident caller's once its pages are in
+    place); the one index is then joined from every shard's segment (see digest.search.runs)."""
     if not (r.config.search and r.write):
         return
     site, plan, last = r.site, r.plan, r.last
-    stale_shards = []
     if plan is not None:
         changed_briefs = [plan.by_slug[s] for s in r.new_bodies]
         r.keys = {**plan.document_keys, **document_keys(vocabulary(site), r.version, changed_briefs, site.body_keys)}
         r.search_keys = {**plan.shard_keys, **shard_keys(site, r.keys, shards_of(site, r.new_bodies))}
-        for shard, key in r.search_keys.items():
-            if shard not in plan.fresh_shards or key != plan.shard_keys.get(shard):
-                stale_shards.append(shard)
-                for path in plan.shard_files.get(shard, ()):
-                    del r.entries[path]
     elif last is not None and r.changed_bodies is not None and last.pagefind == pagefind_version():
         # (laid out as the last build: the documents of the briefs whose body changed differ, no others)
         changed_briefs = [b for b in site.briefs if b.slug in r.changed_bodies]
@@ -46,26 +42,34 @@ def start_indexing(r: Run) -> None:
     else:
         r.keys = document_keys(vocabulary(site), r.version, indexed(site), site.body_keys)
         r.search_keys = shard_keys(site, r.keys)
-    if plan is None:
-        by_shard: dict[int | None, dict[str, OutputEntry]] = {}
-        for path, entry in r.previous.items():
-            if path.startswith(SEARCH_DIR + "/"):
-                by_shard.setdefault(shard_of_path(path), {})[path] = entry
-        for shard, key in r.search_keys.items():
-            kept = by_shard.get(shard, {})
-            if kept and all(e.fingerprint == key and r.on_disk.get(p) == (e.size, e.mtime_ns) for p, e in kept.items()):
-                r.entries.update(kept)
-            else:
-                stale_shards.append(shard)
     folder = search_folder(r.cache, r.out_key)
-    if not stale_shards:  # (what a killed build's Pagefind runs left goes all the same)
+    kept = kept_segments(folder)
+    stale_shards = [shard for shard, key in r.search_keys.items() if kept.get(shard) != key]
+    key = index_key(r.search_keys)
+    published = {
+        p: e for p, e in (plan.entries if plan is not None else r.previous).items() if p.startswith(SEARCH_DIR + "/")
+    }
+    fresh = bool(published) and all(
+        e.fingerprint == key and (plan is not None or r.on_disk.get(p) == (e.size, e.mtime_ns))
+        for p, e in published.items()
+    )
+    if not r.search_keys or (not stale_shards and fresh):
+        if plan is None and r.search_keys:
+            r.entries.update(published)
+        elif not r.search_keys:  # (nothing to find: no index, and its old files go)
+            for path in published:
+                r.entries.pop(path, None)
+        # (what a killed build's runs left goes all the same)
         remove_leftovers(folder, keep=[j.output for j in r.head.values()])
         return
+    for path in published:
+        r.entries.pop(path, None)
     body = body_reader(r.loaded.bodies, site.body_keys)
     r.indexer = start_index(
         site,
         folder,
         r.keys,
+        r.search_keys,
         stale_shards,
         lambda b: body(b)[0],
         lambda b: longdate(b.published),
@@ -75,19 +79,25 @@ def start_indexing(r: Run) -> None:
     )
 
 
+def index_key(search_keys: Mapping[int, str]) -> str:
+    """The key of the index joined from shards of these keys: what its files were made from."""
+    return key_of(" ".join(f"{shard}={key}" for shard, key in sorted(search_keys.items())))
+
+
 def search_folder(cache: BuildCache, out_key: str) -> Path:
-    """The search documents of an output folder, and Pagefind's output while it runs."""
+    """The search documents of an output folder, the segments of its shards, and the runs' output while they run."""
     return cache.folder / "search" / key_of(out_key)[:12]
 
 
 def stage_index(
     files: dict[str, bytes], writer: SiteWriter, entries: dict[str, OutputEntry], keys: dict[int, str]
 ) -> list[str]:
-    """Stage the files of the shards just indexed; the ones whose bytes changed."""
+    """Stage the index's files; the ones whose bytes changed."""
     staged = []
+    key = index_key(keys)
     for relative, data in files.items():
         written = writer.put(relative, data)
-        entries[relative] = OutputEntry(keys[shard_of_path(relative) or 0], written.size, written.mtime_ns)
+        entries[relative] = OutputEntry(key, written.size, written.mtime_ns)
         if written.changed:
             staged.append(relative)
     return staged

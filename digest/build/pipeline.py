@@ -44,7 +44,8 @@ from digest.core.model import Brief
 from digest.core.version import code_version
 from digest.core.workers import Progress, default_jobs
 from digest.search.documents import vocabulary
-from digest.search.pagefind import SEARCH_DIR, IndexJob
+from digest.search.index import SEARCH_DIR
+from digest.search.runs import IndexJob
 from digest.search.tool import pagefind_version
 from digest.site.arrange import build_site
 from digest.site.editions import edition_settings, with_editions

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from digest.build.cache import OutputEntry
 from digest.build.fingerprint import Fingerprinter
 from digest.core.model import Brief
-from digest.search.pagefind import shard_of_path
 from digest.site.arrange import Site
 from digest.site.pages import Page
 
@@ -37,8 +36,6 @@ class Plan:
     templates: frozenset[str]
     by_slug: dict[str, Brief]
     showing: dict[str, tuple[int, ...]]  # slug -> the pages (indexes) that showed its body
-    shard_files: dict[int, tuple[str, ...]]  # the files of each search shard in `entries`
-    fresh_shards: frozenset[int]  # shards whose files are up to date (made for their key)
     body_keys: Mapping[str, str]  # the load's mapping behind `site.body_keys`
     layout_key: str  # see pipeline.run()
 
@@ -61,19 +58,10 @@ class Plan:
         for index, page in enumerate(pages):
             for slug in entries[page.path].bodies:
                 showing.setdefault(slug, []).append(index)
-        files: dict[int, list[str]] = {}
-        stale: set[int] = set()
-        for path, entry in entries.items():
-            shard = shard_of_path(path)
-            if shard is not None:
-                files.setdefault(shard, []).append(path)
-                if entry.fingerprint != shard_keys.get(shard):
-                    stale.add(shard)
         return cls(
             inputs, briefs, site, pages, fingerprints, entries, document_keys, shard_keys, templates,
             {b.slug: b for b in site.briefs}, {s: tuple(i) for s, i in showing.items()},
-            {n: tuple(p) for n, p in files.items()}, frozenset(n for n in files if n not in stale), body_keys,
-            layout_key,
+            body_keys, layout_key,
         )  # fmt: skip
 
     def holds(self, inputs: tuple[object, ...], briefs: tuple[Brief, ...], entries: Mapping[str, OutputEntry]) -> bool:

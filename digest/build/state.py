@@ -22,7 +22,7 @@ from digest.content.load import LoadResult
 from digest.core.errors import Problem
 from digest.core.model import Taxonomy
 from digest.core.workers import Progress
-from digest.search.pagefind import Indexer, IndexJob
+from digest.search.runs import Indexer, IndexJob
 from digest.site.arrange import Site
 from digest.site.editions import EditionSettings
 from digest.site.pages import Page

@@ -34,7 +34,9 @@ from digest.search.tool import pagefind_version
 from digest.site.arrange import OTHER_GROUP, Site
 from digest.site.shards import YEAR_FILTER, group_labels, shard_count, shards
 
-FORMAT = "3"  # bump when the documents change shape
+FORMAT = "4"  # bump when the documents, or the index made of them, change shape
+# The metadata fields of a document: those a page has are numbered in this order in the index.
+FIELDS = ("title", "summary", "date", "datetime", "tags", "source", "draft", "tail")
 _CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PAIR = re.compile(f"(?<=[{_CJK}])(?=[{_CJK}])")
 _CJK_CHAR = re.compile(f"[{_CJK}]")

@@ -210,7 +210,7 @@ def _other_pages(site: Site) -> Iterator[Page]:
             "Search",
             f"Search every brief of {config.title} by words, tags and year.",
             "search",
-            MappingProxyType({"shards": tuple(shards(site)), "filters": filter_counts(site)}),
+            MappingProxyType({"indexed": bool(shards(site)), "filters": filter_counts(site)}),
             in_sitemap=False,
         )
     yield Page("/404.html", "404.html", "Page not found", "This page does not exist.", "", in_sitemap=False)

@@ -1,6 +1,7 @@
-"""The site's briefs as the search index is split: which briefs a reader can find, the shards
-they fall in (by a hash of the slug, so a brief stays in its shard), and the filters with their
-counts that the search page shows. Part of the site model: pages and the search both read it."""
+"""The site's briefs as the search index is made: which briefs a reader can find, the shards
+the build indexes them in (by a hash of the slug, so a brief stays in its shard), and the
+filters with their counts that the search page shows. Part of the site model: pages and the
+search both read it."""
 
 from __future__ import annotations
 
@@ -12,13 +13,10 @@ from digest.core.memo import same_inputs
 from digest.core.model import Brief
 from digest.site.arrange import OTHER_GROUP, Site
 
-# Briefs per index, about: an edit indexes one shard again, so a shard is small enough for that to
-# keep up with saving, and large enough that there are few of them. Past MAX_SHARDS shards, shards grow instead: every shard
-# costs the reader one more small request per search.
+# Briefs per shard, about: an edit reads one shard's documents again, so a shard is small enough
+# for that to keep up with saving, and large enough that the index is not joined from too many.
+# (A reader loads one index whatever the number of shards.)
 SHARD_SIZE = 250
-
-
-MAX_SHARDS = 32
 
 
 YEAR_FILTER = "Year"
@@ -30,11 +28,10 @@ def indexed(site: Site) -> tuple[Brief, ...]:
 
 
 def shard_count(briefs: int) -> int:
-    """How many indexes the briefs are split into: a power of two keeping each near or under
-    SHARD_SIZE briefs (up to MAX_SHARDS), so that Pagefind's memory stays bounded and an edit
-    indexes one again."""
+    """How many shards the briefs are indexed in: a power of two keeping each near or under
+    SHARD_SIZE briefs, so that an edit reads one again."""
     count = 1
-    while briefs > count * SHARD_SIZE and count < MAX_SHARDS:
+    while briefs > count * SHARD_SIZE:
         count *= 2
     return count
 

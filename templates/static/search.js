@@ -16,8 +16,6 @@ const CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\u
 const pair = new RegExp(`(?<=[${CJK}])(?=[${CJK}])`, "g");
 const joined = new RegExp(`(?<=[${CJK}](?:</?mark>)?) (?=(?:</?mark>)?[${CJK}])`, "g");
 let pagefind = null;
-let merged = false; // more than one shard: Pagefind merges their results by score only
-const SORT_CAP = 300;
 let shown = [];
 let count = 0;
 let run = 0;
@@ -157,7 +155,7 @@ function result(data) {
 
 async function page(from) {
   const next = shown.slice(from, from + PAGE);
-  const data = await Promise.all(next.map((r) => (r.data ? r.data() : r)));
+  const data = await Promise.all(next.map((r) => r.data()));
   return data.map(result);
 }
 
@@ -170,20 +168,17 @@ async function showMore(mine) {
   if (items.length) items[0].querySelector("a").focus();
 }
 
-// The index is split into shards (pagefind/0/, pagefind/5/, ...): the first is loaded, the
-// others merged in, once a search needs them (a query, a filter) or the reader is about to type.
-const shardNames = (root.dataset.shards || "").split(" ").filter(Boolean);
+// The one index (pagefind/) is loaded once a search needs it (a query, a filter) or the
+// reader is about to type.
+const indexed = Boolean(root.dataset.indexed);
 let loading = null;
 let filtersLoaded = null;
 
 function load() {
   loading ||= (async () => {
-    const [first, ...others] = shardNames;
-    const bundle = await import(`${root.dataset.bundle}${first}/pagefind.js`);
+    const bundle = await import(`${root.dataset.bundle}pagefind.js`);
     await bundle.options({ baseUrl: root.dataset.base, excerptLength: 24 });
     await bundle.init();
-    await Promise.all(others.map((n) => bundle.mergeIndex(`${root.dataset.bundle}${n}/`, { baseUrl: root.dataset.base })));
-    merged = others.length > 0;
     pagefind = bundle;
   })();
   return loading;
@@ -198,7 +193,7 @@ async function search() {
   const query = input.value.trim();
   const filters = chosen();
   remember(query, filters);
-  if (!shardNames.length) return nothing();
+  if (!indexed) return nothing();
   const anyFilter = Object.keys(filters).length > 0;
   clear.hidden = !anyFilter;
   if (!query && !anyFilter) {
@@ -221,22 +216,15 @@ async function search() {
   const found = await pagefind.search(query ? query.replace(pair, " ") : null, options);
   if (mine !== run) return;
   shown = found.results;
-  if (merged && options.sort) {
-    // Each shard sorted its own results by date; put the newest first across all of them.
-    const data = await Promise.all(shown.slice(0, SORT_CAP).map((r) => r.data()));
-    if (mine !== run) return;
-    shown = data.sort((a, b) => b.meta.datetime.localeCompare(a.meta.datetime));
-  }
   const items = await page(0);
   if (mine !== run) return;
   // The new results and their count replace the old ones at once.
   list.replaceChildren(...items);
   more.hidden = items.length >= shown.length;
   const n = found.results.length;
-  const capped = shown.length < n ? ` Newest first among the ${shown.length} best matches.` : "";
   const picked = Object.values(filters).flat();
   const words = (query ? ` for “${query}”` : "") + (picked.length ? ` in ${picked.join(", ")}` : "");
-  say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.${capped}` : `No briefs found${words}.`);
+  say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.` : `No briefs found${words}.`);
   if (!filtersLoaded) {
     // Pagefind counts only the filters whose files it has: they are loaded once the first
     // results are on the page, then counted for this search.
@@ -258,9 +246,9 @@ async function start() {
   sort.value = params.get("sort") === "newest" ? "newest" : "relevance";
   const selected = {};
   for (const [k, v] of params) if (k !== "q" && k !== "sort") (selected[k] ||= []).push(v);
-  if (!shardNames.length) return nothing();
-  // The filters and their counts come with the page: no shard's filter files are loaded
-  // until a search picks a filter.
+  if (!indexed) return nothing();
+  // The filters and their counts come with the page: no filter file is loaded until a
+  // search picks a filter.
   const available = JSON.parse(root.querySelector("[data-search-counts]").textContent);
   count = Object.values(available.Year || {}).reduce((a, b) => a + b, 0);
   filterPanel(available, selected);
@@ -284,5 +272,5 @@ clear.addEventListener("click", () => {
   search();
   input.focus();
 });
-input.addEventListener("focus", () => shardNames.length && load().catch(() => {}), { once: true });
+input.addEventListener("focus", () => indexed && load().catch(() => {}), { once: true });
 start();

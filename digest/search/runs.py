@@ -1,13 +1,13 @@
-"""Pagefind's runs: the binary, its processes over the shards' documents, and their scratch folders.
+"""The search index's runs: each shard's segment made in a process of its own, then the one
+Pagefind index joined from every shard's segment (digest.search.index).
 
-Pagefind holds a whole index in memory while it builds it, and its time grows with the briefs
-it is given, so a large digest is indexed in shards of about SHARD_SIZE briefs, at most MAX_SHARDS of them
-(`pagefind/<n>/`, a brief's shard fixed by a hash of its slug, the number of shards a power of
-two): memory stays bounded, and an edit indexes one shard again. The Pagefind binary (PyPI `pagefind[extended]`) indexes the shards
-in separate processes while the build renders its pages; the search page loads the first
-shard and merges the others (Pagefind's multisite search), which add one small request each.
-The documents it indexes are digest.search.documents'; what it writes is made reproducible by
-digest.search.reproducible.
+A reader's search loads one index (`pagefind/`: Pagefind's own format, read by Pagefind's own
+JavaScript), whatever the number of briefs. The build makes it in shards of about SHARD_SIZE
+briefs (a brief's shard fixed by a hash of its slug): each shard's documents
+(digest.search.documents) are read into a segment (digest.search.segment) by a process of its
+own while the pages render, a segment is made again only when its shard's documents change,
+and the index is joined from the segments (digest.search.bundle). Memory stays bounded by a
+shard's documents and the index's own size, and an edit reads one shard again.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import contextlib
 import errno
 import hashlib
 import os
-import re
 import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,56 +29,11 @@ from pathlib import Path
 from digest.core.errors import SearchError
 from digest.core.model import Brief
 from digest.core.workers import dying_with_parent
-from digest.search.documents import document, remove_others, sync_documents, vocabulary
-from digest.search.reproducible import reproducible
+from digest.search.documents import FIELDS, document, remove_others, sync_documents, vocabulary
+from digest.search.index import SEARCH_DIR, index_language, publisher
+from digest.search.segment import NAME as SEGMENT
 from digest.site.arrange import Site
 from digest.site.shards import shard_count, shards
-
-SEARCH_DIR = "pagefind"
-# Pagefind's own UIs: the theme has its own search page, so they are not published.
-_UNPUBLISHED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b|^playground/")
-
-
-def _packaged_binary() -> Path | None:
-    """The binary that the `pagefind_bin_extended` or `pagefind_bin` package holds, found as
-    Pagefind's own `get_executable` finds it, without importing `pagefind.service` (which imports
-    asyncio, a delay before a one-brief edit's head start can start Pagefind)."""
-    import importlib.util
-
-    names = ["pagefind_extended", "pagefind"]
-    names += [f"{n}.exe" for n in names] if os.name == "nt" else []
-    for package in ("pagefind_bin_extended", "pagefind_bin"):
-        try:
-            spec = importlib.util.find_spec(package)
-        except (ImportError, ValueError):
-            continue
-        for folder in (spec.submodule_search_locations or []) if spec else []:
-            for name in names:
-                candidate = Path(folder) / name
-                if candidate.is_file():
-                    return candidate
-    return None
-
-
-def pagefind_binary() -> Path:
-    found = Path(os.environ["PAGEFIND_BINARY_PATH"]) if os.environ.get("PAGEFIND_BINARY_PATH") else None
-    found = found or _packaged_binary()
-    if found is None:
-        try:
-            from pagefind.service import get_executable
-        except ImportError:  # pragma: no cover - a dependency of digest
-            get_executable = None  # type: ignore[assignment]
-        found = get_executable() if get_executable else None
-    if found is None:
-        raise SearchError(
-            "search needs the Pagefind binary, which is missing; "
-            "expected `pip install 'pagefind[extended]'`, or `search: false` in digest.yaml"
-        )
-    return found
-
-
-def shard_prefix(shard: int) -> str:
-    return f"{SEARCH_DIR}/{shard}/"
 
 
 def shard_of_path(relative: str) -> int | None:
@@ -143,22 +98,25 @@ def _pid_file(output: Path) -> Path:
 
 @dataclass
 class Indexer:
-    """Pagefind over the shards to index, at most `limit` processes at a time, each into a
-    temporary folder. A shard's documents are written just before its Pagefind starts, so
-    that writing them overlaps with indexing the others and with rendering the pages."""
+    """The shards to index, each in a process of its own (at most `limit` at a time) writing
+    its segment into a temporary folder, then the index joined by `publish` from the segments
+    made (shard -> bytes) and those kept from earlier builds. A shard's documents are written
+    just before its process starts, so that writing them overlaps with indexing the others and
+    with rendering the pages."""
 
     prepare: Callable[[int], IndexJob]
     pending: list[int]  # shards whose documents are not written yet
     limit: int
     command: list[str]
+    publish: Callable[[dict[int, bytes]], dict[str, bytes]]
     jobs: list[IndexJob] = field(default_factory=list)  # started
     ready: list[IndexJob] = field(default_factory=list)  # documents written, waiting for a turn
 
     def poll(self) -> None:
         """Start the next shard if fewer than `limit` run, or else write the documents of the
         next one, so that it starts at once when a run ends (called between batches of pages:
-        the builder's own process has little else to do while the pages render, and a run of
-        Pagefind waiting for its documents left a core idle)."""
+        the builder's own process has little else to do while the pages render, and a run
+        waiting for its documents left a core idle)."""
         running = sum(1 for j in self.jobs if j.process is not None and j.process.poll() is None)
         if running >= self.limit:
             if self.pending:
@@ -184,11 +142,11 @@ class Indexer:
         superseded: Callable[[], bool] | None = None,
         each: Callable[[dict[str, bytes]], None] | None = None,
     ) -> dict[str, bytes] | None:
-        """The published files of the shards indexed, relative to the output folder
-        (`pagefind/<shard>/...`); None if `superseded()` said, while Pagefind ran, that the
-        index is no longer wanted. With `each`, each shard's files go to `each` as soon as
-        the shard is indexed (while the others still are), and none are returned."""
-        files: dict[str, bytes] = {}
+        """The published files of the index, relative to the output folder (`pagefind/...`),
+        once every shard to index is; None if `superseded()` said, while the shards were
+        indexed, that the index is no longer wanted. With `each`, the files go to `each`, and
+        none are returned."""
+        made: dict[int, bytes] = {}
         try:
             self.poll()
             done = 0
@@ -205,17 +163,20 @@ class Indexer:
                         self.poll()  # keep `limit` shards running
                 if job.process.returncode != 0:
                     tail = out.decode("utf-8", "replace").strip().splitlines()[-3:]
-                    raise SearchError(f"Pagefind failed ({'; '.join(tail) or f'exit {job.process.returncode}'})")
-                self.poll()  # (the next run starts before this one's files are read)
-                if each is not None:
-                    each(_published(job))
-                else:
-                    files.update(_published(job))
+                    raise SearchError(
+                        f"indexing the search documents failed ({'; '.join(tail) or f'exit {job.process.returncode}'})"
+                    )
+                self.poll()  # (the next run starts before this one's segment is read)
+                made[job.shard] = _segment_of(job)
                 shutil.rmtree(job.output, ignore_errors=True)
                 done += 1
                 self.poll()
             if superseded is not None and superseded():
                 return None
+            files = self.publish(made)
+            if each is not None:
+                each(files)
+                return {}
             return files
         finally:
             self.cancel()
@@ -248,27 +209,23 @@ def launch(command: list[str], job: IndexJob, nice: int = 10) -> None:
 
 
 def command(site_language: str) -> list[str]:
-    """Pagefind's command line, but for the folders."""
-    language = site_language.split("-")[0].lower()
-    return [str(pagefind_binary()), "--force-language", language, "--quiet"]
+    """The command making a shard's segment, but for its folders (see digest.search.segment)."""
+    language = index_language(site_language)
+    return [sys.executable, "-m", "digest.search.segment", "--language", language, "--fields", ",".join(FIELDS)]
 
 
-def _published(job: IndexJob) -> dict[str, bytes]:
-    prefix = shard_prefix(job.shard)
-    files: dict[str, bytes] = {}
-    for path in sorted(job.output.rglob("*")):
-        relative = path.relative_to(job.output).as_posix()
-        if path.is_file() and not _UNPUBLISHED.search(relative):
-            files[prefix + relative] = path.read_bytes()
-    if prefix + "pagefind.js" not in files:
-        raise SearchError("Pagefind wrote no index")
-    return reproducible(files, prefix)
+def _segment_of(job: IndexJob) -> bytes:
+    try:
+        return (job.output / SEGMENT).read_bytes()
+    except OSError as exc:
+        raise SearchError(f"the search index of shard {job.shard} was not written: {exc.strerror or exc}") from None
 
 
 def start_index(
     site: Site,
     folder: Path,
     keys: Mapping[str, str],
+    index_keys: Mapping[int, str],
     todo: Iterable[int],
     body: Callable[[Brief], str],
     date_text: Callable[[Brief], str],
@@ -309,7 +266,8 @@ def start_index(
         except OSError as exc:
             raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
 
-    indexer = Indexer(prepare, sorted(todo), max(1, limit), command(site.config.language))
+    publish = publisher(site, folder, index_keys)
+    indexer = Indexer(prepare, sorted(todo), max(1, limit), command(site.config.language), publish)
     if start:
         indexer.poll()
     return indexer

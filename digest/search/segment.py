@@ -1,0 +1,181 @@
+"""One shard's part of the search index: its documents read as Pagefind reads them
+(digest.search.words) and their words' entries encoded as in Pagefind's index chunks, pages
+numbered from the shard's first. digest.search.bundle joins the shards' segments into the one
+index a reader loads; a shard's segment is made again only when its documents change.
+
+It runs in a process of its own, as Pagefind did, while the pages render:
+
+    python -m digest.search.segment --language en [--fields title,summary] --site DOCS --output-path OUT
+
+reads every `index.html` under DOCS (its URL: its folder under DOCS) and writes OUT/segment;
+`--fields` are the metadata fields every page numbers first (see words.read_page).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import marshal
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.search.words import Page, read_page
+
+FORMAT = 1  # bump when a segment's shape changes
+NAME = "segment"
+SIGNATURE = b"pagefind_dcd"
+COMPRESSION = 6
+
+# A word's entries in a segment: how many pages, the first and last page's number (within
+# the segment), the first page's posting (its positions and metadata positions, encoded), the
+# other pages' entries as Pagefind's chunks hold them (the page as the distance from the one
+# before), and the positions they count (for the index's chunk sizes).
+Entries = tuple[int, int, int, bytes, bytes, int]
+
+
+@dataclass
+class Segment:
+    fields: tuple[str, ...]  # the metadata fields, as the postings number them
+    pages: list[tuple[bytes, int, bytes]]  # each page's fragment: SHA-1 of its JSON, word count, gzipped file
+    words: dict[str, Entries]
+    variants: dict[str, dict[str, Entries]]
+    filters: dict[str, dict[str, list[int]]]
+    sorts: dict[str, list[tuple[str, int]]]
+
+    def dumps(self) -> bytes:
+        values = (FORMAT, self.fields, self.pages, self.words, self.variants, self.filters, self.sorts)
+        return marshal.dumps(values)
+
+    @classmethod
+    def loads(cls, data: bytes) -> Segment:
+        version, *values = marshal.loads(data)
+        if version != FORMAT:
+            raise ValueError(f"a segment of format {version}, not {FORMAT}")
+        return cls(*values)
+
+
+def _uint(n: int) -> bytes:
+    if n < 24:
+        return bytes((n,))
+    if n < 0x100:
+        return bytes((24, n))
+    if n < 0x10000:
+        return bytes((25,)) + n.to_bytes(2, "big")
+    return bytes((26,)) + n.to_bytes(4, "big")
+
+
+class _Builder:
+    __slots__ = ("count", "first", "head", "last", "rest", "size")
+
+    def __init__(self, number: int, posting: bytes, size: int) -> None:
+        self.count, self.first, self.last, self.head, self.size = 1, number, number, posting, size
+        self.rest = bytearray()
+
+    def add(self, number: int, posting: bytes, size: int) -> None:
+        self.rest += b"\x83" + _uint(number - self.last) + posting
+        self.count += 1
+        self.last = number
+        self.size += size
+
+    def entries(self) -> Entries:
+        return (self.count, self.first, self.last, self.head, bytes(self.rest), self.size)
+
+
+def _renumbered(posting: bytes, ids: list[int]) -> bytes:
+    """A posting whose metadata positions number the page's own fields, numbering the segment's."""
+    import io
+
+    import cbor2
+
+    from digest.search.words import packed_meta_locs
+
+    decoder = cbor2.CBORDecoder(io.BytesIO(posting))
+    locs, meta_locs = decoder.decode(), decoder.decode()
+    pairs, field, last = [], -1, 0
+    for n in meta_locs:
+        if n < 0:
+            field, last = ids[-n - 1], 0
+        else:
+            last += n
+            pairs.append((field, last))
+    return cbor2.dumps(locs) + cbor2.dumps(packed_meta_locs(pairs))
+
+
+def segment(pages: Iterable[Page]) -> Segment:
+    """The segment of these pages, numbered in this order."""
+    fields: list[str] = []
+    fragments: list[tuple[bytes, int, bytes]] = []
+    words: dict[str, _Builder] = {}
+    variants: dict[str, dict[str, _Builder]] = {}
+    filters: dict[str, dict[str, list[int]]] = {}
+    sorts: dict[str, list[tuple[str, int]]] = {}
+    for number, page in enumerate(pages):
+        digest = hashlib.sha1(page.fragment).digest()
+        fragments.append((digest, page.word_count, gzip.compress(SIGNATURE + page.fragment, COMPRESSION, mtime=0)))
+        for key, value in page.sort.items():
+            sorts.setdefault(key, []).append((value, number))
+        for name, values in page.filters.items():
+            by_value = filters.setdefault(name, {})
+            for value in values:
+                by_value.setdefault(value, []).append(number)
+        fields += [f for f in page.fields if f not in fields]
+        ids = [fields.index(f) for f in page.fields]
+        renumber = ids != list(range(len(ids)))
+        for word, (posting, size) in page.postings.items():
+            if renumber:
+                posting = _renumbered(posting, ids)
+            known = words.get(word)
+            if known is None:
+                words[word] = _Builder(number, posting, size)
+            else:
+                known.add(number, posting, size)
+        for word, forms in page.variants.items():
+            by_form = variants.setdefault(word, {})
+            for form, (posting, size) in forms.items():
+                if renumber:
+                    posting = _renumbered(posting, ids)
+                known = by_form.get(form)
+                if known is None:
+                    by_form[form] = _Builder(number, posting, size)
+                else:
+                    known.add(number, posting, size)
+    return Segment(
+        tuple(fields),
+        fragments,
+        {w: b.entries() for w, b in words.items()},
+        {w: {f: b.entries() for f, b in forms.items()} for w, forms in variants.items()},
+        filters,
+        sorts,
+    )
+
+
+def read_folder(folder: Path, language: str, fields: tuple[str, ...] = ()) -> Segment:
+    """The segment of the documents under `folder`, in the order of their URLs."""
+    documents = sorted(
+        (f"/{path.parent.relative_to(folder).as_posix()}/".replace("/./", "/"), path)
+        for path in folder.rglob("index.html")
+    )
+    return segment(read_page(url, path.read_text(encoding="utf-8"), language, fields) for url, path in documents)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m digest.search.segment", description=__doc__)
+    parser.add_argument("--language", default="en")
+    parser.add_argument("--fields", default="")
+    parser.add_argument("--site", type=Path, required=True)
+    parser.add_argument("--output-path", type=Path, required=True)
+    args = parser.parse_args(argv)
+    fields = tuple(f for f in args.fields.split(",") if f)
+    data = read_folder(args.site, args.language, fields).dumps()
+    args.output_path.mkdir(parents=True, exist_ok=True)
+    part = args.output_path / (NAME + ".part")
+    part.write_bytes(data)
+    part.replace(args.output_path / NAME)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""A search document's words as Pagefind indexes them, ready for the index: each word folded,
+stemmed and split as Pagefind splits compounds (splitting.rs), its positions and weights packed
+as Pagefind packs them (index/mod.rs), and the page's fragment (what a result shows).
+
+A `Page` is a plain record: the index (digest.search.bundle) is made from the records of every
+document, and a document's record is kept until the document changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import cbor2
+
+from digest.search.fossick import normalize_content, parse
+
+# Pagefind's defaults (options.rs `WORD_SYMBOLS`): characters kept inside words.
+INCLUDE_CHARACTERS = frozenset("_\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f")
+_ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+# The Snowball stemmer Pagefind uses for a language (fossick/mod.rs `get_stemmer`); none: words as they are.
+STEMMERS = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "da": "danish", "nl": "dutch",
+    "en": "english", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german",
+    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian",
+    "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+    "yi": "yiddish",
+}  # fmt: skip
+_CACHED_WORDS = 1 << 18
+
+# (stemmed word, whether it is a part of a compound, its form before diacritics were folded or None)
+Indexable = tuple[str, bool, str | None]
+
+
+@dataclass
+class Page:
+    """One search document as the index takes it."""
+
+    fragment: bytes  # the JSON of Pagefind's fragment: url, content, word_count, filters, meta, anchors
+    word_count: int
+    filters: dict[str, list[str]]
+    sort: dict[str, str]
+    fields: tuple[str, ...]  # the metadata fields as its `meta_locs` number them
+    # word -> (CBOR of its positions with their weights and of its metadata positions, how many)
+    postings: dict[str, tuple[bytes, int]]
+    # word -> form with diacritics -> the same, for that form
+    variants: dict[str, dict[str, tuple[bytes, int]]]
+
+
+@functools.lru_cache(maxsize=8)
+def stemmer(language: str) -> Callable[[str], str] | None:
+    algorithm = STEMMERS.get(language.split("-")[0])
+    if algorithm is None:
+        return None
+    import Stemmer
+
+    return Stemmer.Stemmer(algorithm, 0).stemWord
+
+
+def _fold_diacritics(word: str) -> str | None:
+    if word.isascii():
+        return None
+    folded = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.category(c).startswith("M"))
+    return folded if folded != word else None
+
+
+def _is_upper(g: str) -> bool:
+    return g.upper() != g.lower() and g == g.upper()
+
+
+def _is_lower(g: str) -> bool:
+    return g.upper() != g.lower() and g == g.lower()
+
+
+def _graphemes(text: str) -> list[str]:
+    """Characters, each with the combining marks after it (enough of Unicode's grapheme
+    clusters for word boundaries)."""
+    found: list[str] = []
+    for c in text:
+        if found and unicodedata.category(c).startswith("M"):
+            found[-1] += c
+        else:
+            found.append(c)
+    return found
+
+
+def _lower_words(text: str) -> str:
+    """convert_case's `to_case(Case::Lower)` with its default boundaries: split at spaces,
+    hyphens and underscores and at case and digit changes, each part lowercased."""
+    gs = _graphemes(text)
+    digit = [g.isascii() and g.isdigit() for g in gs]
+    upper = [_is_upper(g) for g in gs]
+    lower = [_is_lower(g) for g in gs]
+    words, start, offset, offsets = [], 0, 0, []
+    for g in gs:
+        offsets.append(offset)
+        offset += len(g)
+    offsets.append(offset)
+    n = len(gs)
+    for i in range(n):
+        if gs[i] in ("_", "-", " "):
+            words.append(text[start : offsets[i]])
+            start = offsets[i + 1]
+        elif i + 1 < n and (
+            (lower[i] and (upper[i + 1] or digit[i + 1]))
+            or (upper[i] and digit[i + 1])
+            or (digit[i] and (lower[i + 1] or upper[i + 1]))
+            or (upper[i] and upper[i + 1] and i + 2 < n and lower[i + 2])
+        ):
+            words.append(text[start : offsets[i + 1]])
+            start = offsets[i + 1]
+    words.append(text[start:])
+    return " ".join(w.lower() for w in words)
+
+
+def _indexed_as(base: str, stem: Callable[[str], str] | None) -> str:
+    return stem(base) if stem else base
+
+
+def indexable_words(raw: str, stem: Callable[[str], str] | None) -> list[Indexable]:
+    """splitting.rs `get_indexable_words`: the word itself, lowercased, folded and stemmed, and
+    the parts of a compound (hyphenated, camelCase, letters and digits)."""
+    normalized = "".join((c.lower() if c.isupper() else c) for c in raw if c.isalnum() or c in INCLUDE_CHARACTERS)
+    found: list[Indexable] = []
+    if normalized:
+        folded = _fold_diacritics(normalized)
+        found.append((_indexed_as(folded or normalized, stem), False, normalized if folded else None))
+    if not (any(not c.isalnum() for c in raw) or any(c.isupper() for c in raw[1:])):
+        return found
+    parts = " ".join(_lower_words(_ASCII_PUNCTUATION.sub(" ", raw)).split())
+    if normalized and (" " in parts or not normalized.startswith(parts)):
+        for part in parts.split():
+            if len(part.encode("utf-8")) > 1:
+                folded = _fold_diacritics(part)
+                found.append((_indexed_as(folded or part, stem), True, part if folded else None))
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _known(language: str) -> dict[str, tuple[tuple[Indexable, ...], int]]:
+    return {}
+
+
+def _indexables(raw: str, language: str) -> str | tuple[tuple[Indexable, ...], int]:
+    """`indexable_words` of `raw` and how many are parts, remembered (most words recur); just
+    the word as indexed when it is one word with nothing else to it (most are)."""
+    known = _known(language)
+    found = known.get(raw)
+    if found is None:
+        words = tuple(indexable_words(raw, stemmer(language)))
+        found = words[0][0] if len(words) == 1 and words[0][2] is None else (words, sum(1 for w in words if w[1]))
+        if len(known) >= _CACHED_WORDS:
+            known.clear()
+        known[raw] = found
+    return found
+
+
+def packed_locs(positions: list[tuple[int, int]]) -> list[int]:
+    """index/mod.rs `positions_to_packed_page`: (position, weight) pairs grouped by weight (a
+    change of weight written as -(weight + 1)), each position as the distance from the one before."""
+    if len(positions) > 1:
+        positions = sorted(positions, key=lambda p: (0 if p[1] == 25 else p[1], p[0]))
+    locs: list[int] = []
+    current, last = 25, 0
+    for position, weight in positions:
+        if weight != current:
+            locs += (-weight - 1, position)
+            current = weight
+        else:
+            locs.append(position - last)
+        last = position
+    return locs
+
+
+def packed_meta_locs(positions: Iterable[tuple[int, int]]) -> list[int]:
+    """index/mod.rs `meta_positions_to_packed`: (field, position) pairs, by field."""
+    locs: list[int] = []
+    current, last = -1, 0
+    for field_id, position in sorted(positions):
+        if field_id != current:
+            locs.append(-field_id - 1)
+            current, last = field_id, 0
+        locs.append(position - last)
+        last = position
+    return locs
+
+
+def _weight(text: str, auto: bool) -> int:
+    try:
+        weight = float(text)
+    except ValueError:
+        weight = 1.0
+    if auto:
+        return int(max(min(weight, 10.0), 0.0) * 24.0)
+    return 0 if weight <= 0 else max(int(min(weight, 10.0) * 24.0), 1)
+
+
+_TABLE_LOW, _TABLE_HIGH = -512, 1 << 14
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> list[bytes]:
+    return [cbor2.dumps(n) for n in range(_TABLE_LOW, _TABLE_HIGH)]
+
+
+def _ints(values: list[int]) -> bytes:
+    """The CBOR of a list of integers (as cbor2 writes it, without its per-item type checks)."""
+    table = _table()
+    n = len(values)
+    head = bytes((0x80 | n,)) if n < 24 else cbor2.dumps([0] * n)[:-n]
+    return head + b"".join([table[v - _TABLE_LOW] if _TABLE_LOW <= v < _TABLE_HIGH else cbor2.dumps(v) for v in values])
+
+
+def _locs(groups: list[tuple[int, list[int]]]) -> list[int]:
+    """index/mod.rs `positions_to_packed_page` for a word's positions by weight: each weight's
+    group starts with -(weight + 1) (but for weight 25 first, as Pagefind starts there) and its
+    first position, then the distances between positions."""
+    locs: list[int] = []
+    for weight, positions in groups:
+        if weight != 25 or locs:
+            locs.append(-weight - 1)
+        locs.append(positions[0])
+        if len(positions) > 1:
+            locs += [b - a for a, b in itertools.pairwise(positions)]
+    return locs
+
+
+def _by_word(by_weight: dict[int, dict[str, list[int]]]) -> dict[str, list[tuple[int, list[int]]]]:
+    grouped: dict[str, list[tuple[int, list[int]]]] = {}
+    for weight in sorted(by_weight, key=lambda w: 0 if w == 25 else w):
+        for word, positions in by_weight[weight].items():
+            grouped.setdefault(word, []).append((weight, positions))
+    return grouped
+
+
+def read_page(url: str, markup: str, language: str, fields: tuple[str, ...] = ()) -> Page:
+    """A search document's words and fragment, as Pagefind's indexer makes them (fossick/mod.rs
+    `parse_digest` and `parse_meta_words`). Its metadata fields are numbered in the order of
+    `fields`, then any others in alphabetical order (Pagefind numbers them alphabetically; the
+    reader only names them by their number), so that every page of a site numbers them alike."""
+    parsed = parse(markup)
+    # weight -> word -> positions (forms with diacritics: "word\x00form")
+    by_weight: dict[int, dict[str, list[int]]] = {24: {}}
+    anchors: list[dict[str, object]] = []
+    content: list[str] = []
+    weights = [24]
+    weight, here = 24, by_weight[24]
+    index = last = 0
+    spaced = "\u200b" in parsed.digest
+    known = _known(language).get
+    add_content = content.append
+    for word in parsed.digest.split():
+        if word[0] == "_" and word.startswith("___"):
+            if word.startswith("___PAGEFIND_ANCHOR___"):
+                element, _, anchor_id = word[21:].partition(":")
+                _, colon, element_id = anchor_id.partition(":")
+                if colon:
+                    text = normalize_content(normalize_content(parsed.anchor_content.get(anchor_id, "")))
+                    anchors.append({"element": element, "id": element_id, "text": text, "location": index})
+                continue
+            marker = True
+            if word.startswith("___PAGEFIND_WEIGHT___"):
+                weights.append(_weight(word[21:], auto=False))
+            elif word.startswith("___PAGEFIND_AUTO_WEIGHT___"):
+                weights.append(_weight(word[26:], auto=True) if len(weights) == 1 else weights[-1])
+            elif word.startswith("___END_PAGEFIND_WEIGHT___"):
+                if weights:
+                    weights.pop()
+            else:
+                marker = False  # (a word like any other)
+            if marker:
+                weight = weights[-1] if weights else 1
+                here = by_weight.setdefault(weight, {})
+                continue
+        if spaced:
+            word = word.replace("\u200b", "")
+            if not word:
+                continue
+        add_content(word)
+        found = known(word) or _indexables(word, language)
+        if found.__class__ is str:
+            positions = here.get(found)  # type: ignore[call-overload]
+            if positions is None:
+                here[found] = [index]  # type: ignore[index]
+            else:
+                positions.append(index)
+        else:
+            words, parts = found  # type: ignore[misc]
+            partial = max(weight // parts, 1) if parts and weight > 0 else 0
+            for stemmed, part, original in words:
+                key = stemmed if original is None else f"{stemmed}\x00{original}"
+                into = by_weight.setdefault(partial, {}) if part else here
+                into.setdefault(key, []).append(index)
+        last = index
+        index += 1
+
+    known = set(fields)
+    fields = (*fields, *(name for name in parsed.meta if name not in known))
+    numbers = {name: i for i, name in enumerate(fields)}
+    meta: dict[str, list[tuple[int, int]]] = {}
+    for name, value in parsed.meta.items():
+        field_id = numbers[name]
+        for position, token in enumerate(value.split()):
+            found = _indexables(token, language)
+            words = ((found, False, None),) if found.__class__ is str else found[0]  # type: ignore[assignment]
+            for stemmed, _, original in words:
+                key = stemmed if original is None else f"{stemmed}\x00{original}"
+                meta.setdefault(key, []).append((field_id, position))
+
+    grouped = _by_word(by_weight)
+    postings: dict[str, tuple[bytes, int]] = {}
+    variants: dict[str, dict[str, tuple[bytes, int]]] = {}
+    for key in sorted(grouped.keys() | meta.keys()):
+        locs = _locs(grouped[key]) if key in grouped else []
+        meta_locs = packed_meta_locs(meta[key]) if key in meta else []
+        posting = (_ints(locs) + _ints(meta_locs), len(locs) + len(meta_locs) + 1)
+        word, _, form = key.partition("\x00")
+        if form:
+            variants.setdefault(word, {})[form] = posting
+        else:
+            postings[word] = posting
+    word_count = last + 1
+    fragment = {
+        "url": url,
+        "content": " ".join(content),
+        "word_count": word_count,
+        "filters": parsed.filters,
+        "meta": parsed.meta,
+        "anchors": anchors,
+    }
+    encoded = json.dumps(fragment, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Page(encoded, word_count, parsed.filters, parsed.sort, fields, postings, variants)
