@@ -65,6 +65,14 @@ def start_indexing(r: Run) -> None:
     for path in published:
         r.entries.pop(path, None)
     body = body_reader(r.loaded.bodies, site.body_keys)
+    # (files named by their content's hash, in place as the last build left them: not made again)
+    on_disk = r.on_disk
+
+    def present(path: str) -> bool:
+        entry = published.get(path)
+        return entry is not None and (plan is not None or on_disk.get(path) == (entry.size, entry.mtime_ns))
+
+    r.kept_index = published
     r.indexer = start_index(
         site,
         folder,
@@ -76,6 +84,7 @@ def start_indexing(r: Run) -> None:
         r.jobs,
         start=not r.index_later,
         head=r.head,
+        present=present,
     )
 
 
@@ -90,12 +99,20 @@ def search_folder(cache: BuildCache, out_key: str) -> Path:
 
 
 def stage_index(
-    files: dict[str, bytes], writer: SiteWriter, entries: dict[str, OutputEntry], keys: dict[int, str]
+    files: dict[str, bytes | None],
+    writer: SiteWriter,
+    entries: dict[str, OutputEntry],
+    keys: dict[int, str],
+    kept: Mapping[str, OutputEntry],
 ) -> list[str]:
-    """Stage the index's files; the ones whose bytes changed."""
+    """Stage the index's files; the ones whose bytes changed. A file without bytes is in place
+    as the last build left it (`kept`)."""
     staged = []
     key = index_key(keys)
     for relative, data in files.items():
+        if data is None:
+            entries[relative] = OutputEntry(key, kept[relative].size, kept[relative].mtime_ns)
+            continue
         written = writer.put(relative, data)
         entries[relative] = OutputEntry(key, written.size, written.mtime_ns)
         if written.changed:
@@ -114,6 +131,7 @@ def commit_index(
     journal: Path,
     previous: Mapping[str, OutputEntry],
     owned: Callable[[], set[str]],
+    kept: Mapping[str, OutputEntry],
 ) -> tuple[list[str], list[str]]:
     """The search index of a `digest serve` build, committed after its pages (staged, stale).
     Left as it was when `superseded()`: its files then have no entry, so the next build makes it."""
@@ -126,7 +144,7 @@ def commit_index(
         return [], []
     writer = SiteWriter(out_dir)
     try:
-        staged = stage_index(files, writer, entries, keys)
+        staged = stage_index(files, writer, entries, keys, kept)
     except BaseException:
         writer.abort()
         raise

@@ -307,7 +307,7 @@ def _commit(r: Run) -> tuple[str, ...]:
     if r.indexer is not None:
         index_staged, index_stale = commit_index(
             r.indexer, r.out_dir, r.on_disk, r.entries, r.search_keys, commit_lock,
-            resident.superseded if resident else None, r.journal, r.previous, r.owned,
+            resident.superseded if resident else None, r.journal, r.previous, r.owned, r.kept_index,
         )  # fmt: skip
         r.staged += index_staged
         r.stale += index_stale

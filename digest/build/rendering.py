@@ -123,8 +123,8 @@ def render_pages(r: Run) -> None:
         raise ContentError([p for p in r.errors if p.severity == "error"], r.site.problems)
     if r.indexer is not None and not r.index_later:
         # (each shard's files are staged while the others are indexed)
-        staged, entries, keys, writer = r.staged, r.entries, r.search_keys, r.writer
-        r.indexer.finish(each=lambda files: staged.extend(stage_index(files, writer, entries, keys)))
+        staged, entries, keys, writer, kept = r.staged, r.entries, r.search_keys, r.writer, r.kept_index
+        r.indexer.finish(each=lambda files: staged.extend(stage_index(files, writer, entries, keys, kept)))
         r.indexer = None
 
 

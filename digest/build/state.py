@@ -86,6 +86,7 @@ class Run:
     indexer: Indexer | None = None
     keys: dict[str, str] = field(default_factory=dict)  # slug -> search document key
     search_keys: dict[int, str] = field(default_factory=dict)  # shard -> key
+    kept_index: Mapping[str, OutputEntry] = field(default_factory=dict)  # the index's files as the last build left them
     rendered: int = 0
     owned_once: list[set[str]] = field(default_factory=list)
 

@@ -20,7 +20,7 @@ import hashlib
 import io
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cbor2
 
@@ -30,6 +30,9 @@ from digest.search.words import packed_meta_locs
 SIGNATURE = b"pagefind_dcd"
 CHUNK_SIZE = 20000  # Pagefind's `index_chunk_size`: positions per index chunk, about
 COMPRESSION = 6
+# The index chunks hold most of the index's bytes, and an edit changes the chunks of all its
+# words (the most common words' chunks among them): they are compressed faster, a tenth larger.
+CHUNK_COMPRESSION = 1
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -114,10 +117,14 @@ class _Word:
         return _head(4, self.count) + b"".join(self.pieces)
 
 
-def assemble(segments: Sequence[Segment], language: str, version: str) -> tuple[str, dict[str, bytes]]:
+def assemble(
+    segments: Sequence[Segment], language: str, version: str, present: Callable[[str], bool] = lambda _: False
+) -> tuple[str, dict[str, bytes | None]]:
     """The index of the segments' pages, numbered segment after segment: the hash that names
-    its metadata file, and its files (path within the index folder -> gzipped bytes)."""
-    files: dict[str, bytes] = {}
+    its metadata file, and its files (path within the index folder -> gzipped bytes). A file
+    `present` says is in place already (each is named by a hash of its content) is None: it is
+    neither compressed nor written again."""
+    files: dict[str, bytes | None] = {}
     fields: list[str] = []
     for seg in segments:
         fields += [f for f in seg.fields if f not in fields]
@@ -133,7 +140,8 @@ def assemble(segments: Sequence[Segment], language: str, version: str) -> tuple[
         renumber = None if ids == list(range(len(ids))) else ids
         for digest, word_count, data in seg.pages:
             name = _name(language, digest.hex(), taken)
-            files[f"fragment/{name}.pf_fragment"] = data
+            path = f"fragment/{name}.pf_fragment"
+            files[path] = None if present(path) else data
             pages.append([name, word_count])
         for word, entries in seg.words.items():
             known = words.get(word)
@@ -173,7 +181,8 @@ def assemble(segments: Sequence[Segment], language: str, version: str) -> tuple[
     for (first, last), chunk_words in zip(_ranges(chunks), chunks, strict=True):
         data = b"\x81" + _head(4, len(chunk_words)) + b"".join(_word(w, words, variants) for w in chunk_words)
         name = _name(language, hashlib.sha1(data).hexdigest(), taken)
-        files[f"index/{name}.pf_index"] = _gzip(SIGNATURE + data)
+        path = f"index/{name}.pf_index"
+        files[path] = None if present(path) else _gzip(SIGNATURE + data, CHUNK_COMPRESSION)
         meta_chunks.append([first, last, name])
     meta_filters = []
     taken = set()
@@ -181,7 +190,8 @@ def assemble(segments: Sequence[Segment], language: str, version: str) -> tuple[
         values = filters[filter_name]
         data = cbor2.dumps([filter_name, [[v, values[v]] for v in sorted(values)]])
         name = _name(language, hashlib.sha1(data).hexdigest(), taken)
-        files[f"filter/{name}.pf_filter"] = _gzip(SIGNATURE + data)
+        path = f"filter/{name}.pf_filter"
+        files[path] = None if present(path) else _gzip(SIGNATURE + data)
         meta_filters.append([filter_name, name])
     meta_sorts = []
     for key in sorted(sorts):
@@ -208,8 +218,8 @@ def _first(pair: tuple[object, int]) -> object:
     return pair[0]
 
 
-def _gzip(data: bytes) -> bytes:
-    return gzip.compress(data, COMPRESSION, mtime=0)
+def _gzip(data: bytes, level: int = COMPRESSION) -> bytes:
+    return gzip.compress(data, level, mtime=0)
 
 
 def _prefixes(a: str, b: str) -> tuple[str, str]:

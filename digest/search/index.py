@@ -99,12 +99,15 @@ def kept_segments(folder: Path) -> dict[int, str]:
     return found
 
 
-def publisher(site: Site, folder: Path, keys: Mapping[int, str]) -> Callable[[dict[int, bytes]], dict[str, bytes]]:
+def publisher(
+    site: Site, folder: Path, keys: Mapping[int, str], present: Callable[[str], bool] = lambda _: False
+) -> Callable[[dict[int, bytes]], dict[str, bytes | None]]:
     """What makes the index's files (`pagefind/...`) from the segments just made (shard ->
-    bytes), which it keeps for later builds, and the ones kept for the other shards."""
+    bytes), which it keeps for later builds, and the ones kept for the other shards. The files
+    named by a hash of their content that `present` says are in place are None (kept as they are)."""
     language = index_language(site.config.language)
 
-    def publish(made: dict[int, bytes]) -> dict[str, bytes]:
+    def publish(made: dict[int, bytes]) -> dict[str, bytes | None]:
         try:
             for shard, data in made.items():
                 _keep_segment(folder, shard, keys[shard], data)
@@ -123,7 +126,9 @@ def publisher(site: Site, folder: Path, keys: Mapping[int, str]) -> Callable[[di
         if not segments:
             return {}
         assets, entry = runtime(folder, language)
-        meta_hash, files = assemble(segments, language, str(entry["version"]))
+        meta_hash, files = assemble(
+            segments, language, str(entry["version"]), lambda path: present(f"{SEARCH_DIR}/{path}")
+        )
         wasm = entry.get("languages", {}).get(language, {}).get("wasm")  # type: ignore[union-attr]
         index_entry = {
             "version": entry["version"],
@@ -132,7 +137,7 @@ def publisher(site: Site, folder: Path, keys: Mapping[int, str]) -> Callable[[di
             },
             "include_characters": entry.get("include_characters", []),
         }
-        published = {f"{SEARCH_DIR}/{name}": data for name, data in assets.items()}
+        published: dict[str, bytes | None] = {f"{SEARCH_DIR}/{name}": data for name, data in assets.items()}
         published[f"{SEARCH_DIR}/pagefind-entry.json"] = json.dumps(
             index_entry, ensure_ascii=False, separators=(",", ":")
         ).encode("utf-8")

@@ -22,7 +22,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,7 +108,7 @@ class Indexer:
     pending: list[int]  # shards whose documents are not written yet
     limit: int
     command: list[str]
-    publish: Callable[[dict[int, bytes]], dict[str, bytes]]
+    publish: Callable[[dict[int, bytes]], dict[str, bytes | None]]
     jobs: list[IndexJob] = field(default_factory=list)  # started
     ready: list[IndexJob] = field(default_factory=list)  # documents written, waiting for a turn
 
@@ -117,7 +117,7 @@ class Indexer:
         next one, so that it starts at once when a run ends (called between batches of pages:
         the builder's own process has little else to do while the pages render, and a run
         waiting for its documents left a core idle)."""
-        running = sum(1 for j in self.jobs if j.process is not None and j.process.poll() is None)
+        running = len({j.process.pid for j in self.jobs if j.process is not None and j.process.poll() is None})
         if running >= self.limit:
             if self.pending:
                 job = self.prepare(self.pending.pop(0))
@@ -131,8 +131,19 @@ class Indexer:
             return
         self.jobs.append(job)
         if job.process is None:  # (not a head start taken over: see prepare)
+            # Many shards to index (a first build): several to a process, which then knows
+            # most words already when it comes to the next shard.
+            batch = [job]
+            size = (len(self.ready) + len(self.pending) + 1) // (2 * self.limit)
+            while len(batch) < size and (self.ready or self.pending):
+                more = self.ready.pop(0) if self.ready else self.prepare(self.pending.pop(0))
+                if more.process is not None:  # (a head start: runs on its own)
+                    self.jobs.append(more)
+                    continue
+                batch.append(more)
+                self.jobs.append(more)
             try:
-                launch(self.command, job)
+                launch(self.command, batch)
             except SearchError:
                 self.cancel()
                 raise
@@ -140,29 +151,29 @@ class Indexer:
     def finish(
         self,
         superseded: Callable[[], bool] | None = None,
-        each: Callable[[dict[str, bytes]], None] | None = None,
-    ) -> dict[str, bytes] | None:
+        each: Callable[[dict[str, bytes | None]], None] | None = None,
+    ) -> dict[str, bytes | None] | None:
         """The published files of the index, relative to the output folder (`pagefind/...`),
         once every shard to index is; None if `superseded()` said, while the shards were
         indexed, that the index is no longer wanted. With `each`, the files go to `each`, and
         none are returned."""
         made: dict[int, bytes] = {}
+        outputs: dict[int, bytes] = {}  # process id -> what it printed
         try:
             self.poll()
             done = 0
             while done < len(self.jobs):
                 job = self.jobs[done]
                 assert job.process is not None
-                while True:
+                while job.process.returncode is None:
                     try:
-                        out, _ = job.process.communicate(timeout=0.05)
-                        break
+                        outputs[job.process.pid] = job.process.communicate(timeout=0.05)[0]
                     except subprocess.TimeoutExpired:
                         if superseded is not None and superseded():
                             return None
                         self.poll()  # keep `limit` shards running
                 if job.process.returncode != 0:
-                    tail = out.decode("utf-8", "replace").strip().splitlines()[-3:]
+                    tail = outputs.get(job.process.pid, b"").decode("utf-8", "replace").strip().splitlines()[-3:]
                     raise SearchError(
                         f"indexing the search documents failed ({'; '.join(tail) or f'exit {job.process.returncode}'})"
                     )
@@ -186,26 +197,31 @@ class Indexer:
             job.stop()
 
 
-def launch(command: list[str], job: IndexJob, nice: int = 10) -> None:
-    """Run Pagefind on the job's documents, into its output folder, `nice` below this process in
-    priority. It ends when the build's process does: left without its build, a Pagefind was
-    seen to wait for ever at start-up."""
-    argv = [*command, "--site", str(job.docs), "--output-path", str(job.output)]
+def launch(command: list[str], job: IndexJob | Sequence[IndexJob], nice: int = 10) -> None:
+    """Index the job's shard (or the jobs' shards, one after another) in a process of its own,
+    `nice` below this process in priority. It ends when the build's process does: left without
+    its build, a run (of Pagefind, then) was seen to wait for ever at start-up."""
+    jobs = [job] if isinstance(job, IndexJob) else list(job)
+    argv = list(command)
+    for each in jobs:
+        argv += ["--site", str(each.docs), "--output-path", str(each.output)]
     try:
         if not os.access(argv[0], os.X_OK):  # (said here: the program that starts it would only fail)
             raise FileNotFoundError(errno.ENOENT, "not found or not executable", argv[0])
-        job.process = subprocess.Popen(
+        process = subprocess.Popen(
             dying_with_parent(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     except OSError as exc:
-        raise SearchError(f"cannot run Pagefind ({argv[0]}): {exc.strerror or exc}") from None
-    with contextlib.suppress(OSError):
-        _pid_file(job.output).write_text(str(job.process.pid), encoding="ascii")
-    # Below the build and the browser in priority: `digest serve` reloads the page while
-    # Pagefind runs, and `digest build`'s renderers come first.
+        raise SearchError(f"cannot index the search documents ({argv[0]}): {exc.strerror or exc}") from None
+    for each in jobs:
+        each.process = process
+        with contextlib.suppress(OSError):
+            _pid_file(each.output).write_text(str(process.pid), encoding="ascii")
+    # Below the build and the browser in priority: `digest serve` reloads the page while the
+    # index is made, and `digest build`'s renderers come first.
     if nice:
         with contextlib.suppress(OSError, AttributeError):
-            os.setpriority(os.PRIO_PROCESS, job.process.pid, nice)
+            os.setpriority(os.PRIO_PROCESS, process.pid, nice)
 
 
 def command(site_language: str) -> list[str]:
@@ -233,9 +249,11 @@ def start_index(
     *,
     start: bool = True,
     head: dict[int, IndexJob] | None = None,
+    present: Callable[[str], bool] = lambda _: False,
 ) -> Indexer:
     """Index the shards `todo` again: each shard's documents in `folder` are brought up to date
-    with `keys` when its turn comes, then Pagefind runs on them (at most `limit` at a time).
+    with `keys` when its turn comes, then a run reads them (at most `limit` at a time); the index
+    is joined once they are done (its files that `present` says are in place are not made again).
     Without `start`, nothing runs before the first `poll()`. A run in `head` (shard -> job, see
     digest.build.headstart) is taken over, and removed from it, when its shard's documents were
     already exactly these; otherwise it is stopped and the shard indexed again."""
@@ -266,7 +284,7 @@ def start_index(
         except OSError as exc:
             raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
 
-    publish = publisher(site, folder, index_keys)
+    publish = publisher(site, folder, index_keys, present)
     indexer = Indexer(prepare, sorted(todo), max(1, limit), command(site.config.language), publish)
     if start:
         indexer.poll()

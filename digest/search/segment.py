@@ -7,8 +7,9 @@ It runs in a process of its own, as Pagefind did, while the pages render:
 
     python -m digest.search.segment --language en [--fields title,summary] --site DOCS --output-path OUT
 
-reads every `index.html` under DOCS (its URL: its folder under DOCS) and writes OUT/segment;
-`--fields` are the metadata fields every page numbers first (see words.read_page).
+reads every `index.html` under DOCS (its URL: its folder under DOCS) and writes OUT/segment
+(given several `--site`/`--output-path` pairs, one after another); `--fields` are the metadata
+fields every page numbers first (see words.read_page).
 """
 
 from __future__ import annotations
@@ -165,15 +166,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m digest.search.segment", description=__doc__)
     parser.add_argument("--language", default="en")
     parser.add_argument("--fields", default="")
-    parser.add_argument("--site", type=Path, required=True)
-    parser.add_argument("--output-path", type=Path, required=True)
+    parser.add_argument("--site", type=Path, action="append", required=True)
+    parser.add_argument("--output-path", type=Path, action="append", required=True)
     args = parser.parse_args(argv)
+    if len(args.site) != len(args.output_path):
+        parser.error("give each --site its --output-path")
     fields = tuple(f for f in args.fields.split(",") if f)
-    data = read_folder(args.site, args.language, fields).dumps()
-    args.output_path.mkdir(parents=True, exist_ok=True)
-    part = args.output_path / (NAME + ".part")
-    part.write_bytes(data)
-    part.replace(args.output_path / NAME)
+    for site, output in zip(args.site, args.output_path, strict=True):
+        data = read_folder(site, args.language, fields).dumps()
+        output.mkdir(parents=True, exist_ok=True)
+        part = output / (NAME + ".part")
+        part.write_bytes(data)
+        part.replace(output / NAME)
     return 0
 
 

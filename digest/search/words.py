@@ -33,6 +33,8 @@ STEMMERS = {
     "yi": "yiddish",
 }  # fmt: skip
 _CACHED_WORDS = 1 << 18
+# The markers parser.rs puts in the text, each a word of its own (fossick/mod.rs `parse_digest`).
+_MARKERS = re.compile(r"(?<!\S)(___(?:PAGEFIND_ANCHOR|PAGEFIND_WEIGHT|PAGEFIND_AUTO_WEIGHT|END_PAGEFIND_WEIGHT)___\S*)")
 
 # (stemmed word, whether it is a part of a compound, its form before diacritics were folded or None)
 Indexable = tuple[str, bool, str | None]
@@ -201,26 +203,33 @@ def _weight(text: str, auto: bool) -> int:
     return 0 if weight <= 0 else max(int(min(weight, 10.0) * 24.0), 1)
 
 
-_TABLE_LOW, _TABLE_HIGH = -512, 1 << 14
-
-
 @functools.lru_cache(maxsize=1)
-def _table() -> list[bytes]:
-    return [cbor2.dumps(n) for n in range(_TABLE_LOW, _TABLE_HIGH)]
+def _encoded() -> dict[int, bytes]:
+    """The CBOR of the integers a posting mostly holds: positions, distances and weight marks."""
+    return {n: cbor2.dumps(n) for n in range(-512, 1 << 14)}
 
 
-def _ints(values: list[int]) -> bytes:
-    """The CBOR of a list of integers (as cbor2 writes it, without its per-item type checks)."""
-    table = _table()
-    n = len(values)
-    head = bytes((0x80 | n,)) if n < 24 else cbor2.dumps([0] * n)[:-n]
-    return head + b"".join([table[v - _TABLE_LOW] if _TABLE_LOW <= v < _TABLE_HIGH else cbor2.dumps(v) for v in values])
+_HEADS = [bytes((0x80 | n,)) for n in range(24)]
 
 
-def _locs(groups: list[tuple[int, list[int]]]) -> list[int]:
-    """index/mod.rs `positions_to_packed_page` for a word's positions by weight: each weight's
-    group starts with -(weight + 1) (but for weight 25 first, as Pagefind starts there) and its
-    first position, then the distances between positions."""
+def _array(count: int, body: bytes) -> bytes:
+    """A CBOR array of `count` items encoded in `body`."""
+    return (_HEADS[count] if count < 24 else cbor2.dumps([0] * count)[:-count]) + body
+
+
+def _ints(values: Iterable[int]) -> bytes:
+    """The CBOR items of integers, one after another (as cbor2 writes them, without its type checks)."""
+    encoded = _encoded()
+    try:
+        return b"".join(map(encoded.__getitem__, values))
+    except KeyError:
+        return b"".join(encoded.get(v) or cbor2.dumps(v) for v in values)
+
+
+def _locs(groups: list[tuple[int, list[int]]]) -> tuple[bytes, int]:
+    """index/mod.rs `positions_to_packed_page` for a word's positions by weight, encoded, and how
+    many numbers: each weight's group starts with -(weight + 1) (but for weight 25 first, as
+    Pagefind starts there) and its first position, then the distances between positions."""
     locs: list[int] = []
     for weight, positions in groups:
         if weight != 25 or locs:
@@ -228,15 +237,7 @@ def _locs(groups: list[tuple[int, list[int]]]) -> list[int]:
         locs.append(positions[0])
         if len(positions) > 1:
             locs += [b - a for a, b in itertools.pairwise(positions)]
-    return locs
-
-
-def _by_word(by_weight: dict[int, dict[str, list[int]]]) -> dict[str, list[tuple[int, list[int]]]]:
-    grouped: dict[str, list[tuple[int, list[int]]]] = {}
-    for weight in sorted(by_weight, key=lambda w: 0 if w == 25 else w):
-        for word, positions in by_weight[weight].items():
-            grouped.setdefault(word, []).append((weight, positions))
-    return grouped
+    return _ints(locs), len(locs)
 
 
 def read_page(url: str, markup: str, language: str, fields: tuple[str, ...] = ()) -> Page:
@@ -251,54 +252,49 @@ def read_page(url: str, markup: str, language: str, fields: tuple[str, ...] = ()
     content: list[str] = []
     weights = [24]
     weight, here = 24, by_weight[24]
-    index = last = 0
-    spaced = "\u200b" in parsed.digest
+    index = 0
+    digest = parsed.digest
+    if "\u200b" in digest:  # (zero-width spaces are not part of any word)
+        digest = " ".join(w for w in (w.replace("\u200b", "") for w in digest.split()) if w)
     known = _known(language).get
-    add_content = content.append
-    for word in parsed.digest.split():
-        if word[0] == "_" and word.startswith("___"):
-            if word.startswith("___PAGEFIND_ANCHOR___"):
-                element, _, anchor_id = word[21:].partition(":")
+    pieces = _MARKERS.split(digest)
+    for n, piece in enumerate(pieces):
+        if n % 2:  # a marker
+            if piece.startswith("___PAGEFIND_ANCHOR___"):
+                element, _, anchor_id = piece[21:].partition(":")
                 _, colon, element_id = anchor_id.partition(":")
                 if colon:
                     text = normalize_content(normalize_content(parsed.anchor_content.get(anchor_id, "")))
                     anchors.append({"element": element, "id": element_id, "text": text, "location": index})
                 continue
-            marker = True
-            if word.startswith("___PAGEFIND_WEIGHT___"):
-                weights.append(_weight(word[21:], auto=False))
-            elif word.startswith("___PAGEFIND_AUTO_WEIGHT___"):
-                weights.append(_weight(word[26:], auto=True) if len(weights) == 1 else weights[-1])
-            elif word.startswith("___END_PAGEFIND_WEIGHT___"):
-                if weights:
-                    weights.pop()
+            if piece.startswith("___PAGEFIND_WEIGHT___"):
+                weights.append(_weight(piece[21:], auto=False))
+            elif piece.startswith("___PAGEFIND_AUTO_WEIGHT___"):
+                weights.append(_weight(piece[26:], auto=True) if len(weights) == 1 else weights[-1])
+            elif weights:
+                weights.pop()
+            weight = weights[-1] if weights else 1
+            here = by_weight.setdefault(weight, {})
+            continue
+        words = piece.split()
+        content += words
+        for at, word in enumerate(words, index):
+            found = known(word) or _indexables(word, language)
+            if found.__class__ is str:
+                positions = here.get(found)  # type: ignore[call-overload]
+                if positions is None:
+                    here[found] = [at]  # type: ignore[index]
+                else:
+                    positions.append(at)
             else:
-                marker = False  # (a word like any other)
-            if marker:
-                weight = weights[-1] if weights else 1
-                here = by_weight.setdefault(weight, {})
-                continue
-        if spaced:
-            word = word.replace("\u200b", "")
-            if not word:
-                continue
-        add_content(word)
-        found = known(word) or _indexables(word, language)
-        if found.__class__ is str:
-            positions = here.get(found)  # type: ignore[call-overload]
-            if positions is None:
-                here[found] = [index]  # type: ignore[index]
-            else:
-                positions.append(index)
-        else:
-            words, parts = found  # type: ignore[misc]
-            partial = max(weight // parts, 1) if parts and weight > 0 else 0
-            for stemmed, part, original in words:
-                key = stemmed if original is None else f"{stemmed}\x00{original}"
-                into = by_weight.setdefault(partial, {}) if part else here
-                into.setdefault(key, []).append(index)
-        last = index
-        index += 1
+                indexables, parts = found  # type: ignore[misc]
+                partial = max(weight // parts, 1) if parts and weight > 0 else 0
+                for stemmed, part, original in indexables:
+                    key = stemmed if original is None else f"{stemmed}\x00{original}"
+                    into = by_weight.setdefault(partial, {}) if part else here
+                    into.setdefault(key, []).append(at)
+        index += len(words)
+    last = max(index - 1, 0)
 
     known = set(fields)
     fields = (*fields, *(name for name in parsed.meta if name not in known))
@@ -313,18 +309,55 @@ def read_page(url: str, markup: str, language: str, fields: tuple[str, ...] = ()
                 key = stemmed if original is None else f"{stemmed}\x00{original}"
                 meta.setdefault(key, []).append((field_id, position))
 
-    grouped = _by_word(by_weight)
+    # Each word's positions by weight, in Pagefind's order of weights (most words have one).
+    grouped: dict[str, list[tuple[int, list[int]]]] = {}
+    for weight in sorted(by_weight, key=lambda w: 0 if w == 25 else w):
+        for key, positions in by_weight[weight].items():
+            known = grouped.get(key)
+            if known is None:
+                grouped[key] = [(weight, positions)]
+            else:
+                known.append((weight, positions))
+    encoded = _encoded()
     postings: dict[str, tuple[bytes, int]] = {}
     variants: dict[str, dict[str, tuple[bytes, int]]] = {}
-    for key in sorted(grouped.keys() | meta.keys()):
-        locs = _locs(grouped[key]) if key in grouped else []
-        meta_locs = packed_meta_locs(meta[key]) if key in meta else []
-        posting = (_ints(locs) + _ints(meta_locs), len(locs) + len(meta_locs) + 1)
-        word, _, form = key.partition("\x00")
-        if form:
+    get = encoded.__getitem__
+    for key, groups in grouped.items():
+        weight, positions = groups[0]
+        count = len(positions) + (weight != 25)
+        try:
+            if len(groups) > 1:
+                raise KeyError  # (several weights: the general case below)
+            mark = encoded[-weight - 1] if weight != 25 else b""
+            if count <= 2:
+                body = mark + encoded[positions[0]]
+            else:
+                body = (
+                    mark + encoded[positions[0]] + b"".join(map(get, [b - a for a, b in itertools.pairwise(positions)]))
+                )
+        except KeyError:
+            body, count = _locs(groups)
+        head = _HEADS[count] if count < 24 else _array(count, b"")
+        metas = meta.get(key)
+        if metas is None:
+            posting = (head + body + b"\x80", count + 1)
+        else:
+            meta_locs = packed_meta_locs(metas)
+            posting = (head + body + _array(len(meta_locs), _ints(meta_locs)), count + len(meta_locs) + 1)
+        if "\x00" in key:
+            word, _, form = key.partition("\x00")
             variants.setdefault(word, {})[form] = posting
         else:
-            postings[word] = posting
+            postings[key] = posting
+    for key, metas in meta.items():
+        if key not in grouped:
+            meta_locs = packed_meta_locs(metas)
+            posting = (b"\x80" + _array(len(meta_locs), _ints(meta_locs)), len(meta_locs) + 1)
+            if "\x00" in key:
+                word, _, form = key.partition("\x00")
+                variants.setdefault(word, {})[form] = posting
+            else:
+                postings[key] = posting
     word_count = last + 1
     fragment = {
         "url": url,
