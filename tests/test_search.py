@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -438,3 +440,57 @@ def test_digest_runs_the_pagefind_binary_that_pagefind_itself_would(monkeypatch:
     assert pagefind_binary() == get_executable()
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", "/opt/elsewhere/pagefind")
     assert pagefind_binary() == get_executable() == Path("/opt/elsewhere/pagefind")
+
+
+def test_an_edit_writes_only_the_index_files_it_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index's files are named by a hash of their bytes: an edit writes the changed brief's
+    fragment, the index chunks of its words and the metadata, and leaves every other file as it was."""
+    root = sharded_site(tmp_path, monkeypatch)
+    out = tmp_path / "site"
+    build(open_config(root), out)
+
+    def stamps() -> dict[str, int]:
+        return {
+            p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()
+        }
+
+    before = stamps()
+    brief = root / "content" / "briefs" / "brief-05.md"
+    brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline.\n", encoding="utf-8")
+    build(open_config(root), out)
+    after = stamps()
+    rewritten = {p for p in after if before.get(p) != after[p]}
+    fragments_rewritten = [p for p in rewritten if p.startswith("pagefind/fragment/")]
+    assert len(fragments_rewritten) == 1, f"only the edited brief's fragment, not {fragments_rewritten}"
+    assert len([p for p in after if p.startswith("pagefind/fragment/")]) == 13
+    assert not [p for p in rewritten if p.startswith("pagefind/filter/")], "the filters did not change"
+    assert "pagefind/pagefind.js" not in rewritten and len(rewritten) < len(after) / 2
+    removed = set(before) - set(after)
+    assert len([p for p in removed if p.startswith("pagefind/fragment/")]) == 1, "the edited brief's old fragment"
+    assert all(p.endswith((".pf_meta", ".pf_index")) for p in removed if not p.startswith("pagefind/fragment/"))
+    assert "Quasicrystalline" in fragments(out)["/briefs/brief-05/"]["content"]
+
+
+def test_another_pagefind_version_stops_the_build_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """digest writes the index in Pagefind 1.5's format: with a Pagefind whose script reads
+    another, the search would be broken, so the build says so instead."""
+    fake = tmp_path / "pagefind"
+    fake.write_text(
+        "#!/usr/bin/env python3\nimport pathlib, sys\n"
+        "out = pathlib.Path(sys.argv[sys.argv.index('--output-path') + 1])\nout.mkdir(parents=True)\n"
+        '(out / \'pagefind-entry.json\').write_text(\'{"version": "9.0.0", "languages": {}}\')\n'
+        "(out / 'pagefind.js').write_text('// 9.0.0')\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    done = subprocess.run(
+        [sys.executable, "-m", "digest", "build", "--root", str(root), "--quiet"], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("digest: error: the installed Pagefind is version 9.0.0, whose index format")
+    assert "pagefind[extended]>=1.5.2,<1.6" in done.stderr and done.stderr.count("\n") == 1
+    assert not (root / "site" / "pagefind").exists(), "nothing half-written"
