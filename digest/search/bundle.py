@@ -143,11 +143,23 @@ def assemble(
             path = f"fragment/{name}.pf_fragment"
             files[path] = None if present(path) else data
             pages.append([name, word_count])
-        for word, entries in seg.words.items():
-            known = words.get(word)
-            if known is None:
-                known = words[word] = _Word()
-            known.add(offset, entries, renumber)
+        if renumber is not None:
+            for word, entries in seg.words.items():
+                known = words.get(word)
+                if known is None:
+                    known = words[word] = _Word()
+                known.add(offset, entries, renumber)
+        else:  # (what `_Word.add` does, inline: most of the join's time is here)
+            get, small = words.get, _SMALL
+            for word, (count, first, last, head, rest, size) in seg.words.items():
+                known = get(word)
+                if known is None:
+                    known = words[word] = _Word()
+                delta = offset + first - known.last
+                known.pieces += (b"\x83" + (small[delta] if delta < 1024 else _uint(delta)) + head, rest)
+                known.count += count
+                known.last = offset + last
+                known.size += size
         for word, forms in seg.variants.items():
             if word not in words:
                 words[word] = _Word()
