@@ -15,6 +15,8 @@ written again (its page as the distance from the word's last page in the segment
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 import gzip
 import hashlib
 import io
@@ -190,12 +192,19 @@ def assemble(
         chunks.append(chunk)
     meta_chunks = []
     taken = set()
+    to_compress: dict[str, bytes] = {}
     for (first, last), chunk_words in zip(_ranges(chunks), chunks, strict=True):
         data = b"\x81" + _head(4, len(chunk_words)) + b"".join(_word(w, words, variants) for w in chunk_words)
         name = _name(language, hashlib.sha1(data).hexdigest(), taken)
         path = f"index/{name}.pf_index"
-        files[path] = None if present(path) else _gzip(SIGNATURE + data, CHUNK_COMPRESSION)
+        files[path] = None
+        if not present(path):
+            to_compress[path] = SIGNATURE + data
         meta_chunks.append([first, last, name])
+    # (zlib lets go of the interpreter while it compresses: the chunks are compressed two at a time)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        compressed = pool.map(functools.partial(_gzip, level=CHUNK_COMPRESSION), to_compress.values())
+        files.update(zip(to_compress, compressed, strict=True))
     meta_filters = []
     taken = set()
     for filter_name in sorted(filters):
