@@ -494,3 +494,50 @@ def test_another_pagefind_version_stops_the_build_with_one_line(
     assert done.stderr.startswith("digest: error: the installed Pagefind is version 9.0.0, whose index format")
     assert "pagefind[extended]>=1.5.2,<1.6" in done.stderr and done.stderr.count("\n") == 1
     assert not (root / "site" / "pagefind").exists(), "nothing half-written"
+
+
+def test_a_very_large_digest_is_published_as_several_indexes_searched_as_one(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pagefind's reader takes time growing with the square of a search's results in one index,
+    so past INDEX_SHARDS shards the index is published in parts the search page merges: every
+    brief is found once, filters count them all, newest first holds across the parts, and an
+    edit makes one part again."""
+    monkeypatch.setattr("digest.site.shards.INDEX_SHARDS", 2)
+    root = sharded_site(tmp_path, monkeypatch)
+    out = tmp_path / "site"
+    build(open_config(root, base_url=LOCAL), out)
+    parts = sorted(p.parent.relative_to(out).as_posix() for p in (out / "pagefind").rglob("pagefind-entry.json"))
+    assert len(parts) >= 3 and all(p.startswith("pagefind/") and p.count("/") == 1 for p in parts), parts
+    assert f'data-indexes="{" ".join(p.split("/")[1] for p in parts)}"' in (out / "search" / "index.html").read_text()
+    assert len(fragments(out)) == 13, "every brief in exactly one part"
+    with serve_folder(out) as origin:
+        tab, _ = search(browser, origin + "/search/", "compute")
+        tab.click("[data-search-more]")
+        tab.wait_for_function("document.querySelectorAll('.search-result').length === 12")
+        assert sorted(r["href"] for r in results(tab)) == [f"/briefs/brief-{n:02d}/" for n in range(12)]
+        years = tab.text_content("details.search-filter:has(summary:text('Year'))") or ""
+        assert "2024 (12)" in years and "2025 (1)" in years, "filter counts add up over the parts"
+        tab.select_option("[data-search-sort]", "newest")
+        tab.wait_for_function("() => location.search.includes('sort=newest')")
+        tab.wait_for_function("document.querySelectorAll('.search-result').length === 10")
+        dates = [r["date"] for r in results(tab)]
+        assert dates == sorted(dates, reverse=True), "newest first across every part"
+
+    def stamps() -> dict[str, int]:
+        return {
+            p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()
+        }
+
+    before = stamps()
+    brief = root / "content" / "briefs" / "brief-05.md"
+    brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline.\n", encoding="utf-8")
+    build(open_config(root, base_url=LOCAL), out)
+    after = stamps()
+    touched = {p.split("/")[1] for p in set(after) ^ set(before) | {p for p in after if before.get(p) != after[p]}}
+    assert len(touched) == 1, f"one part made again, not {sorted(touched)}"
+    clean = tmp_path / "clean"
+    build(open_config(root, base_url=LOCAL), clean, clean=True)
+    assert {p: (out / p).read_bytes() for p in after} == {
+        p.relative_to(clean).as_posix(): p.read_bytes() for p in (clean / "pagefind").rglob("*") if p.is_file()
+    }, "incremental parts == clean parts"

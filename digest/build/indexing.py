@@ -85,6 +85,7 @@ def start_indexing(r: Run) -> None:
         start=not r.index_later,
         head=r.head,
         present=present,
+        previous=list(published),
     )
 
 

@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from digest.core.errors import SearchError
@@ -22,6 +22,7 @@ from digest.search.bundle import assemble
 from digest.search.segment import Segment
 from digest.search.tool import pagefind_binary, pagefind_version
 from digest.site.arrange import Site
+from digest.site import shards as layout
 
 SEARCH_DIR = "pagefind"
 FORMAT_OF = "1.5."  # the Pagefind versions whose index format digest.search.bundle writes
@@ -100,51 +101,89 @@ def kept_segments(folder: Path) -> dict[int, str]:
 
 
 def publisher(
-    site: Site, folder: Path, keys: Mapping[int, str], present: Callable[[str], bool] = lambda _: False
+    site: Site,
+    folder: Path,
+    keys: Mapping[int, str],
+    count: int,
+    present: Callable[[str], bool] = lambda _: False,
+    previous: Collection[str] = (),
 ) -> Callable[[dict[int, bytes]], dict[str, bytes | None]]:
     """What makes the index's files (`pagefind/...`) from the segments just made (shard ->
-    bytes), which it keeps for later builds, and the ones kept for the other shards. The files
-    named by a hash of their content that `present` says are in place are None (kept as they are)."""
+    bytes), which it keeps for later builds, and the ones kept for the other shards (of `count`).
+    A very large digest is published as several indexes (`pagefind/<n>/`, see
+    site.shards.INDEX_SHARDS), each made again only when one of its shards changed. Files that
+    `present` says are in place as the last build left them (of `previous`, the index's files
+    then), named by a hash of their content or of an index that did not change, are None: kept
+    as they are."""
     language = index_language(site.config.language)
 
     def publish(made: dict[int, bytes]) -> dict[str, bytes | None]:
         try:
+            old = kept_segments(folder)
             for shard, data in made.items():
                 _keep_segment(folder, shard, keys[shard], data)
-            for shard, key in kept_segments(folder).items():
-                if keys.get(shard) != key:  # (a shard no more, or not yet made again)
+            for shard, key in old.items():
+                if keys.get(shard) != key and shard not in made:  # (a shard no more)
                     with contextlib.suppress(FileNotFoundError):
                         segment_path(folder, shard, key).unlink()
-            segments = []
-            for shard in sorted(keys):
-                data = made.get(shard)
-                segments.append(
-                    Segment.loads(data if data is not None else segment_path(folder, shard, keys[shard]).read_bytes())
-                )
-        except (OSError, ValueError, EOFError, TypeError) as exc:
-            raise SearchError(f"cannot read the search index's parts in {folder}: {exc}") from None
-        if not segments:
-            return {}
-        assets, entry = runtime(folder, language)
-        meta_hash, files = assemble(
-            segments, language, str(entry["version"]), lambda path: present(f"{SEARCH_DIR}/{path}")
-        )
-        wasm = entry.get("languages", {}).get(language, {}).get("wasm")  # type: ignore[union-attr]
-        index_entry = {
-            "version": entry["version"],
-            "languages": {
-                language: {"hash": meta_hash, "wasm": wasm, "page_count": sum(len(s.pages) for s in segments)}
-            },
-            "include_characters": entry.get("include_characters", []),
-        }
-        published: dict[str, bytes | None] = {f"{SEARCH_DIR}/{name}": data for name, data in assets.items()}
-        published[f"{SEARCH_DIR}/pagefind-entry.json"] = json.dumps(
-            index_entry, ensure_ascii=False, separators=(",", ":")
-        ).encode("utf-8")
-        published.update((f"{SEARCH_DIR}/{name}", data) for name, data in files.items())
+        except OSError as exc:
+            raise SearchError(f"cannot write the search index's parts in {folder}: {exc.strerror or exc}") from None
+        groups = layout.index_groups(count)
+        published: dict[str, bytes | None] = {}
+        for group in range(groups):
+            members = [s for s in sorted(keys) if s // layout.INDEX_SHARDS == group]
+            prefix = f"{SEARCH_DIR}/" if groups == 1 else f"{SEARCH_DIR}/{group}/"
+            if not members:
+                continue
+            before = {s: k for s, k in old.items() if s // layout.INDEX_SHARDS == group}
+            files = [p for p in previous if p.startswith(prefix) and (groups > 1 or not _in_group_folder(p))]
+            same = before == {s: keys[s] for s in members} and not any(s in made for s in members)
+            if same and files and all(present(p) for p in files):
+                published.update((p, None) for p in files)
+                continue
+            published.update(_index(folder, language, members, keys, made, prefix, present))
         return dict(sorted(published.items()))
 
     return publish
+
+
+def _in_group_folder(path: str) -> bool:
+    return path.split("/")[1].isdigit()
+
+
+def _index(
+    folder: Path,
+    language: str,
+    shards: Sequence[int],
+    keys: Mapping[int, str],
+    made: Mapping[int, bytes],
+    prefix: str,
+    present: Callable[[str], bool],
+) -> dict[str, bytes | None]:
+    """One index's files (under `prefix`), joined from its shards' segments."""
+    try:
+        segments = []
+        for shard in shards:
+            data = made.get(shard)
+            segments.append(
+                Segment.loads(data if data is not None else segment_path(folder, shard, keys[shard]).read_bytes())
+            )
+    except (OSError, ValueError, EOFError, TypeError) as exc:
+        raise SearchError(f"cannot read the search index's parts in {folder}: {exc}") from None
+    assets, entry = runtime(folder, language)
+    meta_hash, files = assemble(segments, language, str(entry["version"]), lambda path: present(prefix + path))
+    wasm = entry.get("languages", {}).get(language, {}).get("wasm")  # type: ignore[union-attr]
+    index_entry = {
+        "version": entry["version"],
+        "languages": {language: {"hash": meta_hash, "wasm": wasm, "page_count": sum(len(s.pages) for s in segments)}},
+        "include_characters": entry.get("include_characters", []),
+    }
+    published: dict[str, bytes | None] = {prefix + name: data for name, data in assets.items()}
+    published[prefix + "pagefind-entry.json"] = json.dumps(
+        index_entry, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+    published.update((prefix + name, data) for name, data in files.items())
+    return published
 
 
 def _keep_segment(folder: Path, shard: int, key: str, data: bytes) -> None:

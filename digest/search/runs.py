@@ -22,7 +22,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,6 +250,7 @@ def start_index(
     start: bool = True,
     head: dict[int, IndexJob] | None = None,
     present: Callable[[str], bool] = lambda _: False,
+    previous: Collection[str] = (),
 ) -> Indexer:
     """Index the shards `todo` again: each shard's documents in `folder` are brought up to date
     with `keys` when its turn comes, then a run reads them (at most `limit` at a time); the index
@@ -284,7 +285,7 @@ def start_index(
         except OSError as exc:
             raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
 
-    publish = publisher(site, folder, index_keys, present)
+    publish = publisher(site, folder, index_keys, count, present, previous)
     indexer = Indexer(prepare, sorted(todo), max(1, limit), command(site.config.language), publish)
     if start:
         indexer.poll()

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from digest.core.model import Brief
 from digest.site.arrange import Site, brief_url
-from digest.site.shards import filter_counts, shards
+from digest.site.shards import filter_counts, index_folders, shards
 
 FEED_SIZE = 20
 T = TypeVar("T")
@@ -210,7 +210,9 @@ def _other_pages(site: Site) -> Iterator[Page]:
             "Search",
             f"Search every brief of {config.title} by words, tags and year.",
             "search",
-            MappingProxyType({"indexed": bool(shards(site)), "filters": filter_counts(site)}),
+            MappingProxyType(
+                {"indexed": bool(shards(site)), "indexes": index_folders(site), "filters": filter_counts(site)}
+            ),
             in_sitemap=False,
         )
     yield Page("/404.html", "404.html", "Page not found", "This page does not exist.", "", in_sitemap=False)

@@ -19,6 +19,12 @@ from digest.site.arrange import OTHER_GROUP, Site
 SHARD_SIZE = 250
 
 
+# Shards per published index, at most. Pagefind's reader compares each of a search's results
+# with every matching word of every result (its time grows with the square of the results), so
+# a very large digest is published as several indexes, which the search page merges.
+INDEX_SHARDS = 64
+
+
 YEAR_FILTER = "Year"
 
 
@@ -34,6 +40,18 @@ def shard_count(briefs: int) -> int:
     while briefs > count * SHARD_SIZE:
         count *= 2
     return count
+
+
+def index_groups(count: int) -> int:
+    """How many indexes `count` shards are published as (shard n in index n // INDEX_SHARDS)."""
+    return max(1, -(-count // INDEX_SHARDS))
+
+
+def index_folders(site: Site) -> tuple[str, ...]:
+    """The folders of the published indexes under `pagefind/`: none for one index (it is
+    `pagefind/` itself), else `0`, `1`, ..."""
+    groups = index_groups(shard_count(len(indexed(site))))
+    return () if groups == 1 else tuple(str(g) for g in range(groups))
 
 
 @functools.lru_cache(maxsize=1 << 17)

@@ -155,7 +155,7 @@ function result(data) {
 
 async function page(from) {
   const next = shown.slice(from, from + PAGE);
-  const data = await Promise.all(next.map((r) => r.data()));
+  const data = await Promise.all(next.map((r) => (r.data ? r.data() : r)));
   return data.map(result);
 }
 
@@ -168,17 +168,23 @@ async function showMore(mine) {
   if (items.length) items[0].querySelector("a").focus();
 }
 
-// The one index (pagefind/) is loaded once a search needs it (a query, a filter) or the
-// reader is about to type.
+// The index (pagefind/; a very large digest's in pagefind/0/, pagefind/1/, ..., merged) is
+// loaded once a search needs it (a query, a filter) or the reader is about to type.
 const indexed = Boolean(root.dataset.indexed);
+const folders = (root.dataset.indexes || "").split(" ").filter(Boolean).map((n) => `${n}/`);
+let merged = false; // several indexes: Pagefind merges their results by score only
+const SORT_CAP = 300;
 let loading = null;
 let filtersLoaded = null;
 
 function load() {
   loading ||= (async () => {
-    const bundle = await import(`${root.dataset.bundle}pagefind.js`);
+    const [first = "", ...others] = folders;
+    const bundle = await import(`${root.dataset.bundle}${first}pagefind.js`);
     await bundle.options({ baseUrl: root.dataset.base, excerptLength: 24 });
     await bundle.init();
+    await Promise.all(others.map((n) => bundle.mergeIndex(`${root.dataset.bundle}${n}`, { baseUrl: root.dataset.base })));
+    merged = others.length > 0;
     pagefind = bundle;
   })();
   return loading;
@@ -216,15 +222,22 @@ async function search() {
   const found = await pagefind.search(query ? query.replace(pair, " ") : null, options);
   if (mine !== run) return;
   shown = found.results;
+  if (merged && options.sort) {
+    // Each index sorted its own results by date; put the newest first across all of them.
+    const data = await Promise.all(shown.slice(0, SORT_CAP).map((r) => r.data()));
+    if (mine !== run) return;
+    shown = data.sort((a, b) => b.meta.datetime.localeCompare(a.meta.datetime));
+  }
   const items = await page(0);
   if (mine !== run) return;
   // The new results and their count replace the old ones at once.
   list.replaceChildren(...items);
   more.hidden = items.length >= shown.length;
   const n = found.results.length;
+  const capped = shown.length < n ? ` Newest first among the ${shown.length} best matches.` : "";
   const picked = Object.values(filters).flat();
   const words = (query ? ` for “${query}”` : "") + (picked.length ? ` in ${picked.join(", ")}` : "");
-  say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.` : `No briefs found${words}.`);
+  say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.${capped}` : `No briefs found${words}.`);
   if (!filtersLoaded) {
     // Pagefind counts only the filters whose files it has: they are loaded once the first
     // results are on the page, then counted for this search.
