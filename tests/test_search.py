@@ -301,6 +301,11 @@ def test_digest_serve_leaves_the_index_to_the_next_build_when_newer_changes_wait
     assert "Quasicrystalline" in fragments(out)["/briefs/valid-brief/"]["content"]
 
 
+def index_stamps(out: Path) -> dict[str, int]:
+    """The index's files, each with the time it was last written."""
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()}
+
+
 def sharded_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, briefs: int = 12) -> Path:
     """The fixture site with `briefs` more briefs, indexed in shards of about 2 briefs."""
     monkeypatch.setattr("digest.site.shards.SHARD_SIZE", 2)
@@ -449,16 +454,11 @@ def test_an_edit_writes_only_the_index_files_it_changes(tmp_path: Path, monkeypa
     out = tmp_path / "site"
     build(open_config(root), out)
 
-    def stamps() -> dict[str, int]:
-        return {
-            p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()
-        }
-
-    before = stamps()
+    before = index_stamps(out)
     brief = root / "content" / "briefs" / "brief-05.md"
     brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline.\n", encoding="utf-8")
     build(open_config(root), out)
-    after = stamps()
+    after = index_stamps(out)
     rewritten = {p for p in after if before.get(p) != after[p]}
     fragments_rewritten = [p for p in rewritten if p.startswith("pagefind/fragment/")]
     assert len(fragments_rewritten) == 1, f"only the edited brief's fragment, not {fragments_rewritten}"
@@ -524,16 +524,11 @@ def test_a_very_large_digest_is_published_as_several_indexes_searched_as_one(
         dates = [r["date"] for r in results(tab)]
         assert dates == sorted(dates, reverse=True), "newest first across every part"
 
-    def stamps() -> dict[str, int]:
-        return {
-            p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in (out / "pagefind").rglob("*") if p.is_file()
-        }
-
-    before = stamps()
+    before = index_stamps(out)
     brief = root / "content" / "briefs" / "brief-05.md"
     brief.write_text(brief.read_text(encoding="utf-8") + "\nQuasicrystalline.\n", encoding="utf-8")
     build(open_config(root, base_url=LOCAL), out)
-    after = stamps()
+    after = index_stamps(out)
     touched = {p.split("/")[1] for p in set(after) ^ set(before) | {p for p in after if before.get(p) != after[p]}}
     assert len(touched) == 1, f"one part made again, not {sorted(touched)}"
     clean = tmp_path / "clean"

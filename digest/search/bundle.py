@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 import cbor2
 
 from digest.search.segment import Entries, Segment
-from digest.search.words import packed_meta_locs
+from digest.search.words import renumbered_meta_locs
 
 SIGNATURE = b"pagefind_dcd"
 CHUNK_SIZE = 20000  # Pagefind's `index_chunk_size`: positions per index chunk, about
@@ -83,14 +83,7 @@ def _renumbered(data: bytes, count: int, ids: list[int]) -> bytes:
     out = []
     for _ in range(count):
         delta, locs, meta_locs = decoder.decode()
-        pairs, field, last = [], -1, 0
-        for n in meta_locs:
-            if n < 0:
-                field, last = ids[-n - 1], 0
-            else:
-                last += n
-                pairs.append((field, last))
-        out.append(cbor2.dumps([delta, locs, packed_meta_locs(pairs)]))
+        out.append(cbor2.dumps([delta, locs, renumbered_meta_locs(meta_locs, ids)]))
     return b"".join(out)
 
 

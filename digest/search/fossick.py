@@ -17,8 +17,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# Pagefind's defaults (options.rs `WORD_SYMBOLS`): characters kept inside words.
-INCLUDE_CHARACTERS = frozenset("_\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f")
 _SENTENCE = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "td", "div", "ul", "li", "article", "section")
 _INLINE = frozenset(
     [
@@ -72,18 +70,8 @@ _NEWLINES = re.compile(r"(\n|\r\n)+")
 _SPACES = re.compile(r"\s{2,}")
 _PRIVATE = re.compile(r"___PAGEFIND_\S+\s?")
 _ALL_SPACES = re.compile(r"\s")
-_ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 
 INDEXING, IGNORED, EXCLUDED, BODY, PARENT_OF_BODY = range(5)
-# The Snowball stemmer Pagefind uses for a language (fossick/mod.rs `get_stemmer`); none: words as they are.
-STEMMERS = {
-    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "da": "danish", "nl": "dutch",
-    "en": "english", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german",
-    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian",
-    "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish",
-    "yi": "yiddish",
-}  # fmt: skip
 
 
 def _sentence_end(c: str) -> bool:

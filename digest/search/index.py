@@ -21,8 +21,8 @@ from digest.core.workers import dying_with_parent
 from digest.search.bundle import assemble
 from digest.search.segment import Segment
 from digest.search.tool import pagefind_binary, pagefind_version
-from digest.site.arrange import Site
 from digest.site import shards as layout
+from digest.site.arrange import Site
 
 SEARCH_DIR = "pagefind"
 FORMAT_OF = "1.5."  # the Pagefind versions whose index format digest.search.bundle writes

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.search.words import Page, read_page
+from digest.search.words import Page, read_page, renumbered_meta_locs
 
 FORMAT = 1  # bump when a segment's shape changes
 NAME = "segment"
@@ -91,18 +91,9 @@ def _renumbered(posting: bytes, ids: list[int]) -> bytes:
 
     import cbor2
 
-    from digest.search.words import packed_meta_locs
-
     decoder = cbor2.CBORDecoder(io.BytesIO(posting))
     locs, meta_locs = decoder.decode(), decoder.decode()
-    pairs, field, last = [], -1, 0
-    for n in meta_locs:
-        if n < 0:
-            field, last = ids[-n - 1], 0
-        else:
-            last += n
-            pairs.append((field, last))
-    return cbor2.dumps(locs) + cbor2.dumps(packed_meta_locs(pairs))
+    return cbor2.dumps(locs) + cbor2.dumps(renumbered_meta_locs(meta_locs, ids))
 
 
 def segment(pages: Iterable[Page]) -> Segment:

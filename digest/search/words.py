@@ -193,6 +193,19 @@ def packed_meta_locs(positions: Iterable[tuple[int, int]]) -> list[int]:
     return locs
 
 
+def renumbered_meta_locs(meta_locs: list[int], ids: list[int]) -> list[int]:
+    """Metadata positions that number one list of fields (`meta_locs`, packed), numbering
+    another: field n is field ids[n] there."""
+    pairs, field, last = [], -1, 0
+    for n in meta_locs:
+        if n < 0:
+            field, last = ids[-n - 1], 0
+        else:
+            last += n
+            pairs.append((field, last))
+    return packed_meta_locs(pairs)
+
+
 def _weight(text: str, auto: bool) -> int:
     try:
         weight = float(text)
