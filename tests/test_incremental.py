@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -697,8 +698,8 @@ def count_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]
     runs: dict[str, list[int]] = {"early": [], "all": []}
     launch, start = digest.search.runs.launch, digest.build.headstart.start
 
-    def counted_launch(command: list[str], job: digest.search.runs.IndexJob, **options: int) -> None:
-        runs["all"].append(job.shard)
+    def counted_launch(command: list[str], job: Any, **options: int) -> None:  # (a job, or several to a run)
+        runs["all"].extend(j.shard for j in (job if isinstance(job, list) else [job]))
         launch(command, job, **options)
 
     def counted_start(*args: object) -> dict[int, object]:
@@ -760,8 +761,8 @@ def outputs_of_pagefind_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     outputs: list[Path] = []
     launch = digest.search.runs.launch
 
-    def recorded(command: list[str], job: digest.search.runs.IndexJob, **options: int) -> None:
-        outputs.append(job.output)
+    def recorded(command: list[str], job: Any, **options: int) -> None:  # (a job, or several to a run)
+        outputs.extend(j.output for j in (job if isinstance(job, list) else [job]))
         launch(command, job, **options)
 
     monkeypatch.setattr(digest.search.runs, "launch", recorded)

@@ -14,7 +14,7 @@ from digest.content.bodies import body_reader
 from digest.core.dates import longdate
 from digest.core.hashing import key_of
 from digest.search.documents import document_keys, shard_keys, vocabulary
-from digest.search.index import SEARCH_DIR, kept_segments
+from digest.search.index import SEARCH_DIR, kept_segments, part_key
 from digest.search.runs import Indexer, remove_leftovers, start_index
 from digest.search.tool import pagefind_version
 from digest.site.shards import indexed, shards_of
@@ -45,12 +45,11 @@ def start_indexing(r: Run) -> None:
     folder = search_folder(r.cache, r.out_key)
     kept = kept_segments(folder)
     stale_shards = [shard for shard, key in r.search_keys.items() if kept.get(shard) != key]
-    key = index_key(r.search_keys)
     published = {
         p: e for p, e in (plan.entries if plan is not None else r.previous).items() if p.startswith(SEARCH_DIR + "/")
     }
     fresh = bool(published) and all(
-        e.fingerprint == key and (plan is not None or r.on_disk.get(p) == (e.size, e.mtime_ns))
+        e.fingerprint == part_key(r.search_keys, p) and (plan is not None or r.on_disk.get(p) == (e.size, e.mtime_ns))
         for p, e in published.items()
     )
     if not r.search_keys or (not stale_shards and fresh):
@@ -85,13 +84,8 @@ def start_indexing(r: Run) -> None:
         start=not r.index_later,
         head=r.head,
         present=present,
-        previous=list(published),
+        previous={p: e.fingerprint for p, e in published.items()},
     )
-
-
-def index_key(search_keys: Mapping[int, str]) -> str:
-    """The key of the index joined from shards of these keys: what its files were made from."""
-    return key_of(" ".join(f"{shard}={key}" for shard, key in sorted(search_keys.items())))
 
 
 def search_folder(cache: BuildCache, out_key: str) -> Path:
@@ -109,8 +103,8 @@ def stage_index(
     """Stage the index's files; the ones whose bytes changed. A file without bytes is in place
     as the last build left it (`kept`)."""
     staged = []
-    key = index_key(keys)
     for relative, data in files.items():
+        key = part_key(keys, relative)
         if data is None:
             entries[relative] = OutputEntry(key, kept[relative].size, kept[relative].mtime_ns)
             continue

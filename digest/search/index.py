@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from digest.core.errors import SearchError
@@ -100,21 +100,31 @@ def kept_segments(folder: Path) -> dict[int, str]:
     return found
 
 
+def part_key(keys: Mapping[int, str], path: str) -> str:
+    """What a file of the index (`pagefind/...`) was made from: the keys of its part's shards
+    (all shards' with one part), as its entry's fingerprint records it."""
+    folder = path[len(SEARCH_DIR) + 1 :].split("/")[0]
+    group = int(folder) if folder.isdigit() and "/" in path[len(SEARCH_DIR) + 1 :] else None
+    members = sorted(s for s in keys if group is None or s // layout.INDEX_SHARDS == group)
+    text = " ".join(f"{shard}={keys[shard]}" for shard in members)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def publisher(
     site: Site,
     folder: Path,
     keys: Mapping[int, str],
     count: int,
     present: Callable[[str], bool] = lambda _: False,
-    previous: Collection[str] = (),
+    previous: Mapping[str, str] | None = None,
 ) -> Callable[[dict[int, bytes]], dict[str, bytes | None]]:
     """What makes the index's files (`pagefind/...`) from the segments just made (shard ->
     bytes), which it keeps for later builds, and the ones kept for the other shards (of `count`).
     A very large digest is published as several indexes (`pagefind/<n>/`, see
     site.shards.INDEX_SHARDS), each made again only when one of its shards changed. Files that
     `present` says are in place as the last build left them (of `previous`, the index's files
-    then), named by a hash of their content or of an index that did not change, are None: kept
-    as they are."""
+    then and what each was made from, see `part_key`), named by a hash of their content or of a
+    part made from the same shards, are None: kept as they are."""
     language = index_language(site.config.language)
 
     def publish(made: dict[int, bytes]) -> dict[str, bytes | None]:
@@ -135,10 +145,9 @@ def publisher(
             prefix = f"{SEARCH_DIR}/" if groups == 1 else f"{SEARCH_DIR}/{group}/"
             if not members:
                 continue
-            before = {s: k for s, k in old.items() if s // layout.INDEX_SHARDS == group}
-            files = [p for p in previous if p.startswith(prefix) and (groups > 1 or not _in_group_folder(p))]
-            same = before == {s: keys[s] for s in members} and not any(s in made for s in members)
-            if same and files and all(present(p) for p in files):
+            files = [p for p in previous or {} if p.startswith(prefix) and (groups > 1 or not _in_group_folder(p))]
+            made_for = part_key(keys, prefix + "pagefind-entry.json")
+            if files and all(previous[p] == made_for and present(p) for p in files):  # type: ignore[index]
                 published.update((p, None) for p in files)
                 continue
             published.update(_index(folder, language, members, keys, made, prefix, present))

@@ -22,7 +22,7 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,7 +250,7 @@ def start_index(
     start: bool = True,
     head: dict[int, IndexJob] | None = None,
     present: Callable[[str], bool] = lambda _: False,
-    previous: Collection[str] = (),
+    previous: Mapping[str, str] | None = None,
 ) -> Indexer:
     """Index the shards `todo` again: each shard's documents in `folder` are brought up to date
     with `keys` when its turn comes, then a run reads them (at most `limit` at a time); the index

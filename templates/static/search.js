@@ -240,8 +240,10 @@ async function search() {
   say(n ? `${n} ${n === 1 ? "brief" : "briefs"} found${words}.${capped}` : `No briefs found${words}.`);
   if (!filtersLoaded) {
     // Pagefind counts only the filters whose files it has: they are loaded once the first
-    // results are on the page, then counted for this search.
-    filtersLoaded = pagefind.filters();
+    // results are on the page (after the next paint), then counted for this search.
+    filtersLoaded = new Promise((painted) => requestAnimationFrame(() => setTimeout(painted, 0))).then(() =>
+      pagefind.filters(),
+    );
     await filtersLoaded;
     if (mine !== run) return;
     const again = await pagefind.search(query ? query.replace(pair, " ") : null, options);
