@@ -100,11 +100,19 @@ def kept_segments(folder: Path) -> dict[int, str]:
     return found
 
 
+# The fingerprint of a file named by a hash of its bytes (fragments, chunks, filters, metadata):
+# it is what its name says, whatever its part was made from, so an edit leaves it as it was.
+NAMED_BY_CONTENT = "named by its content"
+
+
 def part_key(keys: Mapping[int, str], path: str) -> str:
-    """What a file of the index (`pagefind/...`) was made from: the keys of its part's shards
-    (all shards' with one part), as its entry's fingerprint records it."""
-    folder = path[len(SEARCH_DIR) + 1 :].split("/")[0]
-    group = int(folder) if folder.isdigit() and "/" in path[len(SEARCH_DIR) + 1 :] else None
+    """What a file of the index (`pagefind/...`) was made from, as its entry's fingerprint
+    records it: the keys of its part's shards (all shards' with one part), or NAMED_BY_CONTENT."""
+    rest = path[len(SEARCH_DIR) + 1 :]
+    if rest.endswith(".pf_meta") or "fragment/" in rest or "index/" in rest or "filter/" in rest:
+        return NAMED_BY_CONTENT
+    folder = rest.split("/")[0]
+    group = int(folder) if folder.isdigit() and "/" in rest else None
     members = sorted(s for s in keys if group is None or s // layout.INDEX_SHARDS == group)
     text = " ".join(f"{shard}={keys[shard]}" for shard in members)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
@@ -146,8 +154,7 @@ def publisher(
             if not members:
                 continue
             files = [p for p in previous or {} if p.startswith(prefix) and (groups > 1 or not _in_group_folder(p))]
-            made_for = part_key(keys, prefix + "pagefind-entry.json")
-            if files and all(previous[p] == made_for and present(p) for p in files):  # type: ignore[index]
+            if files and all(previous[p] == part_key(keys, p) and present(p) for p in files):  # type: ignore[index]
                 published.update((p, None) for p in files)
                 continue
             published.update(_index(folder, language, members, keys, made, prefix, present))
