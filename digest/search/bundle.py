@@ -21,44 +21,23 @@ import gzip
 import hashlib
 import io
 import re
-import struct
 from collections.abc import Callable, Sequence
 
 import cbor2
 
-from digest.search.segment import Entries, Segment
-from digest.search.words import renumbered_meta_locs
+from digest.search.segment import COMPRESSION, SIGNATURE, Entries, Segment
+from digest.search.words import cbor_head, cbor_uint, renumbered_meta_locs
 
-SIGNATURE = b"pagefind_dcd"
 CHUNK_SIZE = 20000  # Pagefind's `index_chunk_size`: positions per index chunk, about
-COMPRESSION = 6
 # The index chunks hold most of the index's bytes, and an edit changes the chunks of all its
 # words (the most common words' chunks among them): they are compressed faster, a tenth larger.
 CHUNK_COMPRESSION = 1
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-def _head(major: int, n: int) -> bytes:
-    """A CBOR item's head: its major type and a length or value, in the fewest bytes."""
-    if n < 24:
-        return bytes((major << 5 | n,))
-    if n < 0x100:
-        return bytes((major << 5 | 24, n))
-    if n < 0x10000:
-        return bytes((major << 5 | 25,)) + struct.pack(">H", n)
-    return bytes((major << 5 | 26,)) + struct.pack(">I", n)
-
-
-_SMALL = [_head(0, n) for n in range(1024)]
-
-
-def _uint(n: int) -> bytes:
-    return _SMALL[n] if n < 1024 else _head(0, n)
-
-
 def _text(text: str) -> bytes:
     data = text.encode("utf-8")
-    return _head(3, len(data)) + data
+    return cbor_head(3, len(data)) + data
 
 
 def _name(language: str, digest: str, taken: set[str]) -> str:
@@ -100,7 +79,7 @@ class _Word:
 
     def add(self, offset: int, entries: Entries, ids: list[int] | None) -> None:
         count, first, last, head, rest, size = entries
-        entry = b"\x83" + _uint(offset + first - self.last) + head
+        entry = b"\x83" + cbor_uint(offset + first - self.last) + head
         if ids is not None:
             entry, rest = _renumbered(entry, 1, ids), _renumbered(rest, count - 1, ids)
         self.pieces += (entry, rest)
@@ -109,7 +88,7 @@ class _Word:
         self.size += size
 
     def encoded(self) -> bytes:
-        return _head(4, self.count) + b"".join(self.pieces)
+        return cbor_head(4, self.count) + b"".join(self.pieces)
 
 
 def assemble(
@@ -145,13 +124,12 @@ def assemble(
                     known = words[word] = _Word()
                 known.add(offset, entries, renumber)
         else:  # (what `_Word.add` does, inline: most of the join's time is here)
-            get, small = words.get, _SMALL
+            get, uint = words.get, cbor_uint
             for word, (count, first, last, head, rest, size) in seg.words.items():
                 known = get(word)
                 if known is None:
                     known = words[word] = _Word()
-                delta = offset + first - known.last
-                known.pieces += (b"\x83" + (small[delta] if delta < 1024 else _uint(delta)) + head, rest)
+                known.pieces += (b"\x83" + uint(offset + first - known.last) + head, rest)
                 known.count += count
                 known.last = offset + last
                 known.size += size
@@ -187,7 +165,7 @@ def assemble(
     taken = set()
     to_compress: dict[str, bytes] = {}
     for (first, last), chunk_words in zip(_ranges(chunks), chunks, strict=True):
-        data = b"\x81" + _head(4, len(chunk_words)) + b"".join(_word(w, words, variants) for w in chunk_words)
+        data = b"\x81" + cbor_head(4, len(chunk_words)) + b"".join(_word(w, words, variants) for w in chunk_words)
         name = _name(language, hashlib.sha1(data).hexdigest(), taken)
         path = f"index/{name}.pf_index"
         files[path] = None
@@ -225,7 +203,7 @@ def assemble(
 def _word(word: str, words: dict[str, _Word], variants: dict[str, dict[str, _Word]]) -> bytes:
     forms = variants.get(word, {})
     tail = b"".join(b"\x82" + _text(form) + e.encoded() for form, e in forms.items())
-    return b"\x83" + _text(word) + words[word].encoded() + _head(4, len(forms)) + tail
+    return b"\x83" + _text(word) + words[word].encoded() + cbor_head(4, len(forms)) + tail
 
 
 def _first(pair: tuple[object, int]) -> object:

@@ -30,18 +30,10 @@ from digest.core.errors import SearchError
 from digest.core.model import Brief
 from digest.core.workers import dying_with_parent
 from digest.search.documents import FIELDS, document, remove_others, sync_documents, vocabulary
-from digest.search.index import SEARCH_DIR, index_language, publisher
+from digest.search.index import index_language, publisher
 from digest.search.segment import NAME as SEGMENT
 from digest.site.arrange import Site
 from digest.site.shards import shard_count, shards
-
-
-def shard_of_path(relative: str) -> int | None:
-    """The shard an output file of the index belongs to ('pagefind/3/index/x' -> 3)."""
-    parts = relative.split("/")
-    if len(parts) > 2 and parts[0] == SEARCH_DIR and parts[1].isdigit():
-        return int(parts[1])
-    return None
 
 
 @dataclass

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.search.words import Page, read_page, renumbered_meta_locs
+from digest.search.words import Page, cbor_uint, read_page, renumbered_meta_locs
 
 FORMAT = 1  # bump when a segment's shape changes
 NAME = "segment"
@@ -58,16 +58,6 @@ class Segment:
         return cls(*values)
 
 
-def _uint(n: int) -> bytes:
-    if n < 24:
-        return bytes((n,))
-    if n < 0x100:
-        return bytes((24, n))
-    if n < 0x10000:
-        return bytes((25,)) + n.to_bytes(2, "big")
-    return bytes((26,)) + n.to_bytes(4, "big")
-
-
 class _Builder:
     __slots__ = ("count", "first", "head", "last", "rest", "size")
 
@@ -76,7 +66,7 @@ class _Builder:
         self.rest = bytearray()
 
     def add(self, number: int, posting: bytes, size: int) -> None:
-        self.rest += b"\x83" + _uint(number - self.last) + posting
+        self.rest += b"\x83" + cbor_uint(number - self.last) + posting
         self.count += 1
         self.last = number
         self.size += size
@@ -94,6 +84,20 @@ def _renumbered(posting: bytes, ids: list[int]) -> bytes:
     decoder = cbor2.CBORDecoder(io.BytesIO(posting))
     locs, meta_locs = decoder.decode(), decoder.decode()
     return cbor2.dumps(locs) + cbor2.dumps(renumbered_meta_locs(meta_locs, ids))
+
+
+def _add(
+    builders: dict[str, _Builder], postings: dict[str, tuple[bytes, int]], number: int, ids: list[int] | None
+) -> None:
+    """Page `number`'s postings (word or form -> posting, size) added to their entries."""
+    for key, (posting, size) in postings.items():
+        if ids is not None:
+            posting = _renumbered(posting, ids)
+        known = builders.get(key)
+        if known is None:
+            builders[key] = _Builder(number, posting, size)
+        else:
+            known.add(number, posting, size)
 
 
 def segment(pages: Iterable[Page]) -> Segment:
@@ -116,24 +120,9 @@ def segment(pages: Iterable[Page]) -> Segment:
         fields += [f for f in page.fields if f not in fields]
         ids = [fields.index(f) for f in page.fields]
         renumber = ids != list(range(len(ids)))
-        for word, (posting, size) in page.postings.items():
-            if renumber:
-                posting = _renumbered(posting, ids)
-            known = words.get(word)
-            if known is None:
-                words[word] = _Builder(number, posting, size)
-            else:
-                known.add(number, posting, size)
+        _add(words, page.postings, number, ids if renumber else None)
         for word, forms in page.variants.items():
-            by_form = variants.setdefault(word, {})
-            for form, (posting, size) in forms.items():
-                if renumber:
-                    posting = _renumbered(posting, ids)
-                known = by_form.get(form)
-                if known is None:
-                    by_form[form] = _Builder(number, posting, size)
-                else:
-                    known.add(number, posting, size)
+            _add(variants.setdefault(word, {}), forms, number, ids if renumber else None)
     return Segment(
         tuple(fields),
         fragments,

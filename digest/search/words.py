@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import cbor2
 
-from digest.search.fossick import normalize_content, parse
+from digest.search.fossick import Parsed, normalize_content, parse
 
 # Pagefind's defaults (options.rs `WORD_SYMBOLS`): characters kept inside words.
 INCLUDE_CHARACTERS = frozenset("_\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f")
@@ -163,23 +163,6 @@ def _indexables(raw: str, language: str) -> str | tuple[tuple[Indexable, ...], i
     return found
 
 
-def packed_locs(positions: list[tuple[int, int]]) -> list[int]:
-    """index/mod.rs `positions_to_packed_page`: (position, weight) pairs grouped by weight (a
-    change of weight written as -(weight + 1)), each position as the distance from the one before."""
-    if len(positions) > 1:
-        positions = sorted(positions, key=lambda p: (0 if p[1] == 25 else p[1], p[0]))
-    locs: list[int] = []
-    current, last = 25, 0
-    for position, weight in positions:
-        if weight != current:
-            locs += (-weight - 1, position)
-            current = weight
-        else:
-            locs.append(position - last)
-        last = position
-    return locs
-
-
 def packed_meta_locs(positions: Iterable[tuple[int, int]]) -> list[int]:
     """index/mod.rs `meta_positions_to_packed`: (field, position) pairs, by field."""
     locs: list[int] = []
@@ -222,12 +205,30 @@ def _encoded() -> dict[int, bytes]:
     return {n: cbor2.dumps(n) for n in range(-512, 1 << 14)}
 
 
-_HEADS = [bytes((0x80 | n,)) for n in range(24)]
+def cbor_head(major: int, n: int) -> bytes:
+    """A CBOR item's head: its major type (0 an unsigned integer, 3 a text, 4 an array) and
+    its value or length, in the fewest bytes."""
+    if n < 24:
+        return bytes((major << 5 | n,))
+    if n < 0x100:
+        return bytes((major << 5 | 24, n))
+    if n < 0x10000:
+        return bytes((major << 5 | 25,)) + n.to_bytes(2, "big")
+    return bytes((major << 5 | 26,)) + n.to_bytes(4, "big")
+
+
+_HEADS = [cbor_head(4, n) for n in range(24)]
+_UINTS = [cbor_head(0, n) for n in range(1024)]
+
+
+def cbor_uint(n: int) -> bytes:
+    """The CBOR of an unsigned integer (page numbers and their distances)."""
+    return _UINTS[n] if n < 1024 else cbor_head(0, n)
 
 
 def _array(count: int, body: bytes) -> bytes:
     """A CBOR array of `count` items encoded in `body`."""
-    return (_HEADS[count] if count < 24 else cbor2.dumps([0] * count)[:-count]) + body
+    return (_HEADS[count] if count < 24 else cbor_head(4, count)) + body
 
 
 def _ints(values: Iterable[int]) -> bytes:
@@ -259,7 +260,26 @@ def read_page(url: str, markup: str, language: str, fields: tuple[str, ...] = ()
     `fields`, then any others in alphabetical order (Pagefind numbers them alphabetically; the
     reader only names them by their number), so that every page of a site numbers them alike."""
     parsed = parse(markup)
-    # weight -> word -> positions (forms with diacritics: "word\x00form")
+    by_weight, content, anchors, word_count = _body_positions(parsed, language)
+    fields, meta = _meta_positions(parsed, language, fields)
+    postings, variants = _postings(by_weight, meta)
+    fragment = {
+        "url": url,
+        "content": " ".join(content),
+        "word_count": word_count,
+        "filters": parsed.filters,
+        "meta": parsed.meta,
+        "anchors": anchors,
+    }
+    encoded = json.dumps(fragment, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Page(encoded, word_count, parsed.filters, parsed.sort, fields, postings, variants)
+
+
+def _body_positions(
+    parsed: Parsed, language: str
+) -> tuple[dict[int, dict[str, list[int]]], list[str], list[dict[str, object]], int]:
+    """The positions of the text's words (weight -> word -> positions; a form with diacritics is
+    "word\x00form"), the words as excerpts quote them, the anchors and the word count."""
     by_weight: dict[int, dict[str, list[int]]] = {24: {}}
     anchors: list[dict[str, object]] = []
     content: list[str] = []
@@ -270,8 +290,7 @@ def read_page(url: str, markup: str, language: str, fields: tuple[str, ...] = ()
     if "\u200b" in digest:  # (zero-width spaces are not part of any word)
         digest = " ".join(w for w in (w.replace("\u200b", "") for w in digest.split()) if w)
     known = _known(language).get
-    pieces = _MARKERS.split(digest)
-    for n, piece in enumerate(pieces):
+    for n, piece in enumerate(_MARKERS.split(digest)):
         if n % 2:  # a marker
             if piece.startswith("___PAGEFIND_ANCHOR___"):
                 element, _, anchor_id = piece[21:].partition(":")
@@ -293,24 +312,29 @@ def read_page(url: str, markup: str, language: str, fields: tuple[str, ...] = ()
         content += words
         for at, word in enumerate(words, index):
             found = known(word) or _indexables(word, language)
-            if found.__class__ is str:
+            if found.__class__ is str:  # (most words: one indexed form, at the text's weight)
                 positions = here.get(found)  # type: ignore[call-overload]
                 if positions is None:
                     here[found] = [at]  # type: ignore[index]
                 else:
                     positions.append(at)
-            else:
-                indexables, parts = found  # type: ignore[misc]
-                partial = max(weight // parts, 1) if parts and weight > 0 else 0
-                for stemmed, part, original in indexables:
-                    key = stemmed if original is None else f"{stemmed}\x00{original}"
-                    into = by_weight.setdefault(partial, {}) if part else here
-                    into.setdefault(key, []).append(at)
+                continue
+            indexables, parts = found  # type: ignore[misc]
+            partial = max(weight // parts, 1) if parts and weight > 0 else 0
+            for stemmed, part, original in indexables:
+                key = stemmed if original is None else f"{stemmed}\x00{original}"
+                into = by_weight.setdefault(partial, {}) if part else here
+                into.setdefault(key, []).append(at)
         index += len(words)
-    last = max(index - 1, 0)
+    return by_weight, content, anchors, max(index - 1, 0) + 1
 
-    known = set(fields)
-    fields = (*fields, *(name for name in parsed.meta if name not in known))
+
+def _meta_positions(
+    parsed: Parsed, language: str, fields: tuple[str, ...]
+) -> tuple[tuple[str, ...], dict[str, list[tuple[int, int]]]]:
+    """The metadata fields as the page numbers them, and each word's (field, position) pairs."""
+    given = set(fields)
+    fields = (*fields, *(name for name in parsed.meta if name not in given))
     numbers = {name: i for i, name in enumerate(fields)}
     meta: dict[str, list[tuple[int, int]]] = {}
     for name, value in parsed.meta.items():
@@ -321,64 +345,44 @@ def read_page(url: str, markup: str, language: str, fields: tuple[str, ...] = ()
             for stemmed, _, original in words:
                 key = stemmed if original is None else f"{stemmed}\x00{original}"
                 meta.setdefault(key, []).append((field_id, position))
+    return fields, meta
 
-    # Each word's positions by weight, in Pagefind's order of weights (most words have one).
-    grouped: dict[str, list[tuple[int, list[int]]]] = {}
+
+def _postings(
+    by_weight: dict[int, dict[str, list[int]]], meta: dict[str, list[tuple[int, int]]]
+) -> tuple[dict[str, tuple[bytes, int]], dict[str, dict[str, tuple[bytes, int]]]]:
+    """Each word's posting on the page, encoded (its positions by weight, its metadata
+    positions), with how many numbers it holds; forms with diacritics apart."""
+    grouped: dict[str, list[tuple[int, list[int]]]] = {}  # (in Pagefind's order of weights)
     for weight in sorted(by_weight, key=lambda w: 0 if w == 25 else w):
         for key, positions in by_weight[weight].items():
-            known = grouped.get(key)
-            if known is None:
-                grouped[key] = [(weight, positions)]
-            else:
-                known.append((weight, positions))
+            grouped.setdefault(key, []).append((weight, positions))
     encoded = _encoded()
     postings: dict[str, tuple[bytes, int]] = {}
     variants: dict[str, dict[str, tuple[bytes, int]]] = {}
-    get = encoded.__getitem__
-    for key, groups in grouped.items():
-        weight, positions = groups[0]
-        count = len(positions) + (weight != 25)
-        try:
-            if len(groups) > 1:
-                raise KeyError  # (several weights: the general case below)
-            mark = encoded[-weight - 1] if weight != 25 else b""
-            if count <= 2:
-                body = mark + encoded[positions[0]]
-            else:
-                body = (
-                    mark + encoded[positions[0]] + b"".join(map(get, [b - a for a, b in itertools.pairwise(positions)]))
-                )
-        except KeyError:
-            body, count = _locs(groups)
-        head = _HEADS[count] if count < 24 else _array(count, b"")
+    # (in a fixed order, so that the forms of a word keep theirs: the index's bytes follow it)
+    for key in [*grouped, *(k for k in meta if k not in grouped)]:
+        groups = grouped.get(key)
+        body, count = _locs_fast(groups, encoded) if groups else (b"", 0)
         metas = meta.get(key)
-        if metas is None:
-            posting = (head + body + b"\x80", count + 1)
-        else:
-            meta_locs = packed_meta_locs(metas)
-            posting = (head + body + _array(len(meta_locs), _ints(meta_locs)), count + len(meta_locs) + 1)
-        if "\x00" in key:
-            word, _, form = key.partition("\x00")
+        meta_locs = packed_meta_locs(metas) if metas else []
+        posting = (_array(count, body) + _array(len(meta_locs), _ints(meta_locs)), count + len(meta_locs) + 1)
+        word, _, form = key.partition("\x00")
+        if form:
             variants.setdefault(word, {})[form] = posting
         else:
-            postings[key] = posting
-    for key, metas in meta.items():
-        if key not in grouped:
-            meta_locs = packed_meta_locs(metas)
-            posting = (b"\x80" + _array(len(meta_locs), _ints(meta_locs)), len(meta_locs) + 1)
-            if "\x00" in key:
-                word, _, form = key.partition("\x00")
-                variants.setdefault(word, {})[form] = posting
-            else:
-                postings[key] = posting
-    word_count = last + 1
-    fragment = {
-        "url": url,
-        "content": " ".join(content),
-        "word_count": word_count,
-        "filters": parsed.filters,
-        "meta": parsed.meta,
-        "anchors": anchors,
-    }
-    encoded = json.dumps(fragment, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Page(encoded, word_count, parsed.filters, parsed.sort, fields, postings, variants)
+            postings[word] = posting
+    return postings, variants
+
+
+def _locs_fast(groups: list[tuple[int, list[int]]], encoded: dict[int, bytes]) -> tuple[bytes, int]:
+    """`_locs`, for the common case of one weight without building the list (`_locs` when not)."""
+    if len(groups) == 1:
+        weight, positions = groups[0]
+        try:
+            mark = encoded[-weight - 1] if weight != 25 else b""
+            deltas = b"".join(map(encoded.__getitem__, [b - a for a, b in itertools.pairwise(positions)]))
+            return mark + encoded[positions[0]] + deltas, len(positions) + (weight != 25)
+        except KeyError:  # (a position past the table)
+            pass
+    return _locs(groups)
