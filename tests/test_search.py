@@ -353,6 +353,22 @@ def test_a_large_site_has_one_index_and_an_edit_reads_one_shard_again(
     }, "incremental index == clean index"
 
 
+def assert_every_brief_found_counted_and_sorted(browser: Browser, origin: str) -> None:
+    """On the sharded site: a search finds each of the 12 compute briefs once, the filters count
+    all 13 briefs, and newest first is newest first across the whole index."""
+    tab, _ = search(browser, origin + "/search/", "compute")
+    tab.click("[data-search-more]")
+    tab.wait_for_function("document.querySelectorAll('.search-result').length === 12")
+    assert sorted(r["href"] for r in results(tab)) == [f"/briefs/brief-{n:02d}/" for n in range(12)]
+    years = tab.text_content("details.search-filter:has(summary:text('Year'))") or ""
+    assert "2024 (12)" in years and "2025 (1)" in years, "filter counts add up over the whole index"
+    tab.select_option("[data-search-sort]", "newest")
+    tab.wait_for_function("() => location.search.includes('sort=newest')")
+    tab.wait_for_function("document.querySelectorAll('.search-result').length === 10")
+    dates = [r["date"] for r in results(tab)]
+    assert dates == sorted(dates, reverse=True), "newest first across the whole index"
+
+
 def test_search_finds_filters_and_sorts_across_shards(
     browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -360,18 +376,7 @@ def test_search_finds_filters_and_sorts_across_shards(
     out = tmp_path / "site"
     build(open_config(root, base_url=LOCAL), out)
     with serve_folder(out) as origin:
-        tab, found = search(browser, origin + "/search/", "compute")
-        tab.click("[data-search-more]")
-        tab.wait_for_function("document.querySelectorAll('.search-result').length === 12")
-        found = results(tab)
-        assert sorted(r["href"] for r in found) == [f"/briefs/brief-{n:02d}/" for n in range(12)]
-        years = tab.text_content("details.search-filter:has(summary:text('Year'))") or ""
-        assert "2024 (12)" in years and "2025 (1)" in years, "filter counts add up over the shards"
-        tab.select_option("[data-search-sort]", "newest")
-        tab.wait_for_function("() => location.search.includes('sort=newest')")
-        tab.wait_for_function("document.querySelectorAll('.search-result').length === 10")
-        dates = [r["date"] for r in results(tab)]
-        assert dates == sorted(dates, reverse=True), "newest first across every shard"
+        assert_every_brief_found_counted_and_sorted(browser, origin)
 
 
 def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_path: Path) -> None:
@@ -512,17 +517,7 @@ def test_a_very_large_digest_is_published_as_several_indexes_searched_as_one(
     assert f'data-indexes="{" ".join(p.split("/")[1] for p in parts)}"' in (out / "search" / "index.html").read_text()
     assert len(fragments(out)) == 13, "every brief in exactly one part"
     with serve_folder(out) as origin:
-        tab, _ = search(browser, origin + "/search/", "compute")
-        tab.click("[data-search-more]")
-        tab.wait_for_function("document.querySelectorAll('.search-result').length === 12")
-        assert sorted(r["href"] for r in results(tab)) == [f"/briefs/brief-{n:02d}/" for n in range(12)]
-        years = tab.text_content("details.search-filter:has(summary:text('Year'))") or ""
-        assert "2024 (12)" in years and "2025 (1)" in years, "filter counts add up over the parts"
-        tab.select_option("[data-search-sort]", "newest")
-        tab.wait_for_function("() => location.search.includes('sort=newest')")
-        tab.wait_for_function("document.querySelectorAll('.search-result').length === 10")
-        dates = [r["date"] for r in results(tab)]
-        assert dates == sorted(dates, reverse=True), "newest first across every part"
+        assert_every_brief_found_counted_and_sorted(browser, origin)
 
     before = index_stamps(out)
     brief = root / "content" / "briefs" / "brief-05.md"

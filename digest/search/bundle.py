@@ -150,17 +150,7 @@ def assemble(
             sorts.setdefault(key, []).extend((v, offset + n) for v, n in values)
         offset += len(seg.pages)
 
-    chunks: list[list[str]] = []
-    chunk: list[str] = []
-    size = 0
-    for word in sorted(words):
-        size += words[word].size
-        chunk.append(word)
-        if size >= CHUNK_SIZE:
-            chunks.append(chunk)
-            chunk, size = [], 0
-    if chunk:
-        chunks.append(chunk)
+    chunks = _chunks(words)
     meta_chunks = []
     taken = set()
     to_compress: dict[str, bytes] = {}
@@ -185,19 +175,36 @@ def assemble(
         path = f"filter/{name}.pf_filter"
         files[path] = None if present(path) else _gzip(SIGNATURE + data)
         meta_filters.append([filter_name, name])
-    meta_sorts = []
-    for key in sorted(sorts):
-        values = sorts[key]
-        numbers = [_number(v) for v, _ in values]
-        if all(x is not None for x in numbers):
-            order = [n for _, n in sorted(zip(numbers, (n for _, n in values), strict=True), key=_first)]
-        else:
-            order = [n for _, n in sorted(values, key=_first)]
-        meta_sorts.append([key, order])
+    meta_sorts = [[key, _sorted(sorts[key])] for key in sorted(sorts)]
     meta = cbor2.dumps([version, pages, meta_chunks, meta_filters, meta_sorts, fields])
     meta_hash = f"{language}_{hashlib.sha1(meta).hexdigest()[: len(language) + 8]}"
     files[f"pagefind.{meta_hash}.pf_meta"] = _gzip(SIGNATURE + meta)
     return meta_hash, dict(sorted(files.items()))
+
+
+def _chunks(words: dict[str, _Word]) -> list[list[str]]:
+    """index/mod.rs `chunk_index`: the words in order, a chunk closed once it holds CHUNK_SIZE positions."""
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    size = 0
+    for word in sorted(words):
+        size += words[word].size
+        chunk.append(word)
+        if size >= CHUNK_SIZE:
+            chunks.append(chunk)
+            chunk, size = [], 0
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
+def _sorted(values: list[tuple[str, int]]) -> list[int]:
+    """The pages of a sort in its order: by number when every value is one, else as text
+    (index/mod.rs; ties keep the pages' order)."""
+    numbers = [_number(v) for v, _ in values]
+    if all(x is not None for x in numbers):
+        return [n for _, n in sorted(zip(numbers, (n for _, n in values), strict=True), key=_first)]
+    return [n for _, n in sorted(values, key=_first)]
 
 
 def _word(word: str, words: dict[str, _Word], variants: dict[str, dict[str, _Word]]) -> bytes:
