@@ -379,6 +379,56 @@ def test_search_finds_filters_and_sorts_across_shards(
         assert_every_brief_found_counted_and_sorted(browser, origin)
 
 
+def _documents(folder: Path, pages: dict[str, str]) -> Path:
+    for slug, text in pages.items():
+        (folder / slug).mkdir(parents=True)
+        (folder / slug / "index.html").write_text(
+            f'<!DOCTYPE html><html lang="en"><body><main data-pagefind-body><h1 data-pagefind-meta="title">{slug}</h1>'
+            f"<p>{text}</p></main></body></html>",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def test_a_part_a_shard_s_run_joined_is_taken_only_when_joined_from_the_build_s_segments(tmp_path: Path) -> None:
+    """A shard's run joins its part while the pages render, from its segment and the ones kept
+    for the other shards. The build takes those files only if the kept segments are the ones it
+    would use: here shard 1 changed too after the run joined, and the index must find it."""
+    from digest.search.index import publisher
+    from digest.search.join import JOINED, Joined, JoinRequest, keep_segment
+    from digest.search.segment import main as run_segment
+    from digest.search.segment import read_folder
+
+    folder, site = tmp_path / "search", tmp_path / "site"
+    old = _documents(tmp_path / "old1", {"b1": "tariffs on lithography tools"})
+    keep_segment(folder, 1, "old", read_folder(old, "en").dumps())
+    docs0 = _documents(tmp_path / "docs0", {"a1": "export controls on accelerators", "a2": "a treaty on compute"})
+    docs1 = _documents(tmp_path / "docs1", {"b1": "tariffs on lithography tools and a new sanctions regime"})
+    out0 = tmp_path / "run0"
+    out0.mkdir()
+    request = tmp_path / "join.json"
+    JoinRequest(str(folder), "en", str(site), 64, {str(out0): 0}, {0: "pagefind/"}).write(request)
+    argv = ["--language", "en", "--site", str(docs0), "--output-path", str(out0), "--join", str(request)]
+    assert run_segment(argv) == 0
+    joined = Joined.loads((out0 / f"{JOINED}0").read_bytes())
+    assert joined is not None and joined.kept == {1: "old"}, "the run joined with the segment kept for shard 1"
+    made0, made1 = (out0 / "segment").read_bytes(), read_folder(docs1, "en").dumps()
+
+    def index(keys: dict[int, str], made: dict[int, bytes], runs: list[Joined], place: Path) -> dict[str, bytes | None]:
+        shutil.copytree(folder, place)
+        return publisher("en", place, keys, 2)(made, runs)
+
+    # Only shard 0 changed: the run's part is the build's own.
+    taken = index({0: "new", 1: "old"}, {0: made0}, [joined], tmp_path / "taken")
+    assert taken == index({0: "new", 1: "old"}, {0: made0}, [], tmp_path / "own")
+    # Shard 1 changed too (made by another run): the run's part is joined again with it.
+    both = index({0: "new", 1: "newer"}, {0: made0, 1: made1}, [joined], tmp_path / "both")
+    assert both == index({0: "new", 1: "newer"}, {0: made0, 1: made1}, [], tmp_path / "both-own")
+    assert both != joined.files
+    words = b"".join(gzip.decompress(data) for path, data in both.items() if data and "/index/" in path)
+    assert b"sanction" in words, "shard 1's new words are in the index (stemmed)"
+
+
 def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_path: Path) -> None:
     """While `limit` runs are busy, each poll (between batches of pages) writes the documents
     of the next shard, which then starts the moment a run ends; the index is joined once, from
@@ -406,7 +456,7 @@ def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_pat
 
     joined: list[dict[int, bytes]] = []
 
-    def publish(made: dict[int, bytes]) -> dict[str, bytes]:
+    def publish(made: dict[int, bytes], _joined_by_runs: object = ()) -> dict[str, bytes]:
         joined.append(made)
         return {"pagefind/pagefind.js": b"".join(made[n] for n in sorted(made))}
 

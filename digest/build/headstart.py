@@ -90,6 +90,7 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
     from digest.core.dates import longdate
     from digest.search import documents
     from digest.search import runs as search
+    from digest.search.index import index_language
 
     taxonomy = load_taxonomy(config.root, config.taxonomy)
     parsed = []
@@ -106,7 +107,7 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
         return {}
     body_keys = {r.brief.slug: r.body_key for r in parsed}
     folder = Path(known.folder)
-    command = search.command(config.language)
+    command, language = search.command(config.language), index_language(config.language)
     jobs: dict[int, IndexJob] = {}
     try:
         for shard, results in sorted(by_shard.items()):
@@ -126,8 +127,10 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
                 shard, shard_docs, Path(tempfile.mkdtemp(prefix=f"index-{shard}.", dir=search.scratch(folder)))
             )
             jobs[shard] = job
-            # (at the build's priority: it loads in one process meanwhile, and then waits for this run)
-            search.launch(command, job, nice=0)
+            # (at the build's priority: it loads in one process meanwhile, and then waits for this
+            # run, which joins the index too when its shard is all that changed in its part)
+            join = search.join_request([job], by_shard, folder, known.count, language, out_dir)
+            search.launch(command, job, nice=0, extra=join)
     except BaseException:
         stop(jobs)
         raise

@@ -85,6 +85,7 @@ def start_indexing(r: Run) -> None:
         head=r.head,
         present=present,
         previous={p: e.fingerprint for p, e in published.items()},
+        site_dir=r.out_dir,
     )
 
 

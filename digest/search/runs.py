@@ -30,10 +30,11 @@ from digest.core.errors import SearchError
 from digest.core.model import Brief
 from digest.core.workers import dying_with_parent
 from digest.search.documents import FIELDS, document, remove_others, sync_documents, vocabulary
-from digest.search.index import index_language, publisher
+from digest.search.index import index_language, part_prefix, publisher
+from digest.search.join import JOINED, Joined, JoinRequest
 from digest.search.segment import NAME as SEGMENT
 from digest.site.arrange import Site
-from digest.site.shards import shard_count, shards
+from digest.site.shards import INDEX_SHARDS, index_groups, shard_count, shards
 
 
 @dataclass
@@ -100,7 +101,9 @@ class Indexer:
     pending: list[int]  # shards whose documents are not written yet
     limit: int
     command: list[str]
-    publish: Callable[[dict[int, bytes]], dict[str, bytes | None]]
+    publish: Callable[[dict[int, bytes], list[Joined]], dict[str, bytes | None]]
+    # The arguments asking a run of these jobs to join the parts it makes all that changed in.
+    join: Callable[[Sequence[IndexJob]], list[str]] = lambda _: []
     jobs: list[IndexJob] = field(default_factory=list)  # started
     ready: list[IndexJob] = field(default_factory=list)  # documents written, waiting for a turn
 
@@ -135,7 +138,7 @@ class Indexer:
                 batch.append(more)
                 self.jobs.append(more)
             try:
-                launch(self.command, batch)
+                launch(self.command, batch, extra=self.join(batch))
             except SearchError:
                 self.cancel()
                 raise
@@ -150,6 +153,7 @@ class Indexer:
         indexed, that the index is no longer wanted. With `each`, the files go to `each`, and
         none are returned."""
         made: dict[int, bytes] = {}
+        joined: list[Joined] = []
         outputs: dict[int, bytes] = {}  # process id -> what it printed
         try:
             self.poll()
@@ -171,12 +175,13 @@ class Indexer:
                     )
                 self.poll()  # (the next run starts before this one's segment is read)
                 made[job.shard] = _segment_of(job)
+                joined += _joined_in(job)
                 shutil.rmtree(job.output, ignore_errors=True)
                 done += 1
                 self.poll()
             if superseded is not None and superseded():
                 return None
-            files = self.publish(made)
+            files = self.publish(made, joined)
             if each is not None:
                 each(files)
                 return {}
@@ -189,14 +194,16 @@ class Indexer:
             job.stop()
 
 
-def launch(command: list[str], job: IndexJob | Sequence[IndexJob], nice: int = 10) -> None:
+def launch(command: list[str], job: IndexJob | Sequence[IndexJob], nice: int = 10, extra: Sequence[str] = ()) -> None:
     """Index the job's shard (or the jobs' shards, one after another) in a process of its own,
-    `nice` below this process in priority. It ends when the build's process does: left without
-    its build, a run (of Pagefind, then) was seen to wait for ever at start-up."""
+    `nice` below this process in priority, with the `extra` arguments. It ends when the build's
+    process does: left without its build, a run (of Pagefind, then) was seen to wait for ever
+    at start-up."""
     jobs = [job] if isinstance(job, IndexJob) else list(job)
     argv = list(command)
     for each in jobs:
         argv += ["--site", str(each.docs), "--output-path", str(each.output)]
+    argv += extra
     try:
         if not os.access(argv[0], os.X_OK):  # (said here: the program that starts it would only fail)
             raise FileNotFoundError(errno.ENOENT, "not found or not executable", argv[0])
@@ -222,6 +229,46 @@ def command(site_language: str) -> list[str]:
     return [sys.executable, "-m", "digest.search.segment", "--language", language, "--fields", ",".join(FIELDS)]
 
 
+def join_request(
+    jobs: Sequence[IndexJob], stale: Iterable[int], folder: Path, count: int, language: str, site_dir: Path
+) -> list[str]:
+    """The arguments asking a run of `jobs` to join each part in which it makes every shard of
+    `stale` (the shards to index again), so that the join runs beside the rendering (see
+    digest.search.join); none if there is no such part, or the request cannot be written."""
+    mine = {j.shard for j in jobs}
+    left = {s // INDEX_SHARDS for s in stale if s not in mine}
+    parts = sorted({s // INDEX_SHARDS for s in mine} - left)
+    if not parts or not jobs:
+        return []
+    request = JoinRequest(
+        str(folder),
+        language,
+        str(site_dir),
+        INDEX_SHARDS,
+        {str(j.output): j.shard for j in jobs},
+        {part: part_prefix(part, index_groups(count)) for part in parts},
+    )
+    path = jobs[0].output / "join.json"
+    try:
+        request.write(path)
+    except OSError:
+        return []  # (the build joins)
+    return ["--join", str(path)]
+
+
+def _joined_in(job: IndexJob) -> list[Joined]:
+    """What the job's run joined (see join_request)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(job.output):
+            if entry.name.startswith(JOINED) and not entry.name.endswith(".part"):
+                with open(entry.path, "rb") as handle:
+                    joined = Joined.loads(handle.read())
+                if joined is not None:
+                    found.append(joined)
+    return found
+
+
 def _segment_of(job: IndexJob) -> bytes:
     try:
         return (job.output / SEGMENT).read_bytes()
@@ -243,10 +290,12 @@ def start_index(
     head: dict[int, IndexJob] | None = None,
     present: Callable[[str], bool] = lambda _: False,
     previous: Mapping[str, str] | None = None,
+    site_dir: Path | None = None,
 ) -> Indexer:
     """Index the shards `todo` again: each shard's documents in `folder` are brought up to date
     with `keys` when its turn comes, then a run reads them (at most `limit` at a time); the index
     is joined once they are done (its files that `present` says are in place are not made again).
+    Given the site folder (`site_dir`), a run that makes all that changed in a part joins it.
     Without `start`, nothing runs before the first `poll()`. A run in `head` (shard -> job, see
     digest.build.headstart) is taken over, and removed from it, when its shard's documents were
     already exactly these; otherwise it is stopped and the shard indexed again."""
@@ -277,8 +326,13 @@ def start_index(
         except OSError as exc:
             raise SearchError(f"cannot write the search documents in {folder}: {exc.strerror or exc}") from None
 
-    publish = publisher(site, folder, index_keys, count, present, previous)
-    indexer = Indexer(prepare, sorted(todo), max(1, limit), command(site.config.language), publish)
+    stale, language = sorted(todo), index_language(site.config.language)
+    publish = publisher(language, folder, index_keys, count, present, previous)
+
+    def join(jobs: Sequence[IndexJob]) -> list[str]:
+        return [] if site_dir is None else join_request(jobs, stale, folder, count, language, site_dir)
+
+    indexer = Indexer(prepare, list(stale), max(1, limit), command(site.config.language), publish, join)
     if start:
         indexer.poll()
     return indexer

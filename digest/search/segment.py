@@ -9,7 +9,9 @@ It runs in a process of its own, as Pagefind did, while the pages render:
 
 reads every `index.html` under DOCS (its URL: its folder under DOCS) and writes OUT/segment
 (given several `--site`/`--output-path` pairs, one after another); `--fields` are the metadata
-fields every page numbers first (see words.read_page).
+fields every page numbers first (see words.read_page). With `--join REQUEST` (a
+digest.search.join.JoinRequest), it then joins the parts the request names, from its segments
+and the ones kept, while the build renders the pages.
 """
 
 from __future__ import annotations
@@ -148,16 +150,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fields", default="")
     parser.add_argument("--site", type=Path, action="append", required=True)
     parser.add_argument("--output-path", type=Path, action="append", required=True)
+    parser.add_argument("--join", type=Path)
     args = parser.parse_args(argv)
     if len(args.site) != len(args.output_path):
         parser.error("give each --site its --output-path")
     fields = tuple(f for f in args.fields.split(",") if f)
+    made = {}
     for site, output in zip(args.site, args.output_path, strict=True):
         data = read_folder(site, args.language, fields).dumps()
         output.mkdir(parents=True, exist_ok=True)
         part = output / (NAME + ".part")
         part.write_bytes(data)
         part.replace(output / NAME)
+        if args.join is not None:
+            made[str(output)] = data
+    if args.join is not None:
+        from digest.search.join import JoinRequest, join_in_run  # (it imports this module)
+
+        join_in_run(JoinRequest.read(args.join), made)
     return 0
 
 
