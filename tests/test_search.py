@@ -429,6 +429,36 @@ def test_a_part_a_shard_s_run_joined_is_taken_only_when_joined_from_the_build_s_
     assert b"sanction" in words, "shard 1's new words are in the index (stemmed)"
 
 
+def test_a_shard_s_run_reads_again_the_documents_that_changed_and_reuses_the_others_only_from_its_own_code(
+    tmp_path: Path,
+) -> None:
+    import marshal
+
+    from digest.search.segment import PAGES, Segment, read_folder
+    from digest.search.segment import main as run_segment
+
+    docs = _documents(tmp_path / "docs", {"a1": "export controls on accelerators", "a2": "a treaty on compute"})
+    out = tmp_path / "out"
+
+    def run(version: str) -> Segment:
+        argv = ["--language", "en", "--reuse", version, "--site", str(docs), "--output-path", str(out)]
+        assert run_segment(argv) == 0
+        return Segment.loads((out / "segment").read_bytes())
+
+    assert run("v1") == read_folder(docs, "en")
+    (docs / "a2" / "index.html").write_text(
+        (docs / "a2" / "index.html").read_text().replace("a treaty", "sanctions and a treaty"), encoding="utf-8"
+    )
+    assert run("v1") == read_folder(docs, "en"), "the edited document is read again"
+    # The pages kept are what a run of the code `v1` read: another version reads every document.
+    stamp, pages = marshal.loads((docs / PAGES).read_bytes())
+    key, values = pages["/a1/"]
+    pages["/a1/"] = (key, (values[0], values[1] + 1000, *values[2:]))
+    (docs / PAGES).write_bytes(marshal.dumps((stamp, pages)))
+    assert run("v1") != read_folder(docs, "en"), "(the same code trusts what it kept)"
+    assert run("v2") == read_folder(docs, "en"), "another version of the code reads every document"
+
+
 def test_the_next_shard_s_documents_are_written_while_others_are_indexed(tmp_path: Path) -> None:
     """While `limit` runs are busy, each poll (between batches of pages) writes the documents
     of the next shard, which then starts the moment a run ends; the index is joined once, from

@@ -107,7 +107,7 @@ def _start(config: Config, out_dir: Path, inputs: Inputs, version: str, limit: i
         return {}
     body_keys = {r.brief.slug: r.body_key for r in parsed}
     folder = Path(known.folder)
-    command, language = search.command(config.language), index_language(config.language)
+    command, language = search.command(config.language, version), index_language(config.language)
     jobs: dict[int, IndexJob] = {}
     try:
         for shard, results in sorted(by_shard.items()):

@@ -86,6 +86,7 @@ def start_indexing(r: Run) -> None:
         present=present,
         previous={p: e.fingerprint for p, e in published.items()},
         site_dir=r.out_dir,
+        version=r.version,
     )
 
 

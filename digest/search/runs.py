@@ -223,10 +223,12 @@ def launch(command: list[str], job: IndexJob | Sequence[IndexJob], nice: int = 1
             os.setpriority(os.PRIO_PROCESS, process.pid, nice)
 
 
-def command(site_language: str) -> list[str]:
-    """The command making a shard's segment, but for its folders (see digest.search.segment)."""
+def command(site_language: str, version: str) -> list[str]:
+    """The command making a shard's segment, but for its folders (see digest.search.segment),
+    with the pages read by a run of this version of the code (`version`) reused."""
     language = index_language(site_language)
-    return [sys.executable, "-m", "digest.search.segment", "--language", language, "--fields", ",".join(FIELDS)]
+    reuse = ["--reuse", version] if version else []
+    return [sys.executable, "-m", "digest.search.segment", "--language", language, *reuse, "--fields", ",".join(FIELDS)]
 
 
 def join_request(
@@ -291,11 +293,13 @@ def start_index(
     present: Callable[[str], bool] = lambda _: False,
     previous: Mapping[str, str] | None = None,
     site_dir: Path | None = None,
+    version: str = "",
 ) -> Indexer:
     """Index the shards `todo` again: each shard's documents in `folder` are brought up to date
     with `keys` when its turn comes, then a run reads them (at most `limit` at a time); the index
     is joined once they are done (its files that `present` says are in place are not made again).
     Given the site folder (`site_dir`), a run that makes all that changed in a part joins it.
+    A run reuses what a run of the same `version` of the code read of a document unchanged since.
     Without `start`, nothing runs before the first `poll()`. A run in `head` (shard -> job, see
     digest.build.headstart) is taken over, and removed from it, when its shard's documents were
     already exactly these; otherwise it is stopped and the shard indexed again."""
@@ -332,7 +336,7 @@ def start_index(
     def join(jobs: Sequence[IndexJob]) -> list[str]:
         return [] if site_dir is None else join_request(jobs, stale, folder, count, language, site_dir)
 
-    indexer = Indexer(prepare, list(stale), max(1, limit), command(site.config.language), publish, join)
+    indexer = Indexer(prepare, list(stale), max(1, limit), command(site.config.language, version), publish, join)
     if start:
         indexer.poll()
     return indexer

@@ -9,7 +9,9 @@ It runs in a process of its own, as Pagefind did, while the pages render:
 
 reads every `index.html` under DOCS (its URL: its folder under DOCS) and writes OUT/segment
 (given several `--site`/`--output-path` pairs, one after another); `--fields` are the metadata
-fields every page numbers first (see words.read_page). With `--join REQUEST` (a
+fields every page numbers first (see words.read_page); with `--reuse VERSION`, the pages read
+are kept in DOCS, and a document unchanged since a run of that version is not read again (see
+read_folder). With `--join REQUEST` (a
 digest.search.join.JoinRequest), it then joins the parts the request names, from its segments
 and the ones kept, while the build renders the pages.
 """
@@ -17,6 +19,7 @@ and the ones kept, while the build renders the pages.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import hashlib
 import marshal
@@ -135,13 +138,48 @@ def segment(pages: Iterable[Page]) -> Segment:
     )
 
 
-def read_folder(folder: Path, language: str, fields: tuple[str, ...] = ()) -> Segment:
-    """The segment of the documents under `folder`, in the order of their URLs."""
+# A folder's pages as its last run read them, kept in the folder beside its documents: an edit
+# changes one document of a shard, and reading a document is most of a run's work.
+PAGES = "pages"
+_PAGES_FORMAT = 1
+_PAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Page))
+
+
+def read_folder(folder: Path, language: str, fields: tuple[str, ...] = (), reuse: str | None = None) -> Segment:
+    """The segment of the documents under `folder`, in the order of their URLs. With `reuse`
+    (the version of the code reading them), the pages read are kept in the folder (PAGES), and
+    a document whose bytes are the same as when a run of that version read it is not read again."""
     documents = sorted(
         (f"/{path.parent.relative_to(folder).as_posix()}/".replace("/./", "/"), path)
         for path in folder.rglob("index.html")
     )
-    return segment(read_page(url, path.read_text(encoding="utf-8"), language, fields) for url, path in documents)
+    stamp = (_PAGES_FORMAT, language, fields, reuse)
+    known = _kept_pages(folder / PAGES, stamp) if reuse is not None else {}
+    read: dict[str, tuple[bytes, tuple[object, ...]]] = {}
+    pages = []
+    for url, path in documents:
+        data = path.read_bytes()
+        key = hashlib.blake2b(data, digest_size=16).digest()
+        page = known.get(url)
+        if page is None or page[0] != key:
+            fresh = read_page(url, data.decode("utf-8"), language, fields)
+            page = (key, tuple(getattr(fresh, name) for name in _PAGE_FIELDS))
+        read[url] = page
+        pages.append(Page(*page[1]))
+    if reuse is not None and (read.keys() != known.keys() or any(known[u][0] != p[0] for u, p in read.items())):
+        part = folder / (PAGES + ".part")
+        part.write_bytes(marshal.dumps((stamp, read)))
+        part.replace(folder / PAGES)
+    return segment(pages)
+
+
+def _kept_pages(path: Path, stamp: tuple[object, ...]) -> dict[str, tuple[bytes, tuple[object, ...]]]:
+    """The pages kept in `path` by a run of the same `stamp` (format, language, fields, code)."""
+    try:
+        kept_stamp, pages = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    return pages if kept_stamp == stamp and isinstance(pages, dict) else {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,13 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", type=Path, action="append", required=True)
     parser.add_argument("--output-path", type=Path, action="append", required=True)
     parser.add_argument("--join", type=Path)
+    parser.add_argument("--reuse", help="the version of the code: pages read by it are kept and reused")
     args = parser.parse_args(argv)
     if len(args.site) != len(args.output_path):
         parser.error("give each --site its --output-path")
     fields = tuple(f for f in args.fields.split(",") if f)
     made = {}
     for site, output in zip(args.site, args.output_path, strict=True):
-        data = read_folder(site, args.language, fields).dumps()
+        data = read_folder(site, args.language, fields, args.reuse).dumps()
         output.mkdir(parents=True, exist_ok=True)
         part = output / (NAME + ".part")
         part.write_bytes(data)
