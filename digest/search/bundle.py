@@ -15,13 +15,13 @@ written again (its page as the distance from the word's last page in the segment
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
-import functools
 import gzip
 import hashlib
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import cbor2
 
@@ -32,6 +32,7 @@ CHUNK_SIZE = 20000  # Pagefind's `index_chunk_size`: positions per index chunk, 
 # The index chunks hold most of the index's bytes, and an edit changes the chunks of all its
 # words (the most common words' chunks among them): they are compressed faster, a tenth larger.
 CHUNK_COMPRESSION = 1
+_WAITING = 4  # chunks encoded and not yet compressed, at most
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -92,16 +93,15 @@ class _Word:
 
 
 def assemble(
-    segments: Sequence[Segment], language: str, version: str, present: Callable[[str], bool] = lambda _: False
+    segments: Iterable[Segment], language: str, version: str, present: Callable[[str], bool] = lambda _: False
 ) -> tuple[str, dict[str, bytes | None]]:
     """The index of the segments' pages, numbered segment after segment: the hash that names
     its metadata file, and its files (path within the index folder -> gzipped bytes). A file
     `present` says is in place already (each is named by a hash of its content) is None: it is
-    neither compressed nor written again."""
+    neither compressed nor written again. The segments are taken one at a time (each can be
+    let go once its words are joined)."""
     files: dict[str, bytes | None] = {}
-    fields: list[str] = []
-    for seg in segments:
-        fields += [f for f in seg.fields if f not in fields]
+    fields: list[str] = []  # (a field's number is its place when it first comes: the same in one pass)
     pages: list[list[object]] = []
     taken: set[str] = set()
     words: dict[str, _Word] = {}
@@ -110,6 +110,7 @@ def assemble(
     sorts: dict[str, list[tuple[str, int]]] = {}
     offset = 0
     for seg in segments:
+        fields += [f for f in seg.fields if f not in fields]
         ids = [fields.index(f) for f in seg.fields]
         renumber = None if ids == list(range(len(ids))) else ids
         for digest, word_count, data in seg.pages:
@@ -153,19 +154,22 @@ def assemble(
     chunks = _chunks(words)
     meta_chunks = []
     taken = set()
-    to_compress: dict[str, bytes] = {}
-    for (first, last), chunk_words in zip(_ranges(chunks), chunks, strict=True):
-        data = b"\x81" + cbor_head(4, len(chunk_words)) + b"".join(_word(w, words, variants) for w in chunk_words)
-        name = _name(language, hashlib.sha1(data).hexdigest(), taken)
-        path = f"index/{name}.pf_index"
-        files[path] = None
-        if not present(path):
-            to_compress[path] = SIGNATURE + data
-        meta_chunks.append([first, last, name])
-    # (zlib lets go of the interpreter while it compresses: the chunks are compressed two at a time)
+    # (zlib lets go of the interpreter while it compresses: the chunks are compressed two at a
+    # time while the next ones are encoded, and only a few wait uncompressed at any time)
+    waiting: collections.deque[tuple[str, concurrent.futures.Future[bytes]]] = collections.deque()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        compressed = pool.map(functools.partial(_gzip, level=CHUNK_COMPRESSION), to_compress.values())
-        files.update(zip(to_compress, compressed, strict=True))
+        for (first, last), chunk_words in zip(_ranges(chunks), chunks, strict=True):
+            data = b"\x81" + cbor_head(4, len(chunk_words)) + b"".join(_word(w, words, variants) for w in chunk_words)
+            name = _name(language, hashlib.sha1(data).hexdigest(), taken)
+            path = f"index/{name}.pf_index"
+            files[path] = None
+            if not present(path):
+                if len(waiting) >= _WAITING:
+                    done, future = waiting.popleft()
+                    files[done] = future.result()
+                waiting.append((path, pool.submit(_gzip, SIGNATURE + data, CHUNK_COMPRESSION)))
+            meta_chunks.append([first, last, name])
+        files.update((path, future.result()) for path, future in waiting)
     meta_filters = []
     taken = set()
     for filter_name in sorted(filters):

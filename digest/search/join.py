@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,21 +123,28 @@ def join(
     """One index's files (under `prefix`), joined from its shards' segments: the ones `made`
     (shard -> bytes), else the ones kept for `keys`. A file that `present` says is in place and
     is named by its content is None (not made again)."""
-    try:
-        segments = []
+    assets, entry = runtime(folder, language)
+    pages = 0
+
+    def segments() -> Iterator[Segment]:
+        # (one at a time: each is let go once its words are joined)
+        nonlocal pages
         for shard in shards:
             data = made.get(shard)
-            segments.append(
-                Segment.loads(data if data is not None else segment_path(folder, shard, keys[shard]).read_bytes())
-            )
-    except (OSError, ValueError, EOFError, TypeError) as exc:
-        raise SearchError(f"cannot read the search index's parts in {folder}: {exc}") from None
-    assets, entry = runtime(folder, language)
-    meta_hash, files = assemble(segments, language, str(entry["version"]), lambda path: present(prefix + path))
+            try:
+                segment = Segment.loads(
+                    data if data is not None else segment_path(folder, shard, keys[shard]).read_bytes()
+                )
+            except (OSError, ValueError, EOFError, TypeError) as exc:
+                raise SearchError(f"cannot read the search index's parts in {folder}: {exc}") from None
+            pages += len(segment.pages)
+            yield segment
+
+    meta_hash, files = assemble(segments(), language, str(entry["version"]), lambda path: present(prefix + path))
     wasm = entry.get("languages", {}).get(language, {}).get("wasm")  # type: ignore[union-attr]
     index_entry = {
         "version": entry["version"],
-        "languages": {language: {"hash": meta_hash, "wasm": wasm, "page_count": sum(len(s.pages) for s in segments)}},
+        "languages": {language: {"hash": meta_hash, "wasm": wasm, "page_count": pages}},
         "include_characters": entry.get("include_characters", []),
     }
     published: dict[str, bytes | None] = {prefix + name: data for name, data in assets.items()}
