@@ -538,6 +538,22 @@ def test_small_edits_save_the_cache_as_changes_since_its_base_files(tmp_path: Pa
     assert tree(out) == clean_build(root, tmp_path / "reference")
 
 
+def test_a_body_edit_keeps_the_cache_base_when_the_search_index_has_many_files(tmp_path: Path) -> None:
+    """The search index's files that an edit leaves as they were keep their entries as loaded,
+    so the cache of what each output was made from is saved as a small file of changes, even
+    when the index has more files than a small edit's changes may number (here some 400)."""
+    root, out = built_site(tmp_path, 400)
+    assert len(list((out / "pagefind").rglob("*"))) > 400
+    folder = root / CACHE_DIR
+    base = (folder / "outputs.pickle").stat().st_mtime_ns
+    path = root / "content" / "briefs" / "brief-5.md"
+    path.write_text(path.read_text() + "\nOne more sentence on export licences.\n")
+    assert build(open_config(root), out, jobs=1).rendered > 0
+    assert (folder / "outputs.pickle").stat().st_mtime_ns == base, "the base file kept"
+    delta = folder / "outputs-delta.pickle"
+    assert delta.stat().st_size < (folder / "outputs.pickle").stat().st_size / 3
+
+
 def test_two_output_folders_built_in_turn_each_get_every_body_edit(tmp_path: Path) -> None:
     """Builds into two folders (`site/` and `--out`, or `digest serve`'s own) share one cache
     on disk. A body edit built into one folder, then another edit, then the other folder: each

@@ -103,15 +103,18 @@ def stage_index(
     kept: Mapping[str, OutputEntry],
 ) -> list[str]:
     """Stage the index's files; the ones whose bytes changed. A file without bytes is in place
-    as the last build left it (`kept`)."""
+    as the last build left it (`kept`). A file as it was keeps its entry as loaded: the cache
+    saves only the entries that are not the very ones it loaded (see build.cache)."""
     staged = []
     for relative, data in files.items():
         key = part_key(keys, relative)
+        old = kept.get(relative)
         if data is None:
-            entries[relative] = OutputEntry(key, kept[relative].size, kept[relative].mtime_ns)
+            entries[relative] = old if old.fingerprint == key else OutputEntry(key, old.size, old.mtime_ns)  # type: ignore[union-attr]
             continue
         written = writer.put(relative, data)
-        entries[relative] = OutputEntry(key, written.size, written.mtime_ns)
+        same = old is not None and (old.fingerprint, old.size, old.mtime_ns) == (key, written.size, written.mtime_ns)
+        entries[relative] = old if same else OutputEntry(key, written.size, written.mtime_ns)  # type: ignore[assignment]
         if written.changed:
             staged.append(relative)
     return staged
