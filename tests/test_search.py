@@ -396,8 +396,8 @@ def test_a_part_a_shard_s_run_joined_is_taken_only_when_joined_from_the_build_s_
     would use: here shard 1 changed too after the run joined, and the index must find it."""
     from digest.search.index import publisher
     from digest.search.join import JOINED, Joined, JoinRequest, keep_segment
-    from digest.search.segment import main as run_segment
     from digest.search.segment import read_folder
+    from digest.search.worker import main as run_segment
 
     folder, site = tmp_path / "search", tmp_path / "site"
     old = _documents(tmp_path / "old1", {"b1": "tariffs on lithography tools"})
@@ -435,7 +435,7 @@ def test_a_shard_s_run_reads_again_the_documents_that_changed_and_reuses_the_oth
     import marshal
 
     from digest.search.segment import PAGES, Segment, read_folder
-    from digest.search.segment import main as run_segment
+    from digest.search.worker import main as run_segment
 
     docs = _documents(tmp_path / "docs", {"a1": "export controls on accelerators", "a2": "a treaty on compute"})
     out = tmp_path / "out"

@@ -3,7 +3,7 @@ its shards' segments (digest.search.bundle), with Pagefind's own JavaScript and 
 read it; and the segments, kept between builds (a shard's is made again only when its documents
 change).
 
-The build joins (digest.search.index); so does a shard's run (digest.search.segment, with
+The build joins (digest.search.index); so does a shard's run (digest.search.worker, with
 `--join`) when it made every segment that changed in a part: its join then runs while the
 build renders the pages, and the build takes its files once it has checked they were joined
 from the very segments it would have used.

@@ -224,11 +224,11 @@ def launch(command: list[str], job: IndexJob | Sequence[IndexJob], nice: int = 1
 
 
 def command(site_language: str, version: str) -> list[str]:
-    """The command making a shard's segment, but for its folders (see digest.search.segment),
+    """The command making a shard's segment, but for its folders (see digest.search.worker),
     with the pages read by a run of this version of the code (`version`) reused."""
     language = index_language(site_language)
     reuse = ["--reuse", version] if version else []
-    return [sys.executable, "-m", "digest.search.segment", "--language", language, *reuse, "--fields", ",".join(FIELDS)]
+    return [sys.executable, "-m", "digest.search.worker", "--language", language, *reuse, "--fields", ",".join(FIELDS)]
 
 
 def join_request(

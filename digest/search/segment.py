@@ -3,27 +3,15 @@
 numbered from the shard's first. digest.search.bundle joins the shards' segments into the one
 index a reader loads; a shard's segment is made again only when its documents change.
 
-It runs in a process of its own, as Pagefind did, while the pages render:
-
-    python -m digest.search.segment --language en [--fields title,summary] --site DOCS --output-path OUT
-
-reads every `index.html` under DOCS (its URL: its folder under DOCS) and writes OUT/segment
-(given several `--site`/`--output-path` pairs, one after another); `--fields` are the metadata
-fields every page numbers first (see words.read_page); with `--reuse VERSION`, the pages read
-are kept in DOCS, and a document unchanged since a run of that version is not read again (see
-read_folder). With `--join REQUEST` (a
-digest.search.join.JoinRequest), it then joins the parts the request names, from its segments
-and the ones kept, while the build renders the pages.
+A shard's segment is made in a process of its own while the pages render (digest.search.worker).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import gzip
 import hashlib
 import marshal
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,35 +168,3 @@ def _kept_pages(path: Path, stamp: tuple[object, ...]) -> dict[str, tuple[bytes,
     except (OSError, ValueError, EOFError, TypeError):
         return {}
     return pages if kept_stamp == stamp and isinstance(pages, dict) else {}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m digest.search.segment", description=__doc__)
-    parser.add_argument("--language", default="en")
-    parser.add_argument("--fields", default="")
-    parser.add_argument("--site", type=Path, action="append", required=True)
-    parser.add_argument("--output-path", type=Path, action="append", required=True)
-    parser.add_argument("--join", type=Path)
-    parser.add_argument("--reuse", help="the version of the code: pages read by it are kept and reused")
-    args = parser.parse_args(argv)
-    if len(args.site) != len(args.output_path):
-        parser.error("give each --site its --output-path")
-    fields = tuple(f for f in args.fields.split(",") if f)
-    made = {}
-    for site, output in zip(args.site, args.output_path, strict=True):
-        data = read_folder(site, args.language, fields, args.reuse).dumps()
-        output.mkdir(parents=True, exist_ok=True)
-        part = output / (NAME + ".part")
-        part.write_bytes(data)
-        part.replace(output / NAME)
-        if args.join is not None:
-            made[str(output)] = data
-    if args.join is not None:
-        from digest.search.join import JoinRequest, join_in_run  # (it imports this module)
-
-        join_in_run(JoinRequest.read(args.join), made)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
