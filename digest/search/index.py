@@ -78,13 +78,14 @@ def publisher(
             raise SearchError(f"cannot write the search index's parts in {folder}: {exc.strerror or exc}") from None
         groups = layout.index_groups(count)
         by_part = {j.part: j for j in joined}
+        last = _files_by_part(previous or {}, groups)
         published: dict[str, bytes | None] = {}
         for group in range(groups):
             members = [s for s in sorted(keys) if s // layout.INDEX_SHARDS == group]
             prefix = part_prefix(group, groups)
             if not members:
                 continue
-            files = [p for p in previous or {} if p.startswith(prefix) and (groups > 1 or not _in_group_folder(p))]
+            files = last.get(group, [])
             if files and all(previous[p] == part_key(keys, p) and present(p) for p in files):  # type: ignore[index]
                 published.update((p, None) for p in files)
                 continue
@@ -116,5 +117,16 @@ def _joined_as_here(
     )
 
 
-def _in_group_folder(path: str) -> bool:
-    return path.split("/")[1].isdigit()
+def _files_by_part(paths: Iterable[str], parts: int) -> dict[int, list[str]]:
+    """The index's files (`pagefind/...`) of each part, in one pass: with one part, those not
+    in a part's folder; with several, those in `pagefind/<n>/` (others are left from another
+    layout, in no part)."""
+    found: dict[int, list[str]] = {}
+    for path in paths:
+        folder, slash, _ = path[len(SEARCH_DIR) + 1 :].partition("/")
+        in_folder = bool(slash) and folder.isdigit()
+        if parts == 1 and not in_folder:
+            found.setdefault(0, []).append(path)
+        elif parts > 1 and in_folder:
+            found.setdefault(int(folder), []).append(path)
+    return found
