@@ -151,9 +151,35 @@ def assemble(
             sorts.setdefault(key, []).extend((v, offset + n) for v, n in values)
         offset += len(seg.pages)
 
+    meta_chunks = _chunk_files(words, variants, language, present, files)
+    meta_filters = []
+    taken = set()
+    for filter_name in sorted(filters):
+        values = filters[filter_name]
+        data = cbor2.dumps([filter_name, [[v, values[v]] for v in sorted(values)]])
+        name = _name(language, hashlib.sha1(data).hexdigest(), taken)
+        path = f"filter/{name}.pf_filter"
+        files[path] = None if present(path) else _gzip(SIGNATURE + data)
+        meta_filters.append([filter_name, name])
+    meta_sorts = [[key, _sorted(sorts[key])] for key in sorted(sorts)]
+    meta = cbor2.dumps([version, pages, meta_chunks, meta_filters, meta_sorts, fields])
+    meta_hash = f"{language}_{hashlib.sha1(meta).hexdigest()[: len(language) + 8]}"
+    files[f"pagefind.{meta_hash}.pf_meta"] = _gzip(SIGNATURE + meta)
+    return meta_hash, dict(sorted(files.items()))
+
+
+def _chunk_files(
+    words: dict[str, _Word],
+    variants: dict[str, dict[str, _Word]],
+    language: str,
+    present: Callable[[str], bool],
+    files: dict[str, bytes | None],
+) -> list[list[str]]:
+    """The index chunks, added to `files` (None where `present`): each chunk's first and last
+    word and its name, as the metadata lists them."""
     chunks = _chunks(words)
     meta_chunks = []
-    taken = set()
+    taken: set[str] = set()
     # (zlib lets go of the interpreter while it compresses: the chunks are compressed two at a
     # time while the next ones are encoded, and only a few wait uncompressed at any time)
     waiting: collections.deque[tuple[str, concurrent.futures.Future[bytes]]] = collections.deque()
@@ -170,20 +196,7 @@ def assemble(
                 waiting.append((path, pool.submit(_gzip, SIGNATURE + data, CHUNK_COMPRESSION)))
             meta_chunks.append([first, last, name])
         files.update((path, future.result()) for path, future in waiting)
-    meta_filters = []
-    taken = set()
-    for filter_name in sorted(filters):
-        values = filters[filter_name]
-        data = cbor2.dumps([filter_name, [[v, values[v]] for v in sorted(values)]])
-        name = _name(language, hashlib.sha1(data).hexdigest(), taken)
-        path = f"filter/{name}.pf_filter"
-        files[path] = None if present(path) else _gzip(SIGNATURE + data)
-        meta_filters.append([filter_name, name])
-    meta_sorts = [[key, _sorted(sorts[key])] for key in sorted(sorts)]
-    meta = cbor2.dumps([version, pages, meta_chunks, meta_filters, meta_sorts, fields])
-    meta_hash = f"{language}_{hashlib.sha1(meta).hexdigest()[: len(language) + 8]}"
-    files[f"pagefind.{meta_hash}.pf_meta"] = _gzip(SIGNATURE + meta)
-    return meta_hash, dict(sorted(files.items()))
+    return meta_chunks
 
 
 def _chunks(words: dict[str, _Word]) -> list[list[str]]:

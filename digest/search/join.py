@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.core.errors import SearchError
+from digest.core.files import replace_file
 from digest.core.workers import dying_with_parent
 from digest.search.bundle import assemble
 from digest.search.segment import Segment
@@ -103,9 +104,7 @@ def keep_segment(folder: Path, shard: int, key: str, data: bytes) -> None:
     """Keep a shard's segment made for `key` (in place of the one kept before)."""
     path = segment_path(folder, shard, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    part.write_bytes(data)
-    part.replace(path)
+    replace_file(path, lambda stream: stream.write(data))
     for entry in os.scandir(path.parent):
         if entry.name.startswith(f"{shard}.") and entry.name != path.name:
             os.unlink(entry.path)
@@ -222,11 +221,8 @@ def join_in_run(request: JoinRequest, made: Mapping[str, bytes]) -> None:
             files = join(folder, request.language, sorted({*own, *others}), others, own, prefix, in_place.__contains__)
         except SearchError:
             continue  # (the build joins it, and says what is wrong)
-        result = Joined(part, frozenset(own), others, files)
-        target = Path(outputs[min(own)]) / f"{JOINED}{part}"
-        temporary = target.with_name(target.name + ".part")
-        temporary.write_bytes(result.dumps())
-        temporary.replace(target)
+        result = Joined(part, frozenset(own), others, files).dumps()
+        replace_file(Path(outputs[min(own)]) / f"{JOINED}{part}", lambda stream, data=result: stream.write(data))
 
 
 def _files_in_place(site: Path, prefix: str) -> set[str]:

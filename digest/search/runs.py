@@ -240,7 +240,7 @@ def join_request(
     mine = {j.shard for j in jobs}
     left = {s // INDEX_SHARDS for s in stale if s not in mine}
     parts = sorted({s // INDEX_SHARDS for s in mine} - left)
-    if not parts or not jobs:
+    if not parts:
         return []
     request = JoinRequest(
         str(folder),
@@ -263,7 +263,7 @@ def _joined_in(job: IndexJob) -> list[Joined]:
     found = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(job.output):
-            if entry.name.startswith(JOINED) and not entry.name.endswith(".part"):
+            if entry.name.startswith(JOINED):
                 with open(entry.path, "rb") as handle:
                     joined = Joined.loads(handle.read())
                 if joined is not None:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.core.files import replace_file
 from digest.search.words import Page, cbor_uint, read_page, renumbered_meta_locs
 
 FORMAT = 1  # bump when a segment's shape changes
@@ -155,9 +156,8 @@ def read_folder(folder: Path, language: str, fields: tuple[str, ...] = (), reuse
         read[url] = page
         pages.append(Page(*page[1]))
     if reuse is not None and (read.keys() != known.keys() or any(known[u][0] != p[0] for u, p in read.items())):
-        part = folder / (PAGES + ".part")
-        part.write_bytes(marshal.dumps((stamp, read)))
-        part.replace(folder / PAGES)
+        kept = marshal.dumps((stamp, read))
+        replace_file(folder / PAGES, lambda stream: stream.write(kept))
     return segment(pages)
 
 

@@ -19,6 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from digest.core.files import replace_file
 from digest.search.join import JoinRequest, join_in_run
 from digest.search.segment import NAME, read_folder
 
@@ -39,9 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     for site, output in zip(args.site, args.output_path, strict=True):
         data = read_folder(site, args.language, fields, args.reuse).dumps()
         output.mkdir(parents=True, exist_ok=True)
-        part = output / (NAME + ".part")
-        part.write_bytes(data)
-        part.replace(output / NAME)
+        replace_file(output / NAME, lambda stream, data=data: stream.write(data))
         if args.join is not None:
             made[str(output)] = data
     if args.join is not None:
