@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import cbor2
@@ -171,6 +172,29 @@ def test_tricky_text_is_indexed_as_pagefind_indexes_it(tmp_path: Path) -> None:
             + ('<span data-pagefind-meta="source">Reuters</span>' if n % 2 else "")
             + f'<span data-pagefind-filter="Topics">Chips</span><span data-pagefind-filter="Year">202{n}</span>'
             f'<span data-pagefind-sort="date">2024-05-0{n + 1}</span></div></main></body></html>',
+            encoding="utf-8",
+        )
+    problems = differences(pagefind_index(documents, tmp_path / "pf"), digest_index(documents, tmp_path / "ours"))
+    assert problems == [], "\n".join(problems[:20])
+
+
+def test_words_whose_letters_carry_marks_are_indexed_as_pagefind_indexes_them(tmp_path: Path) -> None:
+    """Scripts whose vowels are marks on a letter (Devanagari, Bengali, Tamil, Thai), letters that
+    are symbols (circled), numbers that are not digits, and decomposed accents: Pagefind keeps
+    every character Rust calls alphanumeric, which is more than Python's `isalnum`."""
+    decomposed = unicodedata.normalize("NFD", "Café société naïve Zürich São Paulo")
+    bodies = [
+        "<p>भारत सरकार ने सेमीकंडक्टर मिशन की घोषणा की। নতুন চিপ নীতি। தமிழ்நாடு செமிகண்டக்டர்</p>",
+        "<p>ประเทศไทย ส่งเสริม อุตสาหกรรม ⓐⓑⓒ Ⓐ-team ½ Ⅻ ٣٤ ²³</p>",
+        f"<p>{decomposed}. Ends in a mark: सरकार</p><p>Ends in a fraction ½</p><p>Ends circled ⓐ</p>",
+    ]
+    documents = tmp_path / "documents"
+    for n, body in enumerate(bodies):
+        folder = documents / "briefs" / f"brief-{n}"
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_text(
+            f'<!DOCTYPE html><html lang="en"><head><title>Page {n}</title></head><body><main data-pagefind-body>'
+            f"<h1>Title {n}</h1><div>{body}</div></main></body></html>",
             encoding="utf-8",
         )
     problems = differences(pagefind_index(documents, tmp_path / "pf"), digest_index(documents, tmp_path / "ours"))

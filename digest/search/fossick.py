@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from dataclasses import dataclass
+
+import regex
 
 _SENTENCE = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "td", "div", "ul", "li", "article", "section")
 _INLINE = frozenset(
@@ -62,8 +63,12 @@ _VOID = frozenset(
     ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"]
 )
 _AUTO_WEIGHTS = {"h1": "7", "h2": "6", "h3": "5", "h4": "4", "h5": "3", "h6": "2"}
-# Rust's `\w` also takes marks, connector punctuation and joiners, which Python's does not
-_SENTENCE_CHAR = re.compile(r"[\w'\"\)\$\*\u200c\u200d]")
+# Rust's `\w` (Unicode's word characters: letters with the marks on them, decimal digits,
+# connectors and joiners) differs from Python's, which takes other numbers and no marks.
+_SENTENCE_CHAR = regex.compile(r"[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}'\"\)\$\*]")
+# Rust's `char::is_alphanumeric`: the Alphabetic property (with the vowel signs of Indic and Thai
+# letters, and circled letters) or a number. Python's `isalnum` is a part of it.
+_ALPHANUMERIC = regex.compile(r"[\p{Alphabetic}\p{N}]")
 _ATTRIBUTE = re.compile(r"^\s*(?P<name>[^:\[\]]+)\[(?P<attribute>.+)\]\s*$")
 _TRIM = re.compile(r"^[\n\r\s]+|[\n\r\s]+$")
 _NEWLINES = re.compile(r"(\n|\r\n)+")
@@ -76,7 +81,12 @@ INDEXING, IGNORED, EXCLUDED, BODY, PARENT_OF_BODY = range(5)
 
 def _sentence_end(c: str) -> bool:
     """Whether text ending with `c` is closed with a full stop when its block ends (parser.rs `SENTENCE_CHARS`)."""
-    return bool(_SENTENCE_CHAR.match(c)) or unicodedata.category(c) in ("Mn", "Mc", "Me", "Pc")
+    return _SENTENCE_CHAR.match(c) is not None
+
+
+def alphanumeric(c: str) -> bool:
+    """Whether Pagefind keeps `c` in a word (Rust's `char::is_alphanumeric`)."""
+    return c.isalnum() or (not c.isascii() and _ALPHANUMERIC.match(c) is not None)
 
 
 def normalize_content(text: str) -> str:

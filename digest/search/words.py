@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import cbor2
 
-from digest.search.fossick import Parsed, normalize_content, parse
+from digest.search.fossick import Parsed, alphanumeric, normalize_content, parse
 
 # Pagefind's defaults (options.rs `WORD_SYMBOLS`): characters kept inside words.
 INCLUDE_CHARACTERS = frozenset("_\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f")
@@ -128,12 +128,12 @@ def _indexed_as(base: str, stem: Callable[[str], str] | None) -> str:
 def indexable_words(raw: str, stem: Callable[[str], str] | None) -> list[Indexable]:
     """splitting.rs `get_indexable_words`: the word itself, lowercased, folded and stemmed, and
     the parts of a compound (hyphenated, camelCase, letters and digits)."""
-    normalized = "".join((c.lower() if c.isupper() else c) for c in raw if c.isalnum() or c in INCLUDE_CHARACTERS)
+    normalized = "".join((c.lower() if c.isupper() else c) for c in raw if alphanumeric(c) or c in INCLUDE_CHARACTERS)
     found: list[Indexable] = []
     if normalized:
         folded = _fold_diacritics(normalized)
         found.append((_indexed_as(folded or normalized, stem), False, normalized if folded else None))
-    if not (any(not c.isalnum() for c in raw) or any(c.isupper() for c in raw[1:])):
+    if not (any(not alphanumeric(c) for c in raw) or any(c.isupper() for c in raw[1:])):
         return found
     parts = " ".join(_lower_words(_ASCII_PUNCTUATION.sub(" ", raw)).split())
     if normalized and (" " in parts or not normalized.startswith(parts)):
