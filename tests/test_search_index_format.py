@@ -202,6 +202,28 @@ def test_words_whose_letters_carry_marks_are_indexed_as_pagefind_indexes_them(tm
     assert problems == [], "\n".join(problems[:20])
 
 
+def test_emoji_and_words_of_marks_alone_are_indexed_as_pagefind_indexes_them(tmp_path: Path) -> None:
+    """Pagefind also indexes each emoji of a word on its own (a search for ❌ or ™ finds it), folds
+    a word of combining marks alone to the empty word, and cuts compounds at Unicode's grapheme
+    clusters (Myanmar's vowel signs join their letter)."""
+    bodies = [
+        "<p>Export curbs ❌ lifted ✔ for H20🤖 chips; Nvidia™ and © Reuters. ❤️ 👍🏽 🇺🇸 👨‍👩‍👧 5️⃣ #1 ☺ ▶ ♾</p>",
+        "<p>Stray marks \u0653 \u0301 and \u05b6 alone; mixed a\u0653-b and cӱ\u1087d w2\u1083\u035bᦨa.</p>",
+        "<p>မြန်မာ နိုင်ငံ semiConductor-ပို့ကုန် 0ႋcⅻ camelCaseမြန်</p>",
+    ]
+    documents = tmp_path / "documents"
+    for n, body in enumerate(bodies):
+        folder = documents / "briefs" / f"brief-{n}"
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_text(
+            f'<!DOCTYPE html><html lang="en"><head><title>Page {n}</title></head><body><main data-pagefind-body>'
+            f"<h1>Title {n} ✅</h1><div>{body}</div></main></body></html>",
+            encoding="utf-8",
+        )
+    problems = differences(pagefind_index(documents, tmp_path / "pf"), digest_index(documents, tmp_path / "ours"))
+    assert problems == [], "\n".join(problems[:20])
+
+
 @pytest.mark.xfail(strict=True, reason="not replicated yet: charabia's segmentation of Thai (issue 24's note)")
 def test_a_thai_site_s_words_are_split_as_pagefind_splits_them(tmp_path: Path) -> None:
     """For a site in Thai, Pagefind's indexer cuts the text into words with a dictionary

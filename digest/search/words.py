@@ -17,12 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import cbor2
+import regex
 
 from digest.search.fossick import Parsed, alphanumeric, normalize_content, parse
 
 # Pagefind's defaults (options.rs `WORD_SYMBOLS`): characters kept inside words.
 INCLUDE_CHARACTERS = frozenset("_\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f")
 _ASCII_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+_EMOJI = regex.compile(r"\p{Emoji}")
+_GRAPHEME = regex.compile(r"\X")
 # The Snowball stemmer Pagefind uses for a language (fossick/mod.rs `get_stemmer`); none: words as they are.
 STEMMERS = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "da": "danish", "nl": "dutch",
@@ -81,15 +84,8 @@ def _is_lower(g: str) -> bool:
 
 
 def _graphemes(text: str) -> list[str]:
-    """Characters, each with the combining marks after it (enough of Unicode's grapheme
-    clusters for word boundaries)."""
-    found: list[str] = []
-    for c in text:
-        if found and unicodedata.category(c).startswith("M"):
-            found[-1] += c
-        else:
-            found.append(c)
-    return found
+    """Unicode's extended grapheme clusters, as unicode-segmentation cuts them for convert_case."""
+    return _GRAPHEME.findall(text)
 
 
 def _lower_words(text: str) -> str:
@@ -127,21 +123,35 @@ def _indexed_as(base: str, stem: Callable[[str], str] | None) -> str:
 
 def indexable_words(raw: str, stem: Callable[[str], str] | None) -> list[Indexable]:
     """splitting.rs `get_indexable_words`: the word itself, lowercased, folded and stemmed, and
-    the parts of a compound (hyphenated, camelCase, letters and digits)."""
+    the parts of a compound (hyphenated, camelCase, letters and digits) and its emoji."""
     normalized = "".join((c.lower() if c.isupper() else c) for c in raw if alphanumeric(c) or c in INCLUDE_CHARACTERS)
     found: list[Indexable] = []
     if normalized:
-        folded = _fold_diacritics(normalized)
-        found.append((_indexed_as(folded or normalized, stem), False, normalized if folded else None))
+        found.append(_folded(normalized, stem, False))
     if not (any(not alphanumeric(c) for c in raw) or any(c.isupper() for c in raw[1:])):
         return found
     parts = " ".join(_lower_words(_ASCII_PUNCTUATION.sub(" ", raw)).split())
     if normalized and (" " in parts or not normalized.startswith(parts)):
-        for part in parts.split():
-            if len(part.encode("utf-8")) > 1:
-                folded = _fold_diacritics(part)
-                found.append((_indexed_as(folded or part, stem), True, part if folded else None))
+        found += [_folded(part, stem, True) for part in parts.split() if len(part.encode("utf-8")) > 1]
+    if not raw.isascii() and _EMOJI.search(raw):
+        found += [(_indexed_as(g, stem), False, None) for g in _emoji(raw)]
     return found
+
+
+def _emoji(raw: str) -> list[str]:
+    """splitting.rs `get_discrete_words`: each emoji of a word, also indexed on its own."""
+    import emoji  # (its tables load only once a word has an emoji in it: most shards have none)
+
+    return [g for g in _GRAPHEME.findall(raw) if emoji.is_emoji(g)]
+
+
+def _folded(word: str, stem: Callable[[str], str] | None, part: bool) -> Indexable:
+    """A word as indexed, with its form before diacritics were folded (a word of marks alone
+    folds to the empty word, as Pagefind folds it)."""
+    folded = _fold_diacritics(word)
+    if folded is None:
+        return (_indexed_as(word, stem), part, None)
+    return (_indexed_as(folded, stem), part, word)
 
 
 @functools.lru_cache(maxsize=8)
