@@ -10,7 +10,9 @@ filters and the sort order."""
 from __future__ import annotations
 
 import gzip
+import html
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -218,6 +220,33 @@ def test_emoji_and_words_of_marks_alone_are_indexed_as_pagefind_indexes_them(tmp
         (folder / "index.html").write_text(
             f'<!DOCTYPE html><html lang="en"><head><title>Page {n}</title></head><body><main data-pagefind-body>'
             f"<h1>Title {n} ✅</h1><div>{body}</div></main></body></html>",
+            encoding="utf-8",
+        )
+    problems = differences(pagefind_index(documents, tmp_path / "pf"), digest_index(documents, tmp_path / "ours"))
+    assert problems == [], "\n".join(problems[:20])
+
+
+def test_random_unicode_text_is_indexed_as_pagefind_indexes_it(tmp_path: Path) -> None:
+    """Words of random characters from every script and symbol block below U+3000, mixed with
+    ASCII letters, digits and punctuation (a fixed seed: the same text every run)."""
+    rnd = random.Random(24)
+    pool = [chr(c) for c in range(0x20, 0x3000) if not unicodedata.category(chr(c)).startswith(("C", "Zl", "Zp"))]
+    common = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789   -_.,;:'\"()[]!?&/#@$%*+=")
+
+    def word() -> str:
+        return "".join(
+            rnd.choice(common) if rnd.random() < 0.6 else rnd.choice(pool) for _ in range(rnd.randint(1, 12))
+        )
+
+    documents = tmp_path / "documents"
+    for n in range(24):
+        folder = documents / "briefs" / f"brief-{n}"
+        folder.mkdir(parents=True)
+        title = html.escape(" ".join(word() for _ in range(3)))
+        body = html.escape(" ".join(word() for _ in range(rnd.randint(5, 40))))
+        (folder / "index.html").write_text(
+            f'<!DOCTYPE html><html lang="en"><head><title>Page {n}</title></head><body><main data-pagefind-body>'
+            f"<h1>{title}</h1><p>{body}</p></main></body></html>",
             encoding="utf-8",
         )
     problems = differences(pagefind_index(documents, tmp_path / "pf"), digest_index(documents, tmp_path / "ours"))
