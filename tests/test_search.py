@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import shutil
@@ -17,6 +18,7 @@ from digest.build.resident import Resident
 from digest.content.brief import parse_brief
 from digest.content.taxonomy import load_taxonomy
 from digest.serve.server import preview_config
+from digest.site.shards import shard_of
 from tests.conftest import FIXTURES, REPO, copy_site, serve_folder
 
 if TYPE_CHECKING:
@@ -377,6 +379,40 @@ def test_search_finds_filters_and_sorts_across_shards(
     build(open_config(root, base_url=LOCAL), out)
     with serve_folder(out) as origin:
         assert_every_brief_found_counted_and_sorted(browser, origin)
+
+
+def test_newest_first_holds_across_parts_of_unequal_size(
+    browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A very large digest's parts differ in size (a brief's part is fixed by its slug). A search
+    with far more results than the page orders at once, newest first, still starts with the
+    newest briefs when they are all in the smallest part."""
+    monkeypatch.setattr("digest.site.shards.SHARD_SIZE", 200)
+    monkeypatch.setattr("digest.site.shards.INDEX_SHARDS", 1)
+    root = copy_site(FIXTURES / "valid-site", tmp_path / "root")
+    for brief in (root / "content" / "briefs").glob("*.md"):
+        brief.unlink()
+    small, large, n = [], [], 0
+    while len(small) < 30 or len(large) < 370:  # (400 briefs: 2 shards, each its own part)
+        slug = f"brief-{n:04d}"
+        (small if shard_of(slug, 2) == 0 else large).append(slug)
+        n += 1
+    slugs = large[:370] + small[:30]  # oldest first: the 30 newest are all in the small part
+    day = dt.date(2023, 1, 1)
+    for k, slug in enumerate(slugs):
+        (root / "content" / "briefs" / f"{slug}.md").write_text(
+            f"---\ntitle: Compute brief {k}\ndate: {day + dt.timedelta(days=k)}\n"
+            f"summary: Compute policy number {k}.\nkey_points:\n  - Point {k}.\n---\nCompute body {k}.\n",
+            encoding="utf-8",
+        )
+    out = tmp_path / "site"
+    build(open_config(root, base_url=LOCAL), out)
+    assert len(list((out / "pagefind").glob("*/pagefind-entry.json"))) == 2
+    with serve_folder(out) as origin:
+        tab = browser.new_page()
+        tab.goto(origin + "/search/?q=compute&sort=newest")
+        shown = [r["href"] for r in results(tab)]
+    assert shown == [f"/briefs/{slug}/" for slug in reversed(slugs[-10:])], "the ten newest, newest first"
 
 
 def _documents(folder: Path, pages: dict[str, str]) -> Path:

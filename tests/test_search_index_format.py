@@ -13,6 +13,7 @@ import gzip
 import html
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -41,8 +42,9 @@ def _meta_names(meta_locs: list[int], fields: list[str]) -> list[tuple[str, int]
     return sorted(found)
 
 
-def decoded(folder: Path) -> dict[str, object]:
-    """An index's content, keyed by the pages' URLs (page numbers and file names aside)."""
+def decoded(folder: Path, documents: Path) -> dict[str, object]:
+    """An index's content, keyed by the pages' URLs (page numbers and file names aside); each
+    sort as the sequence of the documents' values in its order (ties in either order)."""
     entry = json.loads((folder / "pagefind-entry.json").read_text(encoding="utf-8"))
     (language,) = entry["languages"].values()
 
@@ -72,14 +74,24 @@ def decoded(folder: Path) -> dict[str, object]:
         filter_name, values = cbor2.loads(read(folder / "filter" / f"{file_name}.pf_filter"))
         assert filter_name == name
         filter_values[name] = {value: sorted(urls[n] for n in numbers) for value, numbers in values}
-    sort_values = {key: [by_url[urls[n]]["fragment"]["meta"].get(key) for n in order] for key, order in sorts}  # type: ignore[index, union-attr]
-    return {"pages": by_url, "filters": filter_values, "sorts": {k: sorted(v) for k, v in sort_values.items()}}
+    values = _sort_values(documents)
+    sort_values = {key: [values[urls[n]][key] for n in order] for key, order in sorts}
+    return {"pages": by_url, "filters": filter_values, "sorts": sort_values}
+
+
+def _sort_values(documents: Path) -> dict[str, dict[str, str]]:
+    """Each document's sort values (`data-pagefind-sort`), by its URL."""
+    found = {}
+    for path in documents.rglob("index.html"):
+        url = "/" + "".join(f"{part}/" for part in path.parent.relative_to(documents).parts)
+        found[url] = dict(re.findall(r'data-pagefind-sort="([^"]+)">([^<]*)<', path.read_text(encoding="utf-8")))
+    return found
 
 
 def pagefind_index(documents: Path, out: Path, language: str = "en") -> dict[str, object]:
     argv = [str(pagefind_binary()), "--force-language", language, "--quiet", "--site", str(documents)]
     subprocess.run([*argv, "--output-path", str(out)], check=True, stdin=subprocess.DEVNULL)
-    return decoded(out)
+    return decoded(out, documents)
 
 
 def digest_index(documents: Path, out: Path, parts: int = 3, language: str = "en") -> dict[str, object]:
@@ -101,7 +113,7 @@ def digest_index(documents: Path, out: Path, parts: int = 3, language: str = "en
     pages = len(folders)
     entry = {"version": "1.5.2", "languages": {language: {"hash": meta_hash, "wasm": language, "page_count": pages}}}
     (out / "pagefind-entry.json").write_text(json.dumps(entry), encoding="utf-8")
-    return decoded(out)
+    return decoded(out, documents)
 
 
 def differences(theirs: dict[str, object], ours: dict[str, object]) -> list[str]:

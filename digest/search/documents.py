@@ -185,7 +185,10 @@ def document(words: Vocabulary, brief: Brief, body_html: str, date_text: str) ->
         f'<span data-pagefind-filter="{e(name)}">{e(value)}</span>'
         for name, value in [*((t.filter, t.label) for t in terms), (YEAR_FILTER, str(brief.date.year))]
     )
-    hidden += f'<span data-pagefind-sort="date">{e(brief.published.isoformat())}</span>'
+    # Newest first as a number whose ascending order it is: Pagefind scores a sorted result by its
+    # place in its index's order, so counted from the newest, each part of a very large digest
+    # puts its newest results first, whatever the part's size (templates/static/search.js).
+    hidden += f'<span data-pagefind-sort="newest">{-int(brief.published.timestamp())}</span>'
     points = "".join(f"<li>{space_cjk(p)}</li>" for p in brief.key_points_html)
     return (
         f'<!DOCTYPE html><html lang="{e(words.language)}"><head><meta charset="utf-8">'

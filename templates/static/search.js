@@ -217,13 +217,14 @@ async function search() {
   }
   if (mine !== run) return;
   const options = { filters: Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, { any: v }])) };
-  if (sort.value === "newest") options.sort = { date: "desc" };
-  else if (!query) options.sort = { date: "desc" };
+  // (`newest` ascends from the newest brief: see digest/search/documents.py)
+  if (sort.value === "newest" || !query) options.sort = { newest: "asc" };
   const found = await pagefind.search(query ? query.replace(pair, " ") : null, options);
   if (mine !== run) return;
   shown = found.results;
   if (merged && options.sort) {
-    // Each index sorted its own results by date; put the newest first across all of them.
+    // Each index sorted its own results; Pagefind merges them by their places in their own
+    // orders, each index's newest first, so the newest of all are among the first: put them in order.
     const data = await Promise.all(shown.slice(0, SORT_CAP).map((r) => r.data()));
     if (mine !== run) return;
     shown = data.sort((a, b) => b.meta.datetime.localeCompare(a.meta.datetime));
