@@ -142,7 +142,7 @@ def _emoji(raw: str) -> list[str]:
     """splitting.rs `get_discrete_words`: each emoji of a word, also indexed on its own."""
     import emoji  # (its tables load only once a word has an emoji in it: most shards have none)
 
-    return [g for g in _GRAPHEME.findall(raw) if emoji.is_emoji(g)]
+    return [g for g in _graphemes(raw) if emoji.is_emoji(g)]
 
 
 def _folded(word: str, stem: Callable[[str], str] | None, part: bool) -> Indexable:
